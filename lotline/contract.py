@@ -1,0 +1,282 @@
+"""The input data contract, as code.
+
+One definition drives the reader (which columns must exist), the validation suites (which rules
+apply to which column), the sample-data generator and `docs/data-contract.md`. Field names follow
+FSMA 204 key data elements and GS1 terms so that every stored row maps onto an EPCIS 2.0 event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal[
+    "text",  # free text, stripped
+    "gtin",  # GTIN-8/12/13/14 with a valid check digit, stored as GTIN-14
+    "gln",  # 13-digit GS1 Global Location Number with a valid check digit
+    "sscc",  # 18-digit GS1 Serial Shipping Container Code with a valid check digit
+    "decimal",  # a number written with a dot as decimal separator
+    "integer",
+    "timestamp",  # ISO 8601 date-time with a UTC offset (Z or +hh:mm)
+    "date",  # ISO 8601 calendar date YYYY-MM-DD
+    "choice",  # one of `choices`
+    "uom",  # UN/CEFACT Recommendation 20 unit code
+    "latitude",
+    "longitude",
+]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """One kind of file in the drop folder, recognised by its file-name prefix."""
+
+    name: str
+    fields: tuple[Field, ...]
+    doc: str
+    epcis: str
+    key: tuple[str, ...] = ()  # business key of one line; a second, different row with it conflicts
+    master_data: bool = False
+    references: dict[str, str] = field(default_factory=dict)  # column -> referenced record type
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+TRACKING = ("lot", "serial")
+LOCATION_KINDS = ("supplier", "site", "warehouse", "customer")
+MOVE_REASONS = ("transfer", "adjustment", "scrap", "return", "destroy")
+REF_DOC_TYPES = (
+    "bol",  # bill of lading
+    "po",  # purchase order
+    "desadv",  # advance shipping notice
+    "inv",  # invoice
+    "prodorder",  # production / work order
+    "recadv",  # receiving advice
+    "rma",  # return authorisation
+    "batch_record",  # batch or production log
+)
+
+# UN/CEFACT Recommendation 20 codes accepted for quantities (the subset a food, drug, device or
+# chemical company uses; the full list has ~2,000 codes). Name is printed in the glossary.
+UOM_NAMES: dict[str, str] = {
+    "EA": "each",
+    "H87": "piece",
+    "C62": "one (unit)",
+    "CS": "case",
+    "BX": "box",
+    "PK": "pack",
+    "BG": "bag",
+    "BO": "bottle",
+    "CT": "carton",
+    "DR": "drum",
+    "PF": "pallet (lift)",
+    "KGM": "kilogram",
+    "GRM": "gram",
+    "MGM": "milligram",
+    "TNE": "tonne",
+    "LBR": "pound",
+    "ONZ": "ounce",
+    "LTR": "litre",
+    "MLT": "millilitre",
+    "MTQ": "cubic metre",
+    "GLL": "US gallon",
+}
+
+_tlc = "the traceability lot code (TLC) of FSMA 204; (gtin, lot) identifies a lot"
+_qty = "quantity in `uom`, > 0"
+_ref = (
+    Field("ref_doc_type", "choice", required=False, choices=REF_DOC_TYPES,
+          doc="reference document type (CBV bizTransaction type)"),
+    Field("ref_doc_number", "text", required=False, doc="reference document number"),
+)
+
+PRODUCTS = RecordType(
+    key=("gtin",),
+    name="products",
+    master_data=True,
+    doc="Product master data: the FSMA 204 product description and how the product is tracked.",
+    epcis="EPCIS master data (vocabulary `urn:epcglobal:epcis:vtype:EPCClass`)",
+    fields=(
+        Field("gtin", "gtin", doc="GTIN-8/12/13/14 with valid check digit; stored as GTIN-14"),
+        Field("name", "text", doc="product name"),
+        Field("brand", "text", required=False),
+        Field("commodity", "text", required=False),
+        Field("variety", "text", required=False),
+        Field("pack_size", "decimal", required=False, doc="packaging size"),
+        Field("pack_uom", "uom", required=False, doc="unit of the packaging size"),
+        Field("pack_style", "text", required=False, doc="packaging style, e.g. carton, bottle"),
+        Field("tracking", "choice", choices=TRACKING, doc="`lot` or `serial` (serialised units)"),
+        Field("shelf_life_days", "integer", required=False),
+        Field("uom", "uom", doc="unit of measure every quantity of this product is recorded in"),
+    ),
+)
+
+LOCATIONS = RecordType(
+    key=("location_id",),
+    name="locations",
+    master_data=True,
+    doc="Location master data: the FSMA 204 location description (7 fields) plus GLN.",
+    epcis="EPCIS master data (vocabulary `urn:epcglobal:epcis:vtype:BusinessLocation`)",
+    fields=(
+        Field("location_id", "text"),
+        Field("kind", "choice", choices=LOCATION_KINDS),
+        Field("business_name", "text"),
+        Field("gln", "gln", required=False),
+        Field("phone", "text", required=False),
+        Field("street", "text", required=False),
+        Field("city", "text", required=False),
+        Field("region", "text", required=False, doc="state / province"),
+        Field("postal_code", "text", required=False),
+        Field("country", "text", required=False, doc="ISO 3166-1 alpha-2"),
+        Field("latitude", "latitude", required=False),
+        Field("longitude", "longitude", required=False),
+    ),
+)
+
+RECEIPTS = RecordType(
+    key=("receipt_id", "gtin", "lot", "serial"),
+    name="receipts",
+    doc="Stock received from a supplier (FSMA 204 receiving CTE, 21 CFR 1.1345).",
+    epcis="ObjectEvent OBSERVE, bizStep `receiving`, sourceList = from_location_id, "
+    "bizLocation = to_location_id, quantityList/epcList of the lot or serial",
+    references={"from_location_id": "locations", "to_location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("receipt_id", "text"),
+        Field("received_at", "timestamp"),
+        Field("from_location_id", "text", doc="immediate previous source"),
+        Field("to_location_id", "text", doc="receiving location"),
+        Field("gtin", "gtin"),
+        Field("lot", "text", doc=_tlc),
+        Field("serial", "text", required=False),
+        Field("quantity", "decimal", doc=_qty),
+        Field("uom", "uom"),
+        Field("production_date", "date", required=False),
+        Field("expiry_date", "date", required=False),
+        Field("tlc_source_reference", "text", required=False,
+              doc="where the TLC was assigned: GLN, FDA FFRN or URL"),
+        *_ref,
+    ),
+)
+
+PRODUCTION = RecordType(
+    key=("production_id", "gtin", "lot", "serial"),
+    name="production",
+    doc="Outputs of a transformation (FSMA 204 transformation CTE, 21 CFR 1.1350(a)(2)); "
+    "several rows per production_id for co-products, splits or serialised units.",
+    epcis="TransformationEvent, transformationID = production_id, outputQuantityList/"
+    "outputEPCList, bizLocation = location_id, ILMD production and expiry dates",
+    references={"location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("production_id", "text"),
+        Field("completed_at", "timestamp"),
+        Field("location_id", "text", doc="where the transformation took place (TLC source)"),
+        Field("gtin", "gtin"),
+        Field("lot", "text", doc="new TLC assigned to the output"),
+        Field("serial", "text", required=False),
+        Field("quantity", "decimal", doc=_qty),
+        Field("uom", "uom"),
+        Field("production_date", "date", required=False),
+        Field("expiry_date", "date", required=False),
+        *_ref,
+    ),
+)
+
+CONSUMPTION = RecordType(
+    key=("production_id", "gtin", "lot", "serial"),
+    name="consumption",
+    doc="Inputs of a transformation with the quantity used from each input lot "
+    "(21 CFR 1.1350(a)(1)(iii)).",
+    epcis="TransformationEvent inputQuantityList/inputEPCList of the same production_id",
+    references={"production_id": "production", "gtin": "products"},
+    fields=(
+        Field("production_id", "text"),
+        Field("gtin", "gtin"),
+        Field("lot", "text"),
+        Field("serial", "text", required=False),
+        Field("quantity", "decimal", doc=_qty),
+        Field("uom", "uom"),
+    ),
+)
+
+MOVES = RecordType(
+    key=("move_id", "gtin", "lot", "serial", "from_location_id", "to_location_id"),
+    name="moves",
+    doc="Stock moves and adjustments inside the company. A move with only `from_location_id` "
+    "removes stock (scrap, destroy, negative adjustment); with only `to_location_id` it adds stock "
+    "(positive adjustment).",
+    epcis="ObjectEvent OBSERVE; bizStep by reason: transfer `departing`+`arriving`, adjustment "
+    "`stock_taking`, scrap/destroy `destroying`, return `receiving` (disposition `returned`)",
+    references={"from_location_id": "locations", "to_location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("move_id", "text"),
+        Field("moved_at", "timestamp"),
+        Field("gtin", "gtin"),
+        Field("lot", "text"),
+        Field("serial", "text", required=False),
+        Field("quantity", "decimal", doc=_qty),
+        Field("uom", "uom"),
+        Field("from_location_id", "text", required=False),
+        Field("to_location_id", "text", required=False),
+        Field("reason", "choice", choices=MOVE_REASONS),
+    ),
+)
+
+SHIPMENTS = RecordType(
+    key=("shipment_id", "gtin", "lot", "serial", "sscc"),
+    name="shipments",
+    doc="Stock shipped to the immediate subsequent recipient (FSMA 204 shipping CTE, 1.1340; "
+    "21 CFR 211.196 distribution record).",
+    epcis="ObjectEvent OBSERVE, bizStep `shipping`, disposition `in_transit`, sourceList = "
+    "from_location_id, destinationList = to_location_id, parentID = sscc",
+    references={"from_location_id": "locations", "to_location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("shipment_id", "text"),
+        Field("shipped_at", "timestamp"),
+        Field("from_location_id", "text", doc="ship-from location"),
+        Field("to_location_id", "text", doc="immediate subsequent recipient"),
+        Field("gtin", "gtin"),
+        Field("lot", "text"),
+        Field("serial", "text", required=False),
+        Field("sscc", "sscc", required=False, doc="pallet or case the line shipped in"),
+        Field("quantity", "decimal", doc=_qty),
+        Field("uom", "uom"),
+        *_ref,
+    ),
+)
+
+RECORD_TYPES: dict[str, RecordType] = {
+    rt.name: rt
+    for rt in (PRODUCTS, LOCATIONS, RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, SHIPMENTS)
+}
+"""In load order: master data first, then events; consumption after the production it refers to."""
+
+STOCK_RECORD_TYPES = ("receipts", "production", "consumption", "moves", "shipments")
+
+FILE_PATTERN = re.compile(
+    r"^(?P<record_type>" + "|".join(RECORD_TYPES) + r")(?:[_.\-][^/]*)?\.(?P<ext>csv|parquet)$",
+    re.IGNORECASE,
+)
+"""A drop-folder file is `<record type>[_-.anything].csv|parquet`, e.g. `receipts_2026-11.csv`."""
+
+
+def record_type_of(filename: str) -> str | None:
+    match = FILE_PATTERN.match(filename)
+    return match.group("record_type").lower() if match else None

@@ -1,0 +1,245 @@
+"""Lineage tables from validated records: pure functions over Polars frames.
+
+`build_lineage` turns the full set of stored records into the tables a trace or a report reads:
+lots, lot→lot genealogy edges with the quantity of each input lot used (21 CFR 1.1350(a)(1)(iii)),
+serials, shipment and receipt lines resolved to lots, and stock on hand per lot and location.
+Nothing here touches a database, so notebooks, tests and the pipeline share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+LOT_ID = ["gtin", "lot"]
+STOCK_KINDS = ("site", "warehouse")
+
+
+@dataclass(frozen=True)
+class Records:
+    """Typed records of every record type (columns as in `models.records`)."""
+
+    products: pl.DataFrame
+    locations: pl.DataFrame
+    receipts: pl.DataFrame
+    production: pl.DataFrame
+    consumption: pl.DataFrame
+    moves: pl.DataFrame
+    shipments: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Lineage:
+    lots: pl.DataFrame
+    edges: pl.DataFrame
+    serials: pl.DataFrame
+    shipments: pl.DataFrame
+    receipts: pl.DataFrame
+    on_hand: pl.DataFrame
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {
+            "lot": self.lots,
+            "lot_edge": self.edges,
+            "serial": self.serials,
+            "lot_shipment": self.shipments,
+            "lot_receipt": self.receipts,
+            "lot_on_hand": self.on_hand,
+        }
+
+
+def lot_keys(records: Records) -> pl.DataFrame:
+    """Every lot any record mentions, with a dense key stable for a given set of records."""
+    seen = pl.concat(
+        [frame.select(LOT_ID) for frame in (
+            records.receipts, records.production, records.consumption,
+            records.moves, records.shipments,
+        )]
+    ).unique()
+    return seen.sort(LOT_ID).with_row_index("lot_key").with_columns(pl.col("lot_key").cast(pl.Int64))
+
+
+def production_events(production: pl.DataFrame) -> pl.DataFrame:
+    """One row per transformation: when and where it completed."""
+    return production.group_by("production_id").agg(
+        pl.col("completed_at").min(), pl.col("location_id").first()
+    )
+
+
+def genealogy_edges(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
+    """Input lot → output lot for every transformation, with quantities on both sides."""
+    inputs = (
+        records.consumption.group_by("production_id", *LOT_ID)
+        .agg(pl.col("quantity").sum().alias("input_quantity"), pl.col("uom").first().alias("input_uom"))
+        .join(keys, on=LOT_ID)
+        .select("production_id", pl.col("lot_key").alias("parent_key"), "input_quantity", "input_uom")
+    )
+    outputs = (
+        records.production.group_by("production_id", *LOT_ID)
+        .agg(pl.col("quantity").sum().alias("output_quantity"),
+             pl.col("uom").first().alias("output_uom"))
+        .join(keys, on=LOT_ID)
+        .select("production_id", pl.col("lot_key").alias("child_key"), "output_quantity", "output_uom")
+    )
+    return (
+        inputs.join(outputs, on="production_id")
+        .join(production_events(records.production), on="production_id")
+        .with_columns(pl.lit("explicit").alias("evidence"))
+        .select("parent_key", "child_key", "production_id", "completed_at", "location_id",
+                "input_quantity", "input_uom", "output_quantity", "output_uom", "evidence")
+        .sort("parent_key", "child_key", "production_id")
+    )
+
+
+def stock_flows(records: Records) -> pl.DataFrame:
+    """Every quantity that entered (+) or left (−) a location, per lot, in one signed ledger."""
+    def flow(frame: pl.DataFrame, location: str, sign: int, at: str, kind: str) -> pl.DataFrame:
+        return frame.filter(pl.col(location).is_not_null()).select(
+            *LOT_ID,
+            pl.col(location).alias("location_id"),
+            (pl.col("quantity") * sign).alias("quantity"),
+            pl.col(at).alias("at"),
+            pl.lit(kind).alias("kind"),
+        )
+
+    consumption = records.consumption.join(
+        production_events(records.production), on="production_id", how="left"
+    )
+    moves = records.moves
+    return pl.concat([
+        flow(records.receipts, "to_location_id", 1, "received_at", "received"),
+        flow(records.production, "location_id", 1, "completed_at", "produced"),
+        flow(consumption, "location_id", -1, "completed_at", "consumed"),
+        flow(moves.filter(pl.col("reason") != "return"), "to_location_id", 1, "moved_at", "moved_in"),
+        flow(moves.filter(pl.col("reason") != "return"), "from_location_id", -1, "moved_at",
+             "moved_out"),
+        flow(moves.filter(pl.col("reason") == "return"), "to_location_id", 1, "moved_at",
+             "returned"),
+        flow(records.shipments, "from_location_id", -1, "shipped_at", "shipped"),
+        flow(records.shipments, "to_location_id", 1, "shipped_at", "delivered"),
+    ])
+
+
+def on_hand(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
+    """Stock per lot at the company's own sites and warehouses (a negative total is kept: it is
+    an exception a report must show, not something to hide)."""
+    own = records.locations.filter(pl.col("kind").is_in(STOCK_KINDS)).select("location_id")
+    return (
+        stock_flows(records)
+        .join(own, on="location_id", how="semi")
+        .group_by(*LOT_ID, "location_id")
+        .agg(pl.col("quantity").sum(), pl.col("at").max().alias("last_movement_at"))
+        .filter(pl.col("quantity").abs() > 1e-9)
+        .join(keys, on=LOT_ID)
+        .join(records.products.select("gtin", "uom"), on="gtin", how="left")
+        .select("lot_key", "location_id", "quantity", "uom", "last_movement_at")
+        .sort("lot_key", "location_id")
+    )
+
+
+def lots(records: Records, keys: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFrame:
+    def total(frame: pl.DataFrame, name: str, condition: pl.Expr | None = None) -> pl.DataFrame:
+        if condition is not None:
+            frame = frame.filter(condition)
+        return frame.group_by(LOT_ID).agg(pl.col("quantity").sum().alias(name))
+
+    moves = records.moves
+    adjust_in = moves.filter((pl.col("reason") == "adjustment") & pl.col("to_location_id").is_not_null())
+    adjust_out = moves.filter(
+        (pl.col("reason") == "adjustment") & pl.col("from_location_id").is_not_null()
+    )
+    received = records.receipts.group_by(LOT_ID).agg(
+        pl.col("quantity").sum().alias("quantity_received"),
+        pl.col("received_at").min().alias("first_received_at"),
+        pl.col("from_location_id").sort_by("received_at").first().alias("supplier_id"),
+        pl.col("tlc_source_reference").drop_nulls().first(),
+        pl.col("production_date").min().alias("received_production_date"),
+        pl.col("expiry_date").min().alias("received_expiry_date"),
+    )
+    produced = records.production.group_by(LOT_ID).agg(
+        pl.col("quantity").sum().alias("quantity_produced"),
+        pl.col("completed_at").min().alias("first_produced_at"),
+        pl.col("location_id").sort_by("completed_at").first().alias("production_location_id"),
+        pl.col("production_date").min().alias("produced_production_date"),
+        pl.col("expiry_date").min().alias("produced_expiry_date"),
+    )
+    frame = keys
+    for part in (
+        received,
+        produced,
+        total(records.consumption, "quantity_consumed"),
+        total(records.shipments, "quantity_shipped"),
+        total(moves, "quantity_returned", pl.col("reason") == "return"),
+        total(adjust_in, "adjust_in"),
+        total(adjust_out, "adjust_out"),
+        total(moves, "quantity_destroyed", pl.col("reason").is_in(["scrap", "destroy"])),
+    ):
+        frame = frame.join(part, on=LOT_ID, how="left")
+    stock_total = stock.group_by("lot_key").agg(pl.col("quantity").sum().alias("quantity_on_hand"))
+    is_received = pl.col("quantity_received").is_not_null()
+    is_produced = pl.col("quantity_produced").is_not_null()
+    zero = ["quantity_received", "quantity_produced", "quantity_consumed", "quantity_shipped",
+            "quantity_returned", "adjust_in", "adjust_out", "quantity_destroyed", "quantity_on_hand"]
+    return (
+        frame.join(stock_total, on="lot_key", how="left")
+        .join(records.products.select("gtin", pl.col("name").alias("product_name"), "uom"),
+              on="gtin", how="left")
+        .with_columns(
+            pl.when(is_received & is_produced).then(pl.lit("received+produced"))
+            .when(is_received).then(pl.lit("received"))
+            .when(is_produced).then(pl.lit("produced"))
+            .otherwise(pl.lit("unknown")).alias("origin"),
+            pl.coalesce("production_location_id", "supplier_id").alias("tlc_source_location_id"),
+            pl.min_horizontal("first_received_at", "first_produced_at").alias("first_seen_at"),
+            pl.min_horizontal("received_production_date", "produced_production_date")
+            .alias("production_date"),
+            pl.min_horizontal("received_expiry_date", "produced_expiry_date").alias("expiry_date"),
+        )
+        .with_columns(pl.col(zero).fill_null(0.0))
+        .with_columns((pl.col("adjust_in") - pl.col("adjust_out")).alias("quantity_adjusted"))
+        .select(
+            "lot_key", *LOT_ID, "product_name", "uom", "origin", "tlc_source_location_id",
+            "tlc_source_reference", "first_seen_at", "production_date", "expiry_date",
+            "quantity_received", "quantity_produced", "quantity_consumed", "quantity_shipped",
+            "quantity_returned", "quantity_adjusted", "quantity_destroyed", "quantity_on_hand",
+        )
+        .sort("lot_key")
+    )
+
+
+def serials(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
+    produced = records.production.filter(pl.col("serial").is_not_null()).select(
+        "gtin", "serial", "lot", pl.lit("produced").alias("origin"),
+        pl.col("production_id").alias("origin_id"), pl.col("completed_at").alias("created_at"),
+    )
+    received = records.receipts.filter(pl.col("serial").is_not_null()).select(
+        "gtin", "serial", "lot", pl.lit("received").alias("origin"),
+        pl.col("receipt_id").alias("origin_id"), pl.col("received_at").alias("created_at"),
+    )
+    return (
+        pl.concat([produced, received])
+        .sort("created_at")
+        .unique(["gtin", "serial"], keep="first", maintain_order=True)
+        .join(keys, on=LOT_ID)
+        .select("gtin", "serial", "lot_key", "lot", "origin", "origin_id", "created_at")
+        .sort("gtin", "serial")
+    )
+
+
+def build_lineage(records: Records) -> Lineage:
+    keys = lot_keys(records)
+    stock = on_hand(records, keys)
+    return Lineage(
+        lots=lots(records, keys, stock),
+        edges=genealogy_edges(records, keys),
+        serials=serials(records, keys),
+        shipments=records.shipments.join(keys, on=LOT_ID)
+        .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id", strict=False)
+        .sort("shipped_at", "shipment_id"),
+        receipts=records.receipts.join(keys, on=LOT_ID)
+        .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id",
+              "production_date", "expiry_date", strict=False)
+        .sort("received_at", "receipt_id"),
+        on_hand=stock,
+    )

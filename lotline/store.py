@@ -1,0 +1,163 @@
+"""The database: engine from a URL, schema creation, and moving Polars frames in and out fast.
+
+Rows are written through the DBAPI connection underneath SQLAlchemy's transaction — `COPY` on
+PostgreSQL, `executemany` on SQLite — so a load is one transaction and still runs at hundreds of
+thousands of rows per second (ORM objects manage a few thousand).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers every table on SQLModel.metadata)
+
+DATABASE_URL_ENV = "LOTLINE_DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///lotline.sqlite"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """`--database-url`, else `LOTLINE_DATABASE_URL`, else an SQLite file in the current folder."""
+    return explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+def table(model: type[SQLModel] | str) -> sa.Table:
+    name = model if isinstance(model, str) else model.__tablename__
+    return SQLModel.metadata.tables[name]
+
+
+def polars_schema(model: type[SQLModel] | str) -> dict[str, pl.DataType]:
+    return {c.name: _polars_type(c.type) for c in table(model).columns}
+
+
+def _polars_type(sa_type: sa.types.TypeEngine) -> pl.DataType:
+    if isinstance(sa_type, sa.DateTime):
+        return pl.Datetime("us", "UTC")
+    if isinstance(sa_type, sa.Date):
+        return pl.Date()
+    if isinstance(sa_type, sa.Float):
+        return pl.Float64()
+    if isinstance(sa_type, sa.Integer):
+        return pl.Int64()
+    if isinstance(sa_type, sa.Boolean):
+        return pl.Boolean()
+    return pl.String()
+
+
+def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame) -> int:
+    """Append `frame` (columns named like the table's, extra columns ignored) in `conn`'s transaction."""
+    if frame.is_empty():
+        return 0
+    tbl = table(model)
+    columns = [c.name for c in tbl.columns if c.name in frame.columns]
+    schema = polars_schema(model)
+    frame = frame.select(pl.col(c).cast(schema[c]) for c in columns)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        text = frame.with_columns(
+            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
+            for c, t in frame.schema.items() if isinstance(t, pl.Datetime)
+        ).write_csv(include_header=False, null_value="")
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cursor, cursor.copy(
+            f'COPY "{tbl.name}" ({cols}) FROM STDIN WITH (FORMAT csv)'
+        ) as copy:
+            copy.write(text)
+    else:
+        rows = frame.with_columns(
+            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            for c, t in frame.schema.items() if isinstance(t, pl.Datetime)
+        ).with_columns(
+            pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
+        ).rows()
+        placeholders = ", ".join("?" for _ in columns)
+        cols = ", ".join(f'"{c}"' for c in columns)
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(f'INSERT INTO "{tbl.name}" ({cols}) VALUES ({placeholders})', rows)
+        finally:
+            cursor.close()
+    return frame.height
+
+
+def read_frame(
+    conn: Connection | Engine, model: type[SQLModel] | str, where: sa.ColumnElement | None = None,
+    columns: Iterable[str] | None = None,
+) -> pl.DataFrame:
+    """Rows of a table as a frame with the table's types, on SQLite and PostgreSQL alike."""
+    tbl = table(model)
+    cols = [tbl.c[c] for c in columns] if columns else list(tbl.columns)
+    query = sa.select(*cols)
+    if where is not None:
+        query = query.where(where)
+    return read_query(conn, query, {c.name: _polars_type(c.type) for c in cols})
+
+
+def read_query(
+    conn: Connection | Engine, query: sa.Select | str, schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    owned = isinstance(conn, Engine)
+    connection = conn.connect() if owned else conn
+    try:
+        result = connection.execute(sa.text(query) if isinstance(query, str) else query)
+        rows = result.fetchall()
+        names = list(result.keys())
+    finally:
+        if owned:
+            connection.close()
+    columns = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    series = [_series(n, columns[n], schema.get(n, pl.String())) for n in names]
+    return pl.DataFrame(series) if series else pl.DataFrame()
+
+
+def _series(name: str, values: list, want: pl.DataType) -> pl.Series:  # type: ignore[type-arg]
+    """SQLite hands temporal values back as text, PostgreSQL as aware datetimes: normalise both."""
+    if isinstance(want, pl.Datetime | pl.Date) and any(isinstance(v, str) for v in values):
+        text = pl.Series(name, values, dtype=pl.String)
+        if isinstance(want, pl.Date):
+            return text.str.slice(0, 10).str.to_date("%Y-%m-%d")
+        return text.str.replace("T", " ").str.slice(0, 26).str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", time_unit="us"
+        ).dt.replace_time_zone("UTC")
+    series = pl.Series(name, values, strict=False)
+    if isinstance(want, pl.Datetime) and isinstance(series.dtype, pl.Datetime):
+        tz = series.dtype.time_zone
+        series = (series.dt.convert_time_zone("UTC") if tz else series.dt.replace_time_zone("UTC"))
+        return series.dt.cast_time_unit("us")
+    return series.cast(want, strict=False)
+
+
+def replace_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame) -> int:
+    """Swap a derived table's contents for `frame` inside the caller's transaction."""
+    conn.execute(table(model).delete())
+    return insert_frame(conn, model, frame)

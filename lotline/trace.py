@@ -1,0 +1,202 @@
+"""Backward and forward traces over the lineage tables: pure functions over Polars frames.
+
+A trace walks the lot→lot genealogy level by level as set operations (one join per level, not
+one query per lot), keeps the shortest depth at which each lot is reached, and never revisits a
+lot, so rework cycles terminate. Backward ends at supplier receipts; forward at shipments and
+consignees.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from lotline.lineage import Lineage
+
+Direction = Literal["backward", "forward", "both"]
+DIRECTIONS: tuple[Direction, ...] = ("backward", "forward", "both")
+
+
+class UnknownSubject(LookupError):
+    """The lot or serial asked for is not in the lineage tables."""
+
+
+def reachable(edges: pl.DataFrame, start: list[int], direction: Literal["backward", "forward"]
+              ) -> pl.DataFrame:
+    """Lots reachable from `start` (depth 0) along `edges`, each with its shortest depth."""
+    src, dst = ("child_key", "parent_key") if direction == "backward" else ("parent_key", "child_key")
+    adjacency = edges.select(pl.col(src).alias("from_key"), pl.col(dst).alias("lot_key")).unique()
+    visited = pl.DataFrame({"lot_key": start, "depth": [0] * len(start)},
+                           schema={"lot_key": pl.Int64, "depth": pl.Int64}).unique("lot_key")
+    frontier = visited.select("lot_key")
+    depth = 0
+    while not frontier.is_empty():
+        depth += 1
+        frontier = (
+            frontier.join(adjacency, left_on="lot_key", right_on="from_key")
+            .select("lot_key").unique()
+            .join(visited, on="lot_key", how="anti")
+        )
+        visited = pl.concat([visited, frontier.with_columns(pl.lit(depth, pl.Int64).alias("depth"))])
+    return visited.sort("depth", "lot_key")
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    """What a regulator asks for: every lot reached with its depth, the transformations between
+    them with quantities, the supplier receipts behind them and the shipments and consignees
+    after them."""
+
+    subject: dict[str, str | None]
+    direction: Direction
+    lots: pl.DataFrame
+    edges: pl.DataFrame
+    receipts: pl.DataFrame
+    shipments: pl.DataFrame
+    serials: pl.DataFrame
+    consignees: pl.DataFrame
+    snapshot_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        def rows(frame: pl.DataFrame) -> list[dict[str, object]]:
+            return json.loads(frame.write_json()) if not frame.is_empty() else []
+
+        return {
+            "subject": self.subject,
+            "direction": self.direction,
+            "snapshot_id": self.snapshot_id,
+            "lots": rows(self.lots.select("gtin", "lot", "depth", "direction", "product_name",
+                                          "expiry_date", "quantity_on_hand")),
+            "transformations": rows(self.edges),
+            "receipts": rows(self.receipts.select(
+                "receipt_id", "received_at", "from_location_id", "to_location_id", "gtin", "lot",
+                "serial", "quantity", "uom")),
+            "shipments": rows(self.shipments.select(
+                "shipment_id", "shipped_at", "from_location_id", "to_location_id", "gtin", "lot",
+                "serial", "sscc", "quantity", "uom")),
+            "serials": rows(self.serials.select("gtin", "serial", "lot")),
+            "consignees": rows(self.consignees),
+            "notes": self.notes,
+        }
+
+
+def find_lot(lineage: Lineage, gtin: str, lot: str) -> int:
+    match = lineage.lots.filter((pl.col("gtin") == gtin) & (pl.col("lot") == lot))
+    if match.is_empty():
+        raise UnknownSubject(f"no lot {lot!r} of GTIN {gtin} in the lineage tables")
+    return int(match["lot_key"][0])
+
+
+def trace_lot(lineage: Lineage, gtin: str, lot: str, direction: Direction = "both",
+              locations: pl.DataFrame | None = None) -> TraceResult:
+    key = find_lot(lineage, gtin, lot)
+    return _assemble(lineage, {"gtin": gtin, "lot": lot, "serial": None}, direction,
+                     start_backward=[key], start_forward=[key], locations=locations)
+
+
+def trace_serial(lineage: Lineage, gtin: str, serial: str, consumed_in: list[str],
+                 direction: Direction = "both", locations: pl.DataFrame | None = None
+                 ) -> TraceResult:
+    """A serial traces back through its lot; forward through its own shipments and through the
+    transformations that consumed it (`consumed_in`: their production ids)."""
+    match = lineage.serials.filter((pl.col("gtin") == gtin) & (pl.col("serial") == serial))
+    if match.is_empty():
+        raise UnknownSubject(f"no serial {serial!r} of GTIN {gtin} in the lineage tables")
+    lot_key = int(match["lot_key"][0])
+    outputs = (
+        lineage.edges.filter(pl.col("production_id").is_in(consumed_in))["child_key"]
+        .unique().to_list()
+    )
+    result = _assemble(
+        lineage, {"gtin": gtin, "lot": str(match["lot"][0]), "serial": serial}, direction,
+        start_backward=[lot_key], start_forward=outputs, locations=locations,
+        forward_offset=1, serial=serial,
+    )
+    return result
+
+
+def _assemble(lineage: Lineage, subject: dict[str, str | None], direction: Direction,
+              start_backward: list[int], start_forward: list[int],
+              locations: pl.DataFrame | None, forward_offset: int = 0,
+              serial: str | None = None) -> TraceResult:
+    parts = []
+    if direction in ("backward", "both"):
+        parts.append(reachable(lineage.edges, start_backward, "backward")
+                     .with_columns(pl.lit("backward").alias("direction")))
+    if direction in ("forward", "both"):
+        forward = reachable(lineage.edges, start_forward, "forward").with_columns(
+            pl.col("depth") + forward_offset, pl.lit("forward").alias("direction"))
+        parts.append(forward)
+    reached = pl.concat(parts) if parts else pl.DataFrame(
+        schema={"lot_key": pl.Int64, "depth": pl.Int64, "direction": pl.String})
+    if serial is None:  # the subject lot itself appears once, as depth 0
+        reached = reached.with_columns(
+            pl.when(pl.col("depth") == 0).then(pl.lit("subject")).otherwise("direction")
+            .alias("direction")).unique(["lot_key", "direction"]).sort("direction", "depth")
+    lots = reached.join(lineage.lots, on="lot_key").sort("direction", "depth", "gtin", "lot")
+
+    def keys(*directions: str) -> pl.Series:
+        return lots.filter(pl.col("direction").is_in(directions))["lot_key"]
+
+    backward_keys, forward_keys = keys("subject", "backward"), keys("subject", "forward")
+    edges = _edges_within(lineage, backward_keys, forward_keys, direction)
+    receipts = lineage.receipts.filter(pl.col("lot_key").is_in(backward_keys.implode())) \
+        if direction != "forward" else lineage.receipts.clear()
+    shipments = lineage.shipments.filter(pl.col("lot_key").is_in(forward_keys.implode())) \
+        if direction != "backward" else lineage.shipments.clear()
+    serials = lineage.serials.filter(pl.col("lot_key").is_in(forward_keys.implode())) \
+        if direction != "backward" else lineage.serials.clear()
+    if serial is not None and direction != "backward":
+        own = lineage.shipments.filter(
+            (pl.col("gtin") == subject["gtin"]) & (pl.col("serial") == serial))
+        shipments = pl.concat([own, shipments]).unique(maintain_order=True)
+    shipments = shipments.sort("shipped_at", "shipment_id")
+    return TraceResult(
+        subject=subject, direction=direction, lots=lots, edges=edges,
+        receipts=receipts.sort("received_at", "receipt_id"), shipments=shipments,
+        serials=serials, consignees=consignees(shipments, locations),
+    )
+
+
+def _edges_within(lineage: Lineage, backward: pl.Series, forward: pl.Series,
+                  direction: Direction) -> pl.DataFrame:
+    lots = lineage.lots.select("lot_key", "gtin", "lot")
+    chosen = []
+    if direction != "forward":
+        chosen.append(lineage.edges.filter(pl.col("child_key").is_in(backward.implode())
+                                           & pl.col("parent_key").is_in(backward.implode())))
+    if direction != "backward":
+        chosen.append(lineage.edges.filter(pl.col("parent_key").is_in(forward.implode())
+                                           & pl.col("child_key").is_in(forward.implode())))
+    edges = pl.concat(chosen).unique(maintain_order=True)
+    return (
+        edges.join(lots.rename({"lot_key": "parent_key", "gtin": "input_gtin", "lot": "input_lot"}),
+                   on="parent_key")
+        .join(lots.rename({"lot_key": "child_key", "gtin": "output_gtin", "lot": "output_lot"}),
+              on="child_key")
+        .select("production_id", "completed_at", "location_id", "input_gtin", "input_lot",
+                "input_quantity", "input_uom", "output_gtin", "output_lot", "output_quantity",
+                "output_uom", "evidence")
+        .sort("completed_at", "production_id", "input_gtin", "input_lot")
+    )
+
+
+def consignees(shipments: pl.DataFrame, locations: pl.DataFrame | None) -> pl.DataFrame:
+    """Who received traced stock: one row per recipient with what and when (211.196)."""
+    summary = shipments.group_by("to_location_id").agg(
+        pl.col("shipment_id").n_unique().alias("shipments"),
+        pl.col("quantity").sum().alias("quantity"),
+        pl.col("uom").unique().sort().str.join(",").alias("uom"),
+        pl.col("shipped_at").min().alias("first_shipped_at"),
+        pl.col("shipped_at").max().alias("last_shipped_at"),
+    )
+    if locations is not None:
+        summary = summary.join(
+            locations.select("location_id", "kind", "business_name", "phone", "street", "city",
+                             "region", "postal_code", "country"),
+            left_on="to_location_id", right_on="location_id", how="left")
+    return summary.sort("to_location_id")
