@@ -36,7 +36,8 @@ def reachable(edges: pl.DataFrame, start: list[int], direction: Literal["backwar
     while not frontier.is_empty():
         depth += 1
         frontier = (
-            frontier.join(adjacency, left_on="lot_key", right_on="from_key")
+            frontier.select(pl.col("lot_key").alias("from_key"))
+            .join(adjacency, on="from_key")
             .select("lot_key").unique()
             .join(visited, on="lot_key", how="anti")
         )
@@ -137,7 +138,9 @@ def _assemble(lineage: Lineage, subject: dict[str, str | None], direction: Direc
         reached = reached.with_columns(
             pl.when(pl.col("depth") == 0).then(pl.lit("subject")).otherwise("direction")
             .alias("direction")).unique(["lot_key", "direction"]).sort("direction", "depth")
-    lots = reached.join(lineage.lots, on="lot_key").sort("direction", "depth", "gtin", "lot")
+    order = pl.col("direction").replace_strict(
+        {"subject": 0, "backward": 1, "forward": 2}, return_dtype=pl.Int8)
+    lots = reached.join(lineage.lots, on="lot_key").sort(order, "depth", "gtin", "lot")
 
     def keys(*directions: str) -> pl.Series:
         return lots.filter(pl.col("direction").is_in(directions))["lot_key"]
