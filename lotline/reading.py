@@ -51,8 +51,9 @@ class SourceFile:
         return RECORD_TYPES[self.record_type]
 
 
-def discover(drop_dir: Path) -> list[SourceFile]:
-    """Data files of the drop folder in load order (master data first), by record type and name."""
+def discover(drop_dir: Path, record_type: str | None = None) -> list[SourceFile]:
+    """Data files of the drop folder in load order (master data first), by record type and name;
+    only those of `record_type` when given (every file name is still checked)."""
     drop_dir = Path(drop_dir)
     if not drop_dir.is_dir():
         raise InputError(drop_dir, "drop folder not found (or not a directory)")
@@ -62,14 +63,16 @@ def discover(drop_dir: Path) -> list[SourceFile]:
             continue
         if path.suffix.lower() not in (".csv", ".parquet"):
             continue
-        record_type = record_type_of(path.name)
-        if record_type is None:
+        found = record_type_of(path.name)
+        if found is None:
             raise InputError(
                 path,
                 "unknown record type: a data file's name must start with one of "
                 f"{', '.join(RECORD_TYPES)} (pattern {FILE_PATTERN.pattern})",
             )
-        files.append(SourceFile(path, record_type, hashlib.sha256(path.read_bytes()).hexdigest()))
+        if record_type is not None and found != record_type:
+            continue
+        files.append(SourceFile(path, found, hashlib.sha256(path.read_bytes()).hexdigest()))
     order = list(RECORD_TYPES)
     return sorted(files, key=lambda f: (order.index(f.record_type), f.name))
 

@@ -189,11 +189,11 @@ def _edges_within(lineage: Lineage, backward: pl.Series, forward: pl.Series,
 
 
 def consignees(shipments: pl.DataFrame, locations: pl.DataFrame | None) -> pl.DataFrame:
-    """Who received traced stock: one row per recipient with what and when (211.196)."""
-    summary = shipments.group_by("to_location_id").agg(
+    """Who received traced stock: one row per recipient and unit, with how much and when
+    (21 CFR 211.196); quantities in different units are never added up."""
+    summary = shipments.group_by("to_location_id", "uom").agg(
         pl.col("shipment_id").n_unique().alias("shipments"),
         pl.col("quantity").sum().alias("quantity"),
-        pl.col("uom").unique().sort().str.join(",").alias("uom"),
         pl.col("shipped_at").min().alias("first_shipped_at"),
         pl.col("shipped_at").max().alias("last_shipped_at"),
     )
@@ -202,4 +202,4 @@ def consignees(shipments: pl.DataFrame, locations: pl.DataFrame | None) -> pl.Da
             locations.select("location_id", "kind", "business_name", "phone", "street", "city",
                              "region", "postal_code", "country"),
             left_on="to_location_id", right_on="location_id", how="left")
-    return summary.sort("to_location_id")
+    return summary.sort("to_location_id", "uom")

@@ -367,7 +367,10 @@ def _run_suite(name: str, prepared: pl.DataFrame, rules: list[_Rule]) -> list[li
 def _batch_definition():
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("lotline")
     return source.add_dataframe_asset("records").add_batch_definition_whole_dataframe("batch")
 

@@ -1,0 +1,301 @@
+"""The `lotline` command.
+
+Heavy libraries (Dagster, Great Expectations, WeasyPrint) are imported inside the commands that
+need them, so `lotline trace` starts fast. Every expected failure ends in one clear line on
+stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+EXIT_INPUT = 2
+DEMO_DIR = "lotline-demo"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, no traceback
+        from lotline.reading import InputError
+        from lotline.trace import UnknownSubject
+
+        if isinstance(exc, InputError | UnknownSubject | ValueError):
+            print(f"lotline: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        import sqlalchemy.exc
+
+        if isinstance(exc, sqlalchemy.exc.OperationalError):
+            print(f"lotline: cannot use the database: {exc.orig}", file=sys.stderr)
+            return EXIT_INPUT
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lotline", description="Lot and serial traceability: lineage, traces, reports.")
+    sub = parser.add_subparsers(dest="command")
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if name not in ("generate",):
+            p.add_argument("--database-url", help="SQLAlchemy URL (default: $LOTLINE_DATABASE_URL "
+                                                  "or sqlite:///lotline.sqlite)")
+        return p
+
+    p = command("ingest", _ingest, "Load a drop folder of CSV/Parquet files into the database.")
+    p.add_argument("drop_dir", type=Path)
+
+    p = command("trace", _trace, "Trace a lot or a serial backward and/or forward.")
+    p.add_argument("--gtin", required=True)
+    subject = p.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--lot")
+    subject.add_argument("--serial")
+    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    p = command("report", _report, "Render a regulator-ready PDF report.")
+    p.add_argument("kind", choices=["recall", "expiry"])
+    p.add_argument("--gtin")
+    p.add_argument("--lot")
+    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
+    p.add_argument("--as-of", type=date.fromisoformat, help="expiry report date (default today)")
+    p.add_argument("--within-days", type=int, default=30)
+    p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
+
+    p = command("generate", _generate, "Write deterministic sample data in the contract format.")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", type=float, default=1.0)
+
+    p = command("demo", _demo, "Generate sample data, load it into SQLite and render the PDFs.")
+    p.add_argument("--dir", type=Path, default=Path(DEMO_DIR))
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", type=float, default=1.0)
+    return parser
+
+
+# --- ingest -------------------------------------------------------------------------------------
+
+def _ingest(args: argparse.Namespace) -> int:
+    from lotline.reading import discover
+
+    discover(args.drop_dir)  # a missing folder or an unknown file name fails before Dagster starts
+    from pipelines.run import run_pipeline
+
+    outcome = run_pipeline(database_url=args.database_url, drop_dir=args.drop_dir,
+                           log_level="CRITICAL")
+    if not outcome.success:
+        print(f"lotline: load failed, nothing was written: {outcome.error}", file=sys.stderr)
+        return EXIT_INPUT
+    _print_load(outcome.files, outcome.snapshot_id, args.database_url)
+    return 0
+
+
+def _print_load(files: list[dict], snapshot_id: str | None, database_url: str | None) -> None:
+    from lotline import api, store
+
+    header = f"{'file':<32} {'type':<12} {'read':>8} {'loaded':>8} {'unchanged':>9} {'rejected':>8}"
+    print(header)
+    print("-" * len(header))
+    for f in files:
+        note = "  (same content loaded before)" if f["already_loaded"] else ""
+        print(f"{f['name']:<32} {f['record_type']:<12} {f['rows_read']:>8} {f['rows_loaded']:>8} "
+              f"{f['rows_unchanged']:>9} {f['rows_rejected']:>8}{note}")
+    print()
+    print(f"snapshot: {snapshot_id}" if snapshot_id else "nothing new: the database is unchanged")
+    rejected = sum(f["rows_rejected"] for f in files)
+    if rejected:
+        engine = api.connect(database_url)
+        rows = api.rejected_records(engine)
+        names = {f["name"] for f in files}
+        rows = rows.filter(rows["source_file"].is_in(list(names))).tail(50)
+        print(f"\nrejected rows (kept in table rejected_record; showing up to 50 of {rejected} rows):")
+        for r in rows.iter_rows(named=True):
+            print(f"  {r['source_file']}, row {r['row_number']}, column {r['column']}: "
+                  f"{r['rule']}: {r['message']} (value {r['value']!r})")
+    print(f"database: {store.database_url(database_url)}")
+
+
+# --- trace --------------------------------------------------------------------------------------
+
+def _trace(args: argparse.Namespace) -> int:
+    from lotline import api
+
+    engine = api.connect(args.database_url)
+    if args.lot is not None:
+        result = api.trace_lot(engine, args.gtin, args.lot, args.direction)
+    else:
+        result = api.trace_serial(engine, args.gtin, args.serial, args.direction)
+    if args.format == "json":
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    elif args.format == "csv":
+        sys.stdout.write(_trace_csv(result))
+    else:
+        _print_trace(result)
+    return 0
+
+
+def _trace_csv(result) -> str:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    def part(section: str, frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+        base = {
+            "section": pl.lit(section), "gtin": pl.col("gtin"), "lot": pl.col("lot"),
+            "serial": pl.lit(None, pl.String), "depth": pl.lit(None, pl.Int64),
+            "direction": pl.lit(None, pl.String), "document_id": pl.lit(None, pl.String),
+            "from_location_id": pl.lit(None, pl.String), "to_location_id": pl.lit(None, pl.String),
+            "date": pl.lit(None, pl.String), "quantity": pl.lit(None, pl.Float64),
+            "uom": pl.lit(None, pl.String),
+        }
+        base.update(columns)
+        return frame.select(**{k: v for k, v in base.items()}).cast(
+            {"depth": pl.Int64, "quantity": pl.Float64, "date": pl.String})
+
+    frames = [
+        part("lot", result.lots, depth=pl.col("depth"), direction=pl.col("direction"),
+             quantity=pl.col("quantity_on_hand"), uom=pl.col("uom")),
+        part("receipt", result.receipts, serial=pl.col("serial"), document_id=pl.col("receipt_id"),
+             from_location_id=pl.col("from_location_id"), to_location_id=pl.col("to_location_id"),
+             date=pl.col("received_at").dt.to_string(), quantity=pl.col("quantity"),
+             uom=pl.col("uom")),
+        part("shipment", result.shipments, serial=pl.col("serial"),
+             document_id=pl.col("shipment_id"), from_location_id=pl.col("from_location_id"),
+             to_location_id=pl.col("to_location_id"), date=pl.col("shipped_at").dt.to_string(),
+             quantity=pl.col("quantity"), uom=pl.col("uom")),
+    ]
+    return pl.concat(frames).write_csv()
+
+
+def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    subject = result.subject
+    name = f"serial {subject['serial']} (lot {subject['lot']})" if subject["serial"] else \
+        f"lot {subject['lot']}"
+    print(f"Trace of GTIN {subject['gtin']} {name}, {result.direction}; "
+          f"snapshot {result.snapshot_id}")
+    with pl.Config(tbl_rows=200, tbl_cols=12, fmt_str_lengths=40, tbl_hide_dataframe_shape=True,
+                   tbl_hide_column_data_types=True):
+        print(f"\nLots ({result.lots.height})")
+        print(result.lots.select("direction", "depth", "gtin", "lot", "product_name",
+                                 "expiry_date", "quantity_on_hand"))
+        if not result.receipts.is_empty():
+            print(f"\nSupplier receipts ({result.receipts.height})")
+            print(result.receipts.select("receipt_id", "received_at", "from_location_id", "gtin",
+                                         "lot", "quantity", "uom"))
+        if not result.shipments.is_empty():
+            print(f"\nShipments ({result.shipments.height})")
+            print(result.shipments.select("shipment_id", "shipped_at", "to_location_id", "gtin",
+                                          "lot", "serial", "quantity", "uom"))
+            print(f"\nConsignees ({result.consignees.height})")
+            print(result.consignees.select("to_location_id", "business_name", "city", "country",
+                                           "shipments", "quantity", "uom"))
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+def _report(args: argparse.Namespace) -> int:
+    from pipelines.run import run_pipeline
+
+    if args.kind == "recall":
+        if not (args.gtin and args.lot):
+            raise ValueError("report recall needs --gtin and --lot")
+        from lotline import api, trace
+
+        trace.find_lot(api.load_lineage(api.connect(args.database_url)),
+                       args.gtin.strip().zfill(14), args.lot)
+        outcome = run_pipeline(database_url=args.database_url, report_dir=args.out, load=False,
+                               recall={"lots": [f"{args.gtin.strip().zfill(14)}/{args.lot}"],
+                                       "direction": args.direction},
+                               log_level="CRITICAL")
+    else:
+        outcome = run_pipeline(database_url=args.database_url, report_dir=args.out, load=False,
+                               expiry={"as_of": args.as_of.isoformat() if args.as_of else "",
+                                       "within_days": args.within_days},
+                               log_level="CRITICAL")
+    if not outcome.success:
+        print(f"lotline: report failed: {outcome.error}", file=sys.stderr)
+        return 1
+    for path in outcome.reports:
+        print(path)
+    return 0
+
+
+# --- sample data and demo -----------------------------------------------------------------------
+
+def _generate(args: argparse.Namespace) -> int:
+    from lotline.generate import generate
+
+    paths = generate(args.out, seed=args.seed, scale=args.scale)
+    for record_type, path in paths.items():
+        print(f"{record_type:<12} {path}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from lotline import api, store
+    from lotline.generate import DEFAULT_ANCHOR, generate
+    from pipelines.run import run_pipeline
+
+    folder: Path = args.dir
+    drop, out = folder / "drop", folder / "reports"
+    database_url = args.database_url or store.sqlite_url(folder / "lotline.sqlite")
+    generate(drop, seed=args.seed, scale=args.scale)
+    print(f"sample data: {drop}")
+    loaded = run_pipeline(database_url=database_url, drop_dir=drop, log_level="CRITICAL")
+    if not loaded.success:
+        print(f"lotline: demo load failed: {loaded.error}", file=sys.stderr)
+        return 1
+    _print_load(loaded.files, loaded.snapshot_id, database_url)
+    gtin, lot = demo_recall_lot(api.connect(database_url))
+    outcome = run_pipeline(
+        database_url=database_url, report_dir=out, load=False,
+        expiry={"as_of": DEFAULT_ANCHOR.isoformat(), "within_days": 30},
+        recall={"lots": [f"{gtin}/{lot}"], "direction": "both"}, log_level="CRITICAL")
+    if not outcome.success:
+        print(f"lotline: demo reports failed: {outcome.error}", file=sys.stderr)
+        return 1
+    print(f"\nrecall scenario: supplier lot {lot} of GTIN {gtin}")
+    print("PDF reports:")
+    for path in outcome.reports:
+        print(f"  {path}")
+    print(f"\ntry: lotline trace --database-url {database_url} --gtin {gtin} --lot {lot} "
+          "--direction forward")
+    return 0
+
+
+def demo_recall_lot(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The received lot whose forward trace reaches the most consignees: a telling recall."""
+    import polars as pl
+
+    from lotline import api, trace
+
+    lineage = api.load_lineage(engine)
+    received = lineage.lots.filter(pl.col("origin") == "received").sort("lot_key")
+    best, best_reach = None, -1
+    for key, gtin, lot in received.select("lot_key", "gtin", "lot").iter_rows():
+        forward = trace.reachable(lineage.edges, [key], "forward")["lot_key"]
+        reach = lineage.shipments.filter(pl.col("lot_key").is_in(forward.implode()))[
+            "to_location_id"].n_unique()
+        if reach > best_reach:
+            best, best_reach = (gtin, lot), reach
+    if best is None:
+        raise ValueError("the sample data holds no received lot to recall")
+    return best
+
+
+if __name__ == "__main__":
+    sys.exit(main())
