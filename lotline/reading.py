@@ -103,6 +103,8 @@ def read_source(source: SourceFile) -> pl.DataFrame:
                 for c in contract.columns
             ],
         )
+        # a blank line is not a record (row numbers above are counted before it is dropped)
+        .filter(~pl.all_horizontal(pl.col(contract.columns).is_null()))
     )
 
 

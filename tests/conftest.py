@@ -1,0 +1,69 @@
+"""Shared fixtures: a loaded SQLite database of the small hand-made supply chain, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lotline import store
+from lotline.ingest import load_folder
+
+SMALL = Path(__file__).parent / "data" / "small"
+POSTGRES_URL_ENV = "LOTLINE_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def small_drop(tmp_path: Path) -> Path:
+    """A writable copy of the small supply chain's drop folder."""
+    drop = tmp_path / "drop"
+    shutil.copytree(SMALL, drop)
+    return drop
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return store.sqlite_url(tmp_path / "lotline.sqlite")
+
+
+@pytest.fixture
+def small_engine(sqlite_url: str, small_drop: Path) -> sa.Engine:
+    engine = store.make_engine(sqlite_url)
+    load_folder(engine, small_drop)
+    return engine
+
+
+def _postgres_admin_url() -> str:
+    return os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the real server, dropped afterwards."""
+    admin = sa.make_url(_postgres_admin_url())
+    try:
+        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("LOTLINE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but not reachable at {admin}: {exc.orig}")
+        pytest.skip(f"PostgreSQL not reachable at {admin}")
+    name = f"lotline_test_{uuid.uuid4().hex[:10]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        engine.dispose()

@@ -1,0 +1,122 @@
+"""A load commits completely or not at all, and loading the same data twice changes nothing."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+import models
+from lotline import ingest, store
+from lotline.ingest import load_folder
+
+ALL_TABLES = sorted(store.table(m).name for m in (
+    *models.RECORD_TABLES.values(), *models.LINEAGE_TABLES, models.Product, models.Location,
+    models.RejectedRecord, models.SourceFile, models.Snapshot))
+
+
+def table_contents(engine: sa.Engine) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        return {name: sorted(map(tuple, conn.execute(sa.text(f'select * from "{name}"'))),
+                             key=repr) for name in ALL_TABLES}
+
+
+def test_reloading_the_same_folder_changes_nothing(small_engine, small_drop) -> None:
+    before = table_contents(small_engine)
+    report = load_folder(small_engine, small_drop)
+    assert not report.changed
+    assert all(f.already_loaded and f.rows_loaded == 0 for f in report.files)
+    assert table_contents(small_engine) == before
+
+
+def test_same_rows_in_a_renamed_file_are_unchanged(small_engine, small_drop) -> None:
+    before = table_contents(small_engine)
+    text = (small_drop / "shipments.csv").read_text()
+    (small_drop / "shipments.csv").unlink()
+    (small_drop / "shipments_resent.csv").write_text(text + "\n")  # new bytes, same rows
+    report = load_folder(small_engine, small_drop)
+    resent = next(f for f in report.files if f.name == "shipments_resent.csv")
+    assert (resent.rows_read, resent.rows_loaded, resent.rows_unchanged) == (4, 0, 4)
+    after = table_contents(small_engine)
+    assert {k: v for k, v in after.items() if k != "source_file"} == \
+        {k: v for k, v in before.items() if k != "source_file"}
+
+
+def test_new_rows_extend_the_lineage(small_engine, small_drop, tmp_path: Path) -> None:
+    drop = tmp_path / "more"
+    drop.mkdir()
+    (drop / "shipments_2.csv").write_text(
+        "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,quantity,uom\n"
+        "SH9,2026-10-01T07:00:00-05:00,WH-1,CUST-A,00614141000043,C2,10,CS\n")
+    first = ingest.stored_records(small_engine)
+    report = load_folder(small_engine, drop)
+    assert report.changed and report.files[0].rows_loaded == 1
+    lots = store.read_frame(small_engine, models.Lot)
+    c2 = lots.filter(pl.col("lot") == "C2").row(0, named=True)
+    assert c2["quantity_shipped"] == 50.0 and c2["quantity_on_hand"] == 26.0
+    assert ingest.stored_records(small_engine).shipments.height == first.shipments.height + 1
+    assert lots["snapshot_id"].unique().to_list() == [report.snapshot_id]
+
+
+def test_a_different_record_with_a_stored_key_is_rejected(small_engine, tmp_path: Path) -> None:
+    drop = tmp_path / "conflict"
+    drop.mkdir()
+    (drop / "shipments.csv").write_text(
+        "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,sscc,quantity,uom\n"
+        "SH1,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,306141410000000013,55,CS\n")
+    report = load_folder(small_engine, drop)
+    assert report.files[0].rows_rejected == 1
+    assert report.rejected["rule"].to_list() == ["conflicts_with_stored_record"]
+
+
+def test_a_serial_cannot_be_commissioned_twice(small_engine, tmp_path: Path) -> None:
+    drop = tmp_path / "again"
+    drop.mkdir()
+    (drop / "production.csv").write_text(
+        "production_id,completed_at,location_id,gtin,lot,serial,quantity,uom\n"
+        "P50,2026-10-01T10:00:00-05:00,SITE-1,00614141000050,T2,T1-0001,1,EA\n")
+    report = load_folder(small_engine, drop)
+    assert report.rejected["rule"].to_list() == ["serial_not_already_commissioned"]
+
+
+def test_failed_load_leaves_the_database_unchanged(small_engine, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    drop = tmp_path / "more"
+    drop.mkdir()
+    (drop / "moves.csv").write_text(
+        "move_id,moved_at,gtin,lot,quantity,uom,from_location_id,to_location_id,reason\n"
+        "M9,2026-10-02T09:00:00-05:00,00614141000043,C1,3,CS,WH-1,,destroy\n"
+        "M10,2026-10-02T09:00:00-05:00,00614141000043,C1,abc,CS,WH-1,,destroy\n")
+    before = table_contents(small_engine)
+
+    def broken(conn, snapshot_id):  # the failure strikes after records and rejects are written
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest, "rebuild_lineage", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        load_folder(small_engine, drop)
+    assert table_contents(small_engine) == before
+    monkeypatch.undo()
+    report = load_folder(small_engine, drop)  # the same file loads once the fault is gone
+    assert (report.files[0].rows_loaded, report.files[0].rows_rejected) == (1, 1)
+
+
+def test_master_data_update_replaces_the_row(small_engine, tmp_path: Path) -> None:
+    drop = tmp_path / "master"
+    drop.mkdir()
+    with (Path(__file__).parents[1] / "data" / "small" / "locations.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    rows[4]["phone"] = "+1 555 9999"
+    with (drop / "locations.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = load_folder(small_engine, drop)
+    loc = next(f for f in report.files if f.record_type == "locations")
+    assert (loc.rows_loaded, loc.rows_unchanged) == (1, 5)
+    stored = store.read_frame(small_engine, models.Location)
+    assert stored.height == 6
+    assert stored.filter(pl.col("location_id") == "CUST-A")["phone"][0] == "+1 555 9999"
