@@ -1,0 +1,61 @@
+"""The code location loads, and its jobs, schedule, sensor and checks are wired as documented."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.defs.automation import drop_folder_sensor
+from pipelines.defs.resources import DropFolder
+
+SMALL = Path(__file__).parents[1] / "data" / "small"
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dg.Definitions:
+    return defs()
+
+
+def test_every_stage_is_an_asset(definitions: dg.Definitions) -> None:
+    keys = {spec.key.to_user_string() for spec in definitions.resolve_all_asset_specs()}
+    for record_type in ("products", "locations", "receipts", "production", "consumption",
+                        "moves", "shipments"):
+        assert {f"raw_{record_type}", f"validated_{record_type}"} <= keys
+    assert {"lot", "lot_edge", "serial", "lot_shipment", "lot_receipt", "lot_on_hand",
+            "rejected_record", "expiry_report", "recall_reports"} <= keys
+
+
+def test_checks_jobs_schedule_and_sensor(definitions: dg.Definitions) -> None:
+    checks = {key.name for key in definitions.resolve_asset_graph().asset_check_keys}
+    assert {"gtin_check_digit__gtin", "quantity_positive__quantity",
+            "timestamp_with_offset__received_at", "known_production__production_id",
+            "expiry_not_before_production__expiry_date", "every_row_accounted_for",
+            "edges_reference_known_lots"} <= checks
+    assert definitions.resolve_job_def("ingest")
+    schedule = definitions.resolve_schedule_def("daily_expiry_report")
+    assert schedule.cron_schedule == "0 6 * * *" and schedule.job_name == "expiry_report_job"
+    assert definitions.resolve_sensor_def("drop_folder_sensor").job_name == "ingest"
+
+
+def test_sensor_requests_a_run_once_per_new_content(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    shutil.copytree(SMALL, drop)
+    resources = {"drop_folder": DropFolder(path=str(drop))}
+    with dg.build_sensor_context(resources=resources) as context:
+        first = drop_folder_sensor(context)
+        assert isinstance(first, dg.RunRequest)
+        cursor = context.cursor
+    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+        assert isinstance(drop_folder_sensor(context), dg.SkipReason)
+    (drop / "shipments_2.csv").write_text((SMALL / "shipments.csv").read_text())
+    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+        assert isinstance(drop_folder_sensor(context), dg.RunRequest)
+
+
+def test_workspace_points_at_the_definitions() -> None:
+    text = (Path(__file__).parents[2] / "workspace.yaml").read_text()
+    assert "module_name: pipelines.definitions" in text

@@ -1,0 +1,48 @@
+"""Real Dagster materialisations of the pipeline, in process, as the CLI runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+import models
+from lotline import api, store
+from pipelines.run import run_pipeline
+
+
+def test_load_materialises_lineage_and_reports_checks(small_drop: Path, sqlite_url: str) -> None:
+    with dg.instance_for_test() as instance:
+        outcome = run_pipeline(database_url=sqlite_url, drop_dir=small_drop, instance=instance)
+        assert outcome.success, outcome.error
+        assert outcome.snapshot_id
+        assert {f["name"] for f in outcome.files} >= {"receipts.csv", "shipments.csv"}
+        assert all(f["accounted"] for f in outcome.files)
+        by_name = {c.check_name: c for c in outcome.checks}
+        assert by_name["every_row_accounted_for"].passed
+        assert by_name["gtin_check_digit__gtin"].passed
+        for key in ("lot", "lot_edge", "lot_shipment"):
+            assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None
+    lots = store.read_frame(api.connect(sqlite_url), models.Lot)
+    assert lots.height == 10 and lots["snapshot_id"].unique().to_list() == [outcome.snapshot_id]
+
+
+def test_failing_rows_fail_their_checks_and_are_quarantined(small_drop: Path,
+                                                            sqlite_url: str) -> None:
+    with (small_drop / "receipts.csv").open("a") as f:
+        f.write("R9,2026-09-03T08:00:00-05:00,SUP-MILL,SITE-1,00614141000013,F9,,10,KGM,,,,,\n")
+    outcome = run_pipeline(database_url=sqlite_url, drop_dir=small_drop)
+    assert outcome.success
+    failed = {c.check_name for c in outcome.checks if not c.passed}
+    assert "gtin_check_digit__gtin" in failed
+    receipts = next(f for f in outcome.files if f["name"] == "receipts.csv")
+    assert (receipts["rows_read"], receipts["rows_loaded"], receipts["rows_rejected"]) == (4, 3, 1)
+
+
+def test_unreadable_file_fails_the_run_and_writes_nothing(small_drop: Path,
+                                                          sqlite_url: str) -> None:
+    (small_drop / "moves.csv").write_bytes("move_id,moved_at\nM1,caf\xe9\n".encode("latin-1"))
+    outcome = run_pipeline(database_url=sqlite_url, drop_dir=small_drop)
+    assert not outcome.success
+    assert outcome.error.startswith("moves.csv")
+    assert store.read_frame(api.connect(sqlite_url), models.SourceFile).height == 0
