@@ -102,3 +102,18 @@ def assert_engine_matches_brute_force(lineage: Lineage) -> None:
 
 def test_engine_matches_brute_force_on_the_small_chain(small_engine) -> None:
     assert_engine_matches_brute_force(api.load_lineage(small_engine))
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_engine_matches_brute_force_on_generated_data(seed: int, tmp_path) -> None:
+    from lotline import store
+    from lotline.generate import generate
+    from lotline.ingest import load_folder
+
+    generate(tmp_path / "drop", seed=seed, scale=0.3)
+    engine = store.make_engine(store.sqlite_url(tmp_path / "db.sqlite"))
+    report = load_folder(engine, tmp_path / "drop")
+    assert sum(f.rows_rejected for f in report.files) == 0
+    lineage = api.load_lineage(engine)
+    assert lineage.edges.height > 50
+    assert_engine_matches_brute_force(lineage)
