@@ -1,9 +1,9 @@
 """The Python API analysts, reports and the CLI share: lineage tables and traces from a database.
 
-    from lotline import api
-    db = api.connect()                      # LOTLINE_DATABASE_URL or ./lotline.sqlite
-    result = api.trace_lot(db, "00614141000043", "C1", "both")
-    result.shipments, result.consignees, result.lots
+from lotline import api
+db = api.connect()                      # LOTLINE_DATABASE_URL or ./lotline.sqlite
+result = api.trace_lot(db, "00614141000043", "C1", "both")
+result.shipments, result.consignees, result.lots
 """
 
 from __future__ import annotations
@@ -54,30 +54,50 @@ def current_snapshot(engine: Engine) -> dict[str, object] | None:
         snapshot_id = conn.execute(sa.select(models.Lot.snapshot_id).limit(1)).scalar()
         if snapshot_id is None:
             return None
-        row = conn.execute(
-            sa.select(store.table(models.Snapshot)).where(
-                store.table(models.Snapshot).c.snapshot_id == snapshot_id)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(store.table(models.Snapshot)).where(
+                    store.table(models.Snapshot).c.snapshot_id == snapshot_id
+                )
+            )
+            .mappings()
+            .first()
+        )
     return dict(row) if row else {"snapshot_id": snapshot_id}
 
 
-def trace_lot(engine: Engine, gtin: str, lot: str, direction: trace.Direction = "both",
-              lineage: Lineage | None = None) -> trace.TraceResult:
+def trace_lot(
+    engine: Engine,
+    gtin: str,
+    lot: str,
+    direction: trace.Direction = "both",
+    lineage: Lineage | None = None,
+) -> trace.TraceResult:
     lineage = lineage or load_lineage(engine)
     result = trace.trace_lot(lineage, _gtin14(gtin), lot, direction, locations(engine))
     return _with_snapshot(engine, result)
 
 
-def trace_serial(engine: Engine, gtin: str, serial: str, direction: trace.Direction = "both",
-                 lineage: Lineage | None = None) -> trace.TraceResult:
+def trace_serial(
+    engine: Engine,
+    gtin: str,
+    serial: str,
+    direction: trace.Direction = "both",
+    lineage: Lineage | None = None,
+) -> trace.TraceResult:
     lineage = lineage or load_lineage(engine)
     gtin = _gtin14(gtin)
     consumption = store.table(models.ConsumptionRecord)
-    consumed_in = store.read_frame(
-        engine, models.ConsumptionRecord,
-        where=(consumption.c.gtin == gtin) & (consumption.c.serial == serial),
-        columns=["production_id"],
-    )["production_id"].unique().to_list()
+    consumed_in = (
+        store.read_frame(
+            engine,
+            models.ConsumptionRecord,
+            where=(consumption.c.gtin == gtin) & (consumption.c.serial == serial),
+            columns=["production_id"],
+        )["production_id"]
+        .unique()
+        .to_list()
+    )
     result = trace.trace_serial(lineage, gtin, serial, consumed_in, direction, locations(engine))
     return _with_snapshot(engine, result)
 

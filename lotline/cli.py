@@ -44,15 +44,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lotline", description="Lot and serial traceability: lineage, traces, reports.")
+        prog="lotline", description="Lot and serial traceability: lineage, traces, reports."
+    )
     sub = parser.add_subparsers(dest="command")
 
     def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         if name not in ("generate",):
-            p.add_argument("--database-url", help="SQLAlchemy URL (default: $LOTLINE_DATABASE_URL "
-                                                  "or sqlite:///lotline.sqlite)")
+            p.add_argument(
+                "--database-url",
+                help="SQLAlchemy URL (default: $LOTLINE_DATABASE_URL or sqlite:///lotline.sqlite)",
+            )
         return p
 
     p = command("ingest", _ingest, "Load a drop folder of CSV/Parquet files into the database.")
@@ -89,14 +92,16 @@ def _parser() -> argparse.ArgumentParser:
 
 # --- ingest -------------------------------------------------------------------------------------
 
+
 def _ingest(args: argparse.Namespace) -> int:
     from lotline.reading import discover
 
     discover(args.drop_dir)  # a missing folder or an unknown file name fails before Dagster starts
     from pipelines.run import run_pipeline
 
-    outcome = run_pipeline(database_url=args.database_url, drop_dir=args.drop_dir,
-                           log_level="CRITICAL")
+    outcome = run_pipeline(
+        database_url=args.database_url, drop_dir=args.drop_dir, log_level="CRITICAL"
+    )
     if not outcome.success:
         print(f"lotline: load failed, nothing was written: {outcome.error}", file=sys.stderr)
         return EXIT_INPUT
@@ -112,8 +117,10 @@ def _print_load(files: list[dict], snapshot_id: str | None, database_url: str | 
     print("-" * len(header))
     for f in files:
         note = "  (same content loaded before)" if f["already_loaded"] else ""
-        print(f"{f['name']:<32} {f['record_type']:<12} {f['rows_read']:>8} {f['rows_loaded']:>8} "
-              f"{f['rows_unchanged']:>9} {f['rows_rejected']:>8}{note}")
+        print(
+            f"{f['name']:<32} {f['record_type']:<12} {f['rows_read']:>8} {f['rows_loaded']:>8} "
+            f"{f['rows_unchanged']:>9} {f['rows_rejected']:>8}{note}"
+        )
     print()
     print(f"snapshot: {snapshot_id}" if snapshot_id else "nothing new: the database is unchanged")
     rejected = sum(f["rows_rejected"] for f in files)
@@ -122,14 +129,19 @@ def _print_load(files: list[dict], snapshot_id: str | None, database_url: str | 
         rows = api.rejected_records(engine)
         names = {f["name"] for f in files}
         rows = rows.filter(rows["source_file"].is_in(list(names))).tail(50)
-        print(f"\nrejected rows (kept in table rejected_record; showing up to 50 of {rejected} rows):")
+        print(
+            f"\nrejected rows (kept in table rejected_record; showing up to 50 of {rejected} rows):"
+        )
         for r in rows.iter_rows(named=True):
-            print(f"  {r['source_file']}, row {r['row_number']}, column {r['column']}: "
-                  f"{r['rule']}: {r['message']} (value {r['value']!r})")
+            print(
+                f"  {r['source_file']}, row {r['row_number']}, column {r['column']}: "
+                f"{r['rule']}: {r['message']} (value {r['value']!r})"
+            )
     print(f"database: {store.database_url(database_url)}")
 
 
 # --- trace --------------------------------------------------------------------------------------
+
 
 def _trace(args: argparse.Namespace) -> int:
     from lotline import api
@@ -153,28 +165,55 @@ def _trace_csv(result) -> str:  # type: ignore[no-untyped-def]
 
     def part(section: str, frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
         base = {
-            "section": pl.lit(section), "gtin": pl.col("gtin"), "lot": pl.col("lot"),
-            "serial": pl.lit(None, pl.String), "depth": pl.lit(None, pl.Int64),
-            "direction": pl.lit(None, pl.String), "document_id": pl.lit(None, pl.String),
-            "from_location_id": pl.lit(None, pl.String), "to_location_id": pl.lit(None, pl.String),
-            "date": pl.lit(None, pl.String), "quantity": pl.lit(None, pl.Float64),
+            "section": pl.lit(section),
+            "gtin": pl.col("gtin"),
+            "lot": pl.col("lot"),
+            "serial": pl.lit(None, pl.String),
+            "depth": pl.lit(None, pl.Int64),
+            "direction": pl.lit(None, pl.String),
+            "document_id": pl.lit(None, pl.String),
+            "from_location_id": pl.lit(None, pl.String),
+            "to_location_id": pl.lit(None, pl.String),
+            "date": pl.lit(None, pl.String),
+            "quantity": pl.lit(None, pl.Float64),
             "uom": pl.lit(None, pl.String),
         }
         base.update(columns)
         return frame.select(**{k: v for k, v in base.items()}).cast(
-            {"depth": pl.Int64, "quantity": pl.Float64, "date": pl.String})
+            {"depth": pl.Int64, "quantity": pl.Float64, "date": pl.String}
+        )
 
     frames = [
-        part("lot", result.lots, depth=pl.col("depth"), direction=pl.col("direction"),
-             quantity=pl.col("quantity_on_hand"), uom=pl.col("uom")),
-        part("receipt", result.receipts, serial=pl.col("serial"), document_id=pl.col("receipt_id"),
-             from_location_id=pl.col("from_location_id"), to_location_id=pl.col("to_location_id"),
-             date=pl.col("received_at").dt.to_string(), quantity=pl.col("quantity"),
-             uom=pl.col("uom")),
-        part("shipment", result.shipments, serial=pl.col("serial"),
-             document_id=pl.col("shipment_id"), from_location_id=pl.col("from_location_id"),
-             to_location_id=pl.col("to_location_id"), date=pl.col("shipped_at").dt.to_string(),
-             quantity=pl.col("quantity"), uom=pl.col("uom")),
+        part(
+            "lot",
+            result.lots,
+            depth=pl.col("depth"),
+            direction=pl.col("direction"),
+            quantity=pl.col("quantity_on_hand"),
+            uom=pl.col("uom"),
+        ),
+        part(
+            "receipt",
+            result.receipts,
+            serial=pl.col("serial"),
+            document_id=pl.col("receipt_id"),
+            from_location_id=pl.col("from_location_id"),
+            to_location_id=pl.col("to_location_id"),
+            date=pl.col("received_at").dt.to_string(),
+            quantity=pl.col("quantity"),
+            uom=pl.col("uom"),
+        ),
+        part(
+            "shipment",
+            result.shipments,
+            serial=pl.col("serial"),
+            document_id=pl.col("shipment_id"),
+            from_location_id=pl.col("from_location_id"),
+            to_location_id=pl.col("to_location_id"),
+            date=pl.col("shipped_at").dt.to_string(),
+            quantity=pl.col("quantity"),
+            uom=pl.col("uom"),
+        ),
     ]
     return pl.concat(frames).write_csv()
 
@@ -183,29 +222,76 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
     import polars as pl
 
     subject = result.subject
-    name = f"serial {subject['serial']} (lot {subject['lot']})" if subject["serial"] else \
-        f"lot {subject['lot']}"
-    print(f"Trace of GTIN {subject['gtin']} {name}, {result.direction}; "
-          f"snapshot {result.snapshot_id}")
-    with pl.Config(tbl_rows=200, tbl_cols=12, fmt_str_lengths=40, tbl_hide_dataframe_shape=True,
-                   tbl_hide_column_data_types=True):
+    name = (
+        f"serial {subject['serial']} (lot {subject['lot']})"
+        if subject["serial"]
+        else f"lot {subject['lot']}"
+    )
+    print(
+        f"Trace of GTIN {subject['gtin']} {name}, {result.direction}; snapshot {result.snapshot_id}"
+    )
+    with pl.Config(
+        tbl_rows=200,
+        tbl_cols=12,
+        fmt_str_lengths=40,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+    ):
         print(f"\nLots ({result.lots.height})")
-        print(result.lots.select("direction", "depth", "gtin", "lot", "product_name",
-                                 "expiry_date", "quantity_on_hand"))
+        print(
+            result.lots.select(
+                "direction",
+                "depth",
+                "gtin",
+                "lot",
+                "product_name",
+                "expiry_date",
+                "quantity_on_hand",
+            )
+        )
         if not result.receipts.is_empty():
             print(f"\nSupplier receipts ({result.receipts.height})")
-            print(result.receipts.select("receipt_id", "received_at", "from_location_id", "gtin",
-                                         "lot", "quantity", "uom"))
+            print(
+                result.receipts.select(
+                    "receipt_id",
+                    "received_at",
+                    "from_location_id",
+                    "gtin",
+                    "lot",
+                    "quantity",
+                    "uom",
+                )
+            )
         if not result.shipments.is_empty():
             print(f"\nShipments ({result.shipments.height})")
-            print(result.shipments.select("shipment_id", "shipped_at", "to_location_id", "gtin",
-                                          "lot", "serial", "quantity", "uom"))
+            print(
+                result.shipments.select(
+                    "shipment_id",
+                    "shipped_at",
+                    "to_location_id",
+                    "gtin",
+                    "lot",
+                    "serial",
+                    "quantity",
+                    "uom",
+                )
+            )
             print(f"\nConsignees ({result.consignees.height})")
-            print(result.consignees.select("to_location_id", "business_name", "city", "country",
-                                           "shipments", "quantity", "uom"))
+            print(
+                result.consignees.select(
+                    "to_location_id",
+                    "business_name",
+                    "city",
+                    "country",
+                    "shipments",
+                    "quantity",
+                    "uom",
+                )
+            )
 
 
 # --- reports ------------------------------------------------------------------------------------
+
 
 def _report(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
@@ -215,17 +301,30 @@ def _report(args: argparse.Namespace) -> int:
             raise ValueError("report recall needs --gtin and --lot")
         from lotline import api, trace
 
-        trace.find_lot(api.load_lineage(api.connect(args.database_url)),
-                       args.gtin.strip().zfill(14), args.lot)
-        outcome = run_pipeline(database_url=args.database_url, report_dir=args.out, load=False,
-                               recall={"lots": [f"{args.gtin.strip().zfill(14)}/{args.lot}"],
-                                       "direction": args.direction},
-                               log_level="CRITICAL")
+        trace.find_lot(
+            api.load_lineage(api.connect(args.database_url)), args.gtin.strip().zfill(14), args.lot
+        )
+        outcome = run_pipeline(
+            database_url=args.database_url,
+            report_dir=args.out,
+            load=False,
+            recall={
+                "lots": [f"{args.gtin.strip().zfill(14)}/{args.lot}"],
+                "direction": args.direction,
+            },
+            log_level="CRITICAL",
+        )
     else:
-        outcome = run_pipeline(database_url=args.database_url, report_dir=args.out, load=False,
-                               expiry={"as_of": args.as_of.isoformat() if args.as_of else "",
-                                       "within_days": args.within_days},
-                               log_level="CRITICAL")
+        outcome = run_pipeline(
+            database_url=args.database_url,
+            report_dir=args.out,
+            load=False,
+            expiry={
+                "as_of": args.as_of.isoformat() if args.as_of else "",
+                "within_days": args.within_days,
+            },
+            log_level="CRITICAL",
+        )
     if not outcome.success:
         print(f"lotline: report failed: {outcome.error}", file=sys.stderr)
         return 1
@@ -235,6 +334,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 # --- sample data and demo -----------------------------------------------------------------------
+
 
 def _generate(args: argparse.Namespace) -> int:
     from lotline.generate import generate
@@ -262,9 +362,13 @@ def _demo(args: argparse.Namespace) -> int:
     _print_load(loaded.files, loaded.snapshot_id, database_url)
     gtin, lot = demo_recall_lot(api.connect(database_url))
     outcome = run_pipeline(
-        database_url=database_url, report_dir=out, load=False,
+        database_url=database_url,
+        report_dir=out,
+        load=False,
         expiry={"as_of": DEFAULT_ANCHOR.isoformat(), "within_days": 30},
-        recall={"lots": [f"{gtin}/{lot}"], "direction": "both"}, log_level="CRITICAL")
+        recall={"lots": [f"{gtin}/{lot}"], "direction": "both"},
+        log_level="CRITICAL",
+    )
     if not outcome.success:
         print(f"lotline: demo reports failed: {outcome.error}", file=sys.stderr)
         return 1
@@ -272,8 +376,10 @@ def _demo(args: argparse.Namespace) -> int:
     print("PDF reports:")
     for path in outcome.reports:
         print(f"  {path}")
-    print(f"\ntry: lotline trace --database-url {database_url} --gtin {gtin} --lot {lot} "
-          "--direction forward")
+    print(
+        f"\ntry: lotline trace --database-url {database_url} --gtin {gtin} --lot {lot} "
+        "--direction forward"
+    )
     return 0
 
 
@@ -289,7 +395,8 @@ def demo_recall_lot(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     for key, gtin, lot in received.select("lot_key", "gtin", "lot").iter_rows():
         forward = trace.reachable(lineage.edges, [key], "forward")["lot_key"]
         reach = lineage.shipments.filter(pl.col("lot_key").is_in(forward.implode()))[
-            "to_location_id"].n_unique()
+            "to_location_id"
+        ].n_unique()
         if reach > best_reach:
             best, best_reach = (gtin, lot), reach
     if best is None:

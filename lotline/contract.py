@@ -103,8 +103,13 @@ UOM_NAMES: dict[str, str] = {
 _tlc = "the traceability lot code (TLC) of FSMA 204; (gtin, lot) identifies a lot"
 _qty = "quantity in `uom`, > 0"
 _ref = (
-    Field("ref_doc_type", "choice", required=False, choices=REF_DOC_TYPES,
-          doc="reference document type (CBV bizTransaction type)"),
+    Field(
+        "ref_doc_type",
+        "choice",
+        required=False,
+        choices=REF_DOC_TYPES,
+        doc="reference document type (CBV bizTransaction type)",
+    ),
     Field("ref_doc_number", "text", required=False, doc="reference document number"),
 )
 
@@ -170,8 +175,12 @@ RECEIPTS = RecordType(
         Field("uom", "uom"),
         Field("production_date", "date", required=False),
         Field("expiry_date", "date", required=False),
-        Field("tlc_source_reference", "text", required=False,
-              doc="where the TLC was assigned: GLN, FDA FFRN or URL"),
+        Field(
+            "tlc_source_reference",
+            "text",
+            required=False,
+            doc="where the TLC was assigned: GLN, FDA FFRN or URL",
+        ),
         *_ref,
     ),
 )
@@ -263,8 +272,7 @@ SHIPMENTS = RecordType(
 )
 
 RECORD_TYPES: dict[str, RecordType] = {
-    rt.name: rt
-    for rt in (PRODUCTS, LOCATIONS, RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, SHIPMENTS)
+    rt.name: rt for rt in (PRODUCTS, LOCATIONS, RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, SHIPMENTS)
 }
 """In load order: master data first, then events; consumption after the production it refers to."""
 

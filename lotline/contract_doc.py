@@ -65,33 +65,51 @@ Every stored event row maps onto an EPCIS 2.0 event (what, when, where, why):
 def render() -> str:
     from lotline.validation import References, build_rules
 
-    parts = [INTRO.format(pattern=FILE_PATTERN.pattern,
-                          order=", ".join(f"`{n}`" for n in RECORD_TYPES))]
+    parts = [
+        INTRO.format(pattern=FILE_PATTERN.pattern, order=", ".join(f"`{n}`" for n in RECORD_TYPES))
+    ]
     for rt in RECORD_TYPES.values():
         parts.append(_record_type(rt, build_rules(rt, References())))
     parts.append(EPCIS)
     parts.append("## Code lists\n")
     parts.append(f"- `kind` of a location: {', '.join(f'`{k}`' for k in LOCATION_KINDS)}")
     parts.append(f"- `reason` of a move: {', '.join(f'`{r}`' for r in MOVE_REASONS)}")
-    parts.append("- `ref_doc_type` (CBV bizTransaction types and lotline additions): "
-                 + ", ".join(f"`{t}`" for t in REF_DOC_TYPES))
-    parts.append("- `uom` (UN/CEFACT Rec 20): "
-                 + ", ".join(f"`{code}` {name}" for code, name in UOM_NAMES.items()))
+    parts.append(
+        "- `ref_doc_type` (CBV bizTransaction types and lotline additions): "
+        + ", ".join(f"`{t}`" for t in REF_DOC_TYPES)
+    )
+    parts.append(
+        "- `uom` (UN/CEFACT Rec 20): "
+        + ", ".join(f"`{code}` {name}" for code, name in UOM_NAMES.items())
+    )
     return "\n".join(parts) + "\n"
 
 
 def _record_type(rt: RecordType, rules: list) -> str:  # type: ignore[type-arg]
-    lines = [f"## `{rt.name}`\n", rt.doc, "", f"EPCIS: {rt.epcis}.", "",
-             f"Business key of a line: `{', '.join(rt.key)}`.", "",
-             "| column | type | required | notes |", "|---|---|---|---|"]
+    lines = [
+        f"## `{rt.name}`\n",
+        rt.doc,
+        "",
+        f"EPCIS: {rt.epcis}.",
+        "",
+        f"Business key of a line: `{', '.join(rt.key)}`.",
+        "",
+        "| column | type | required | notes |",
+        "|---|---|---|---|",
+    ]
     for f in rt.fields:
         notes = f.doc
         if f.choices:
-            notes = (notes + "; " if notes else "") + "one of " + ", ".join(
-                f"`{c}`" for c in f.choices)
+            notes = (
+                (notes + "; " if notes else "") + "one of " + ", ".join(f"`{c}`" for c in f.choices)
+            )
         lines.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | {notes} |")
-    lines += ["", "Validation rules (Great Expectations suite; a failing row goes to "
-              "`rejected_record` with the rule name):", ""]
+    lines += [
+        "",
+        "Validation rules (Great Expectations suite; a failing row goes to "
+        "`rejected_record` with the rule name):",
+        "",
+    ]
     seen = set()
     for rule in rules:
         key = (rule.rule, rule.column)

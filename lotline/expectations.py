@@ -24,8 +24,9 @@ from lotline import gs1, values  # noqa: E402
 
 
 def _condition(column: pd.Series, expr: pl.Expr) -> pd.Series:
-    frame = pl.DataFrame({"v": pl.Series(column.astype("string").to_numpy(na_value=None),
-                                         dtype=pl.String)})
+    frame = pl.DataFrame(
+        {"v": pl.Series(column.astype("string").to_numpy(na_value=None), dtype=pl.String)}
+    )
     result = frame.select(expr.fill_null(False)).to_series().to_numpy()
     return pd.Series(result, index=column.index)
 

@@ -156,77 +156,346 @@ class _Product:
 
 _PRODUCTS: tuple[_Product, ...] = (
     # raw materials, bought in kilograms (GTIN-12, GTIN-13 and variable-measure GTIN-14)
-    _Product("flour", _gtin("86314000101"), "Wheat flour, all-purpose, unbleached",
-             "Prairie Mills", "wheat flour", "Hard red winter", "2000", "LBR",
-             "bulk bag (tote)", "lot", 240, "KGM", "raw", 907_185),
-    _Product("cane_sugar", _gtin("86314000215"), "Granulated cane sugar, fine", "Prairie Mills",
-             "sugar", "Cane, fine granulated", "50", "LBR", "multiwall paper bag", "lot", 730,
-             "KGM", "raw", 22_680),
-    _Product("butter", _gtin("9087743100011"), "Sweet cream butter, unsalted, 82% fat",
-             "Great Lakes Dairy", "butter", "Unsalted, 82% milk fat", "55", "LBR",
-             "block in lined carton", "lot", 180, "KGM", "raw", 24_948),
-    _Product("egg", _gtin("9087743100028"), "Pasteurized liquid whole egg", "Great Lakes Dairy",
-             "eggs", "Whole egg, liquid, chilled", "20", "KGM", "bag-in-box", "lot", 21, "KGM",
-             "raw", 20_000),
-    _Product("chips", _gtin("786123400022"), "Dark chocolate drops 55%", "Cacao del Sur",
-             "chocolate", "Dark 55%, 10 mm drops", "25", "KGM", "lined carton", "lot", 365,
-             "KGM", "raw", 25_000),
-    _Product("cocoa_liquor", _gtin("786123400015"), "Cocoa liquor (mass), Arriba Nacional",
-             "Cacao del Sur", "cocoa", "Nacional (Arriba)", "25", "KGM", "carton of blocks",
-             "lot", 540, "KGM", "raw", 25_000),
-    _Product("beet_sugar", _gtin("401234500104"), "Weißzucker, EU-Kategorie 2", "Nordstern",
-             "sugar", "Beet, EU category 2", "1000", "KGM", "big bag (FIBC)", "lot", 1095,
-             "KGM", "raw", 1_000_000),
-    _Product("hazelnuts", _gtin("801234560017"), "Roasted hazelnut kernels 13-15 mm",
-             "Nocciole delle Langhe", "hazelnuts", "Tonda Gentile delle Langhe IGP", "10", "KGM",
-             "vacuum bag in carton", "lot", 300, "KGM", "raw", 10_000),
-    _Product("milk_powder", _gtin("9871256700034"), "Skimmed milk powder, medium heat", "Frisia",
-             "milk powder", "Skimmed, medium heat", "25", "KGM", "multiwall paper bag", "lot",
-             540, "KGM", "raw", 25_000),
+    _Product(
+        "flour",
+        _gtin("86314000101"),
+        "Wheat flour, all-purpose, unbleached",
+        "Prairie Mills",
+        "wheat flour",
+        "Hard red winter",
+        "2000",
+        "LBR",
+        "bulk bag (tote)",
+        "lot",
+        240,
+        "KGM",
+        "raw",
+        907_185,
+    ),
+    _Product(
+        "cane_sugar",
+        _gtin("86314000215"),
+        "Granulated cane sugar, fine",
+        "Prairie Mills",
+        "sugar",
+        "Cane, fine granulated",
+        "50",
+        "LBR",
+        "multiwall paper bag",
+        "lot",
+        730,
+        "KGM",
+        "raw",
+        22_680,
+    ),
+    _Product(
+        "butter",
+        _gtin("9087743100011"),
+        "Sweet cream butter, unsalted, 82% fat",
+        "Great Lakes Dairy",
+        "butter",
+        "Unsalted, 82% milk fat",
+        "55",
+        "LBR",
+        "block in lined carton",
+        "lot",
+        180,
+        "KGM",
+        "raw",
+        24_948,
+    ),
+    _Product(
+        "egg",
+        _gtin("9087743100028"),
+        "Pasteurized liquid whole egg",
+        "Great Lakes Dairy",
+        "eggs",
+        "Whole egg, liquid, chilled",
+        "20",
+        "KGM",
+        "bag-in-box",
+        "lot",
+        21,
+        "KGM",
+        "raw",
+        20_000,
+    ),
+    _Product(
+        "chips",
+        _gtin("786123400022"),
+        "Dark chocolate drops 55%",
+        "Cacao del Sur",
+        "chocolate",
+        "Dark 55%, 10 mm drops",
+        "25",
+        "KGM",
+        "lined carton",
+        "lot",
+        365,
+        "KGM",
+        "raw",
+        25_000,
+    ),
+    _Product(
+        "cocoa_liquor",
+        _gtin("786123400015"),
+        "Cocoa liquor (mass), Arriba Nacional",
+        "Cacao del Sur",
+        "cocoa",
+        "Nacional (Arriba)",
+        "25",
+        "KGM",
+        "carton of blocks",
+        "lot",
+        540,
+        "KGM",
+        "raw",
+        25_000,
+    ),
+    _Product(
+        "beet_sugar",
+        _gtin("401234500104"),
+        "Weißzucker, EU-Kategorie 2",
+        "Nordstern",
+        "sugar",
+        "Beet, EU category 2",
+        "1000",
+        "KGM",
+        "big bag (FIBC)",
+        "lot",
+        1095,
+        "KGM",
+        "raw",
+        1_000_000,
+    ),
+    _Product(
+        "hazelnuts",
+        _gtin("801234560017"),
+        "Roasted hazelnut kernels 13-15 mm",
+        "Nocciole delle Langhe",
+        "hazelnuts",
+        "Tonda Gentile delle Langhe IGP",
+        "10",
+        "KGM",
+        "vacuum bag in carton",
+        "lot",
+        300,
+        "KGM",
+        "raw",
+        10_000,
+    ),
+    _Product(
+        "milk_powder",
+        _gtin("9871256700034"),
+        "Skimmed milk powder, medium heat",
+        "Frisia",
+        "milk powder",
+        "Skimmed, medium heat",
+        "25",
+        "KGM",
+        "multiwall paper bag",
+        "lot",
+        540,
+        "KGM",
+        "raw",
+        25_000,
+    ),
     # intermediates, made and used inside the plants (internal GTIN-13)
-    _Product("butter_dough", _own_gtin13("90101"), "Butter cookie dough", None, "dough",
-             "Butter", None, None, "dough trough", "lot", 3, "KGM", "intermediate"),
-    _Product("chip_dough", _own_gtin13("90102"), "Chocolate chip cookie dough", None, "dough",
-             "Chocolate chip", None, None, "dough trough", "lot", 3, "KGM", "intermediate"),
-    _Product("choc_mass", _own_gtin13("90201"), "Milk chocolate mass 32%", None, "chocolate",
-             "Milk, 32% cocoa solids", None, None, "heated tank", "lot", 365, "KGM",
-             "intermediate"),
-    _Product("filling", _own_gtin13("90202"), "Hazelnut praline filling", None, "praline paste",
-             "Hazelnut 50%", None, None, "tote", "lot", 180, "KGM", "intermediate"),
+    _Product(
+        "butter_dough",
+        _own_gtin13("90101"),
+        "Butter cookie dough",
+        None,
+        "dough",
+        "Butter",
+        None,
+        None,
+        "dough trough",
+        "lot",
+        3,
+        "KGM",
+        "intermediate",
+    ),
+    _Product(
+        "chip_dough",
+        _own_gtin13("90102"),
+        "Chocolate chip cookie dough",
+        None,
+        "dough",
+        "Chocolate chip",
+        None,
+        None,
+        "dough trough",
+        "lot",
+        3,
+        "KGM",
+        "intermediate",
+    ),
+    _Product(
+        "choc_mass",
+        _own_gtin13("90201"),
+        "Milk chocolate mass 32%",
+        None,
+        "chocolate",
+        "Milk, 32% cocoa solids",
+        None,
+        None,
+        "heated tank",
+        "lot",
+        365,
+        "KGM",
+        "intermediate",
+    ),
+    _Product(
+        "filling",
+        _own_gtin13("90202"),
+        "Hazelnut praline filling",
+        None,
+        "praline paste",
+        "Hazelnut 50%",
+        None,
+        None,
+        "tote",
+        "lot",
+        180,
+        "KGM",
+        "intermediate",
+    ),
     # finished goods: cases (GTIN-14, indicator 1), consumer units (GTIN-13), bulk (indicator 9)
-    _Product("butter_cookies", _own_gtin14("1", "10101"),
-             "Hearthstone Butter Cookies 200 g, case of 12", "Hearthstone", "cookies", "Butter",
-             "2.4", "KGM", "corrugated case, 12 x 200 g flow-pack", "lot", 270, "CS", "finished"),
-    _Product("butter_tin", _own_gtin13("10105"), "Hearthstone Butter Cookies Tin 400 g",
-             "Hearthstone", "cookies", "Butter, Danish style", "400", "GRM", "metal tin", "lot",
-             270, "EA", "finished"),
-    _Product("chip_cookies", _own_gtin14("1", "10201"),
-             "Hearthstone Chocolate Chip Cookies 200 g, case of 12", "Hearthstone", "cookies",
-             "Chocolate chip", "2.4", "KGM", "corrugated case, 12 x 200 g flow-pack", "lot", 240,
-             "CS", "finished"),
-    _Product("crumb", _own_gtin14("9", "10290"), "Chocolate chip cookie crumb (bulk)",
-             "Hearthstone Ingredients", "cookie crumb", "Chocolate chip, 2-6 mm", "10", "KGM",
-             "paper bag", "lot", 40, "KGM", "finished"),
-    _Product("pralines", _own_gtin14("1", "20101"),
-             "Hearthstone Hazelnut Pralines 250 g, case of 8", "Hearthstone", "pralines",
-             "Hazelnut", "2", "KGM", "case, 8 x 250 g gift carton", "lot", 180, "CS", "finished"),
-    _Product("bars", _own_gtin14("1", "20201"), "Hearthstone Milk Chocolate Bar 100 g, case of 24",
-             "Hearthstone", "chocolate bar", "Milk 32%", "2.4", "KGM", "display case, 24 x 100 g",
-             "lot", 365, "CS", "finished"),
-    _Product("gift_box", _own_gtin13("20301"), "Hearthstone Reserve Signature Gift Box 750 g",
-             "Hearthstone Reserve", "chocolate assortment", "Pralines and milk chocolate", "750",
-             "GRM", "rigid gift box, serialised", "serial", 180, "EA", "finished"),
-    _Product("hamper", _own_gtin13("10901"), "Hearthstone Holiday Hamper", "Hearthstone Reserve",
-             "gift hamper", "Gift box and butter cookie tin", "1.3", "KGM",
-             "wicker basket, serialised", "serial", 180, "EA", "finished"),
+    _Product(
+        "butter_cookies",
+        _own_gtin14("1", "10101"),
+        "Hearthstone Butter Cookies 200 g, case of 12",
+        "Hearthstone",
+        "cookies",
+        "Butter",
+        "2.4",
+        "KGM",
+        "corrugated case, 12 x 200 g flow-pack",
+        "lot",
+        270,
+        "CS",
+        "finished",
+    ),
+    _Product(
+        "butter_tin",
+        _own_gtin13("10105"),
+        "Hearthstone Butter Cookies Tin 400 g",
+        "Hearthstone",
+        "cookies",
+        "Butter, Danish style",
+        "400",
+        "GRM",
+        "metal tin",
+        "lot",
+        270,
+        "EA",
+        "finished",
+    ),
+    _Product(
+        "chip_cookies",
+        _own_gtin14("1", "10201"),
+        "Hearthstone Chocolate Chip Cookies 200 g, case of 12",
+        "Hearthstone",
+        "cookies",
+        "Chocolate chip",
+        "2.4",
+        "KGM",
+        "corrugated case, 12 x 200 g flow-pack",
+        "lot",
+        240,
+        "CS",
+        "finished",
+    ),
+    _Product(
+        "crumb",
+        _own_gtin14("9", "10290"),
+        "Chocolate chip cookie crumb (bulk)",
+        "Hearthstone Ingredients",
+        "cookie crumb",
+        "Chocolate chip, 2-6 mm",
+        "10",
+        "KGM",
+        "paper bag",
+        "lot",
+        40,
+        "KGM",
+        "finished",
+    ),
+    _Product(
+        "pralines",
+        _own_gtin14("1", "20101"),
+        "Hearthstone Hazelnut Pralines 250 g, case of 8",
+        "Hearthstone",
+        "pralines",
+        "Hazelnut",
+        "2",
+        "KGM",
+        "case, 8 x 250 g gift carton",
+        "lot",
+        180,
+        "CS",
+        "finished",
+    ),
+    _Product(
+        "bars",
+        _own_gtin14("1", "20201"),
+        "Hearthstone Milk Chocolate Bar 100 g, case of 24",
+        "Hearthstone",
+        "chocolate bar",
+        "Milk 32%",
+        "2.4",
+        "KGM",
+        "display case, 24 x 100 g",
+        "lot",
+        365,
+        "CS",
+        "finished",
+    ),
+    _Product(
+        "gift_box",
+        _own_gtin13("20301"),
+        "Hearthstone Reserve Signature Gift Box 750 g",
+        "Hearthstone Reserve",
+        "chocolate assortment",
+        "Pralines and milk chocolate",
+        "750",
+        "GRM",
+        "rigid gift box, serialised",
+        "serial",
+        180,
+        "EA",
+        "finished",
+    ),
+    _Product(
+        "hamper",
+        _own_gtin13("10901"),
+        "Hearthstone Holiday Hamper",
+        "Hearthstone Reserve",
+        "gift hamper",
+        "Gift box and butter cookie tin",
+        "1.3",
+        "KGM",
+        "wicker basket, serialised",
+        "serial",
+        180,
+        "EA",
+        "finished",
+    ),
 )
 _P: dict[str, _Product] = {p.key: p for p in _PRODUCTS}
 
 # raw material age at receipt (days since the supplier's production date)
 _RAW_AGE: dict[str, tuple[int, int]] = {
-    "flour": (3, 30), "cane_sugar": (10, 120), "butter": (2, 20), "egg": (1, 3),
-    "chips": (10, 90), "cocoa_liquor": (20, 120), "beet_sugar": (15, 200),
-    "hazelnuts": (10, 60), "milk_powder": (10, 90),
+    "flour": (3, 30),
+    "cane_sugar": (10, 120),
+    "butter": (2, 20),
+    "egg": (1, 3),
+    "chips": (10, 90),
+    "cocoa_liquor": (20, 120),
+    "beet_sugar": (15, 200),
+    "hazelnuts": (10, 60),
+    "milk_powder": (10, 90),
 }
 _RAW_COVER_DAYS: dict[str, int] = {"egg": 7, "butter": 14}  # others: 21
 
@@ -254,18 +523,62 @@ _CODE = {CHI: "CHI", BRD: "BRD", JOL: "JOL", VNL: "VNL"}
 _MARKET_WAREHOUSE = {"us": JOL, "eu": VNL}
 
 _OWN_LOCATIONS = (
-    _Location(CHI, "site", "Hearthstone Confectionery Inc. - Chicago Bakery",
-              _gln(_COMPANY + "10001"), "+1 773 555 0100", "2150 S Kilbourn Ave", "Chicago", "IL",
-              "60623", "US", 41.8518, -87.7340),
-    _Location(BRD, "site", "Hearthstone Confectionery B.V. - Breda Chocolate Works",
-              _gln(_COMPANY + "20001"), "+31 76 820 4400", "Minervum 7040", "Breda", "NB",
-              "4817 ZN", "NL", 51.6029, 4.8327),
-    _Location(JOL, "warehouse", "Hearthstone Distribution Center Joliet",
-              _gln(_COMPANY + "10002"), "+1 815 555 0160", "2800 Channahon Rd", "Joliet", "IL",
-              "60436", "US", 41.4870, -88.1490),
-    _Location(VNL, "warehouse", "Hearthstone European DC Venlo", _gln(_COMPANY + "20002"),
-              "+31 77 320 1800", "Venrayseweg 130", "Venlo", "LI", "5928 RH", "NL",
-              51.4040, 6.1490),
+    _Location(
+        CHI,
+        "site",
+        "Hearthstone Confectionery Inc. - Chicago Bakery",
+        _gln(_COMPANY + "10001"),
+        "+1 773 555 0100",
+        "2150 S Kilbourn Ave",
+        "Chicago",
+        "IL",
+        "60623",
+        "US",
+        41.8518,
+        -87.7340,
+    ),
+    _Location(
+        BRD,
+        "site",
+        "Hearthstone Confectionery B.V. - Breda Chocolate Works",
+        _gln(_COMPANY + "20001"),
+        "+31 76 820 4400",
+        "Minervum 7040",
+        "Breda",
+        "NB",
+        "4817 ZN",
+        "NL",
+        51.6029,
+        4.8327,
+    ),
+    _Location(
+        JOL,
+        "warehouse",
+        "Hearthstone Distribution Center Joliet",
+        _gln(_COMPANY + "10002"),
+        "+1 815 555 0160",
+        "2800 Channahon Rd",
+        "Joliet",
+        "IL",
+        "60436",
+        "US",
+        41.4870,
+        -88.1490,
+    ),
+    _Location(
+        VNL,
+        "warehouse",
+        "Hearthstone European DC Venlo",
+        _gln(_COMPANY + "20002"),
+        "+31 77 320 1800",
+        "Venrayseweg 130",
+        "Venlo",
+        "LI",
+        "5928 RH",
+        "NL",
+        51.4040,
+        6.1490,
+    ),
 )
 
 
@@ -278,29 +591,131 @@ class _Supplier:
 
 
 _SUPPLIERS = (
-    _Supplier(_Location("SUP-PRAIRIE", "supplier", "Prairie Mills Inc.", _gln("086314000007"),
-                        "+1 785 555 0134", "1200 N 9th St", "Salina", "KS", "67401", "US",
-                        38.8403, -97.6114), (2, 3), "po", "prairie"),
-    _Supplier(_Location("SUP-GLDAIRY", "supplier", "Great Lakes Dairy & Egg Cooperative",
-                        _gln("087743100004"), "+1 715 555 0187", "400 Galloway St", "Eau Claire",
-                        "WI", "54703", "US", 44.8113, -91.4985), (1, 2), "po", "gldairy"),
-    _Supplier(_Location("SUP-CACAO", "supplier", "Cacao del Sur S.A.", _gln("786123400003"),
-                        "+593 4 555 2870", "Av. Juan Tanca Marengo km 4.5", "Guayaquil", "G",
-                        "090505", "EC", -2.1709, -79.9224), (4, 7), "desadv", "cacao"),
-    _Supplier(_Location("SUP-NORDSTERN", "supplier", "Zuckerfabrik Nordstern GmbH",
-                        _gln("401234500002"), "+49 581 555 2200", "Lüneburger Straße 31", "Uelzen",
-                        "NI", "29525", "DE", 52.9647, 10.5658), (2, 4), "desadv", "nordstern"),
-    _Supplier(_Location("SUP-NOCCIOLE", "supplier", "Nocciole delle Langhe S.r.l.",
-                        _gln("801234560000"), "+39 0173 555 118", "Corso Piave 118", "Alba", "CN",
-                        "12051", "IT", 44.7009, 8.0356), (3, 5), "desadv", "nocciole"),
-    _Supplier(_Location("SUP-FRISIA", "supplier", "Frisia Zuivel B.V.", _gln("871256700001"),
-                        "+31 58 555 9400", "Tesselschadestraat 5", "Leeuwarden", "FR", "8913 HA",
-                        "NL", 53.2012, 5.7999), (2, 3), "desadv", "frisia"),
+    _Supplier(
+        _Location(
+            "SUP-PRAIRIE",
+            "supplier",
+            "Prairie Mills Inc.",
+            _gln("086314000007"),
+            "+1 785 555 0134",
+            "1200 N 9th St",
+            "Salina",
+            "KS",
+            "67401",
+            "US",
+            38.8403,
+            -97.6114,
+        ),
+        (2, 3),
+        "po",
+        "prairie",
+    ),
+    _Supplier(
+        _Location(
+            "SUP-GLDAIRY",
+            "supplier",
+            "Great Lakes Dairy & Egg Cooperative",
+            _gln("087743100004"),
+            "+1 715 555 0187",
+            "400 Galloway St",
+            "Eau Claire",
+            "WI",
+            "54703",
+            "US",
+            44.8113,
+            -91.4985,
+        ),
+        (1, 2),
+        "po",
+        "gldairy",
+    ),
+    _Supplier(
+        _Location(
+            "SUP-CACAO",
+            "supplier",
+            "Cacao del Sur S.A.",
+            _gln("786123400003"),
+            "+593 4 555 2870",
+            "Av. Juan Tanca Marengo km 4.5",
+            "Guayaquil",
+            "G",
+            "090505",
+            "EC",
+            -2.1709,
+            -79.9224,
+        ),
+        (4, 7),
+        "desadv",
+        "cacao",
+    ),
+    _Supplier(
+        _Location(
+            "SUP-NORDSTERN",
+            "supplier",
+            "Zuckerfabrik Nordstern GmbH",
+            _gln("401234500002"),
+            "+49 581 555 2200",
+            "Lüneburger Straße 31",
+            "Uelzen",
+            "NI",
+            "29525",
+            "DE",
+            52.9647,
+            10.5658,
+        ),
+        (2, 4),
+        "desadv",
+        "nordstern",
+    ),
+    _Supplier(
+        _Location(
+            "SUP-NOCCIOLE",
+            "supplier",
+            "Nocciole delle Langhe S.r.l.",
+            _gln("801234560000"),
+            "+39 0173 555 118",
+            "Corso Piave 118",
+            "Alba",
+            "CN",
+            "12051",
+            "IT",
+            44.7009,
+            8.0356,
+        ),
+        (3, 5),
+        "desadv",
+        "nocciole",
+    ),
+    _Supplier(
+        _Location(
+            "SUP-FRISIA",
+            "supplier",
+            "Frisia Zuivel B.V.",
+            _gln("871256700001"),
+            "+31 58 555 9400",
+            "Tesselschadestraat 5",
+            "Leeuwarden",
+            "FR",
+            "8913 HA",
+            "NL",
+            53.2012,
+            5.7999,
+        ),
+        (2, 3),
+        "desadv",
+        "frisia",
+    ),
 )
 _SUPPLIER_OF: dict[str, _Supplier] = {
-    "flour": _SUPPLIERS[0], "cane_sugar": _SUPPLIERS[0], "butter": _SUPPLIERS[1],
-    "egg": _SUPPLIERS[1], "chips": _SUPPLIERS[2], "cocoa_liquor": _SUPPLIERS[2],
-    "beet_sugar": _SUPPLIERS[3], "hazelnuts": _SUPPLIERS[4], "milk_powder": _SUPPLIERS[5],
+    "flour": _SUPPLIERS[0],
+    "cane_sugar": _SUPPLIERS[0],
+    "butter": _SUPPLIERS[1],
+    "egg": _SUPPLIERS[1],
+    "chips": _SUPPLIERS[2],
+    "cocoa_liquor": _SUPPLIERS[2],
+    "beet_sugar": _SUPPLIERS[3],
+    "hazelnuts": _SUPPLIERS[4],
+    "milk_powder": _SUPPLIERS[5],
 }
 _SITE_RAWS = {
     CHI: ("flour", "cane_sugar", "butter", "egg", "chips"),
@@ -309,84 +724,450 @@ _SITE_RAWS = {
 
 # GS1 prefixes by country, for customer GLNs
 _COUNTRY_PREFIX = {
-    "US": "081", "CA": "062", "DE": "404", "NL": "871", "FR": "347", "GB": "503", "BE": "541",
-    "DK": "571", "AT": "901", "JP": "456", "IT": "802", "ES": "843", "SE": "735",
+    "US": "081",
+    "CA": "062",
+    "DE": "404",
+    "NL": "871",
+    "FR": "347",
+    "GB": "503",
+    "BE": "541",
+    "DK": "571",
+    "AT": "901",
+    "JP": "456",
+    "IT": "802",
+    "ES": "843",
+    "SE": "735",
 }
 
 # (id, name, street, city, region, postal code, country, lat, long, phone, segment); the order
 # matters: a small world takes the first ones, so the first five cover both markets and industry
 _CUSTOMER_POOL = (
-    ("CUST-FRESHWAY", "FreshWay Markets Distribution Center", "5500 W Minnesota St",
-     "Indianapolis", "IN", "46241", "US", 39.7502, -86.2601, "+1 317 555 0148", "retail"),
-    ("CUST-HOFMANN", "Hofmann Lebensmittel-Großhandel GmbH", "Robert-Perthel-Straße 45", "Köln",
-     "NW", "50739", "DE", 50.9868, 6.9245, "+49 221 555 3810", "retail"),
-    ("CUST-CREAMERY", "Creamery Row Ice Cream Co.", "2121 E Washington Ave", "Madison", "WI",
-     "53704", "US", 43.0960, -89.3500, "+1 608 555 0172", "industrial"),
-    ("CUST-NOORDHOEK", "Noordhoek Supermarkten B.V.", "Hoogtij 21", "Zaandam", "NH", "1507 DR",
-     "NL", 52.4531, 4.8050, "+31 75 555 2210", "retail"),
-    ("CUST-MAPLELEAF", "Maple Leaf Pantry Ltd.", "6975 Columbus Rd", "Mississauga", "ON",
-     "L5T 2G1", "CA", 43.6581, -79.6987, "+1 905 555 0119", "retail"),
-    ("CUST-LONESTAR", "Lone Star Foods Distribution", "3100 Irving Blvd", "Dallas", "TX", "75247",
-     "US", 32.8120, -96.8720, "+1 214 555 0190", "retail"),
-    ("CUST-MARCHAND", "Épicerie Fine Marchand SAS", "12 Rue de Gerland", "Lyon", "ARA", "69007",
-     "FR", 45.7360, 4.8320, "+33 4 72 55 01 23", "retail"),
-    ("CUST-SUNBELT", "Sunbelt Grocery Supply", "4900 Frontage Rd", "Forest Park", "GA", "30297",
-     "US", 33.6220, -84.3690, "+1 404 555 0137", "retail"),
-    ("CUST-BRIGHTWATER", "Brightwater Retail Ltd", "Royal Oak Way North", "Daventry", "NTH",
-     "NN11 8PQ", "GB", 52.2700, -1.1500, "+44 1327 555 010", "retail"),
-    ("CUST-CASCADE", "Cascade Natural Markets", "20402 84th Ave S", "Kent", "WA", "98032", "US",
-     47.4180, -122.2330, "+1 253 555 0166", "retail"),
-    ("CUST-VLAAMSE", "Vlaamse Voedingscentrale NV", "Noorderlaan 147", "Antwerpen", "VAN", "2030",
-     "BE", 51.2470, 4.4190, "+32 3 555 41 20", "retail"),
-    ("CUST-EMPIRE", "Empire State Food Service", "6400 Kinne Rd", "DeWitt", "NY", "13214", "US",
-     43.0600, -76.0700, "+1 315 555 0105", "retail"),
-    ("CUST-ROCKYMTN", "Rocky Mountain Provisions", "5200 E 56th Ave", "Commerce City", "CO",
-     "80022", "US", 39.8080, -104.9340, "+1 303 555 0184", "retail"),
-    ("CUST-DAGLIG", "Dansk Dagligvare A/S", "Park Allé 350", "Brøndby", "84", "2605", "DK",
-     55.6460, 12.4100, "+45 43 55 12 00", "retail"),
-    ("CUST-POLARSCOOP", "Polar Scoop Inc.", "1200 Kasota Ave SE", "Minneapolis", "MN", "55414",
-     "US", 44.9760, -93.2080, "+1 612 555 0153", "industrial"),
-    ("CUST-ALPEN", "Alpen Feinkost Handels GmbH", "Münchner Bundesstraße 118", "Salzburg", "5",
-     "5020", "AT", 47.8230, 13.0190, "+43 662 555 730", "retail"),
-    ("CUST-GOLDENGATE", "Golden Gate Specialty Foods", "8400 Pardee Dr", "Oakland", "CA", "94621",
-     "US", 37.7370, -122.1960, "+1 510 555 0128", "retail"),
-    ("CUST-SAKURA", "Sakura Import Foods K.K.", "2-4-1 Shinkiba, Koto-ku", "Tokyo", "13",
-     "136-0082", "JP", 35.6430, 139.8270, "+81 3 5555 0142", "retail"),
-    ("CUST-GULFCOAST", "Gulf Coast Wholesale Grocers", "9000 Market St", "Houston", "TX", "77029",
-     "US", 29.7730, -95.2520, "+1 713 555 0177", "retail"),
-    ("CUST-LAMBERT", "Confiserie Lambert SARL", "45 Rue de Lannoy", "Roubaix", "HDF", "59100",
-     "FR", 50.6860, 3.1870, "+33 3 20 55 47 10", "retail"),
-    ("CUST-HEARTLAND", "Heartland Family Stores", "10500 Sapp Brothers Dr", "Omaha", "NE",
-     "68138", "US", 41.1800, -96.0800, "+1 402 555 0161", "retail"),
-    ("CUST-NORDSEE", "Nordsee Handelshaus GmbH", "Am Moldauhafen 16", "Hamburg", "HH", "20457",
-     "DE", 53.5330, 10.0050, "+49 40 555 8120", "retail"),
-    ("CUST-BAYSTATE", "Bay State Grocers Inc.", "100 Pullman St", "Worcester", "MA", "01606",
-     "US", 42.3050, -71.7880, "+1 508 555 0113", "retail"),
-    ("CUST-DEHAVEN", "Groothandel De Haven B.V.", "Waalhaven Zuidzijde 10", "Rotterdam", "ZH",
-     "3089 JH", "NL", 51.8820, 4.4460, "+31 10 555 6630", "retail"),
-    ("CUST-DESERTSUN", "Desert Sun Markets", "4400 W Buckeye Rd", "Phoenix", "AZ", "85043", "US",
-     33.4370, -112.1570, "+1 602 555 0195", "retail"),
-    ("CUST-MERCATO", "Mercato Lombardo S.p.A.", "Via Emilia 54", "Lodi", "LO", "26900", "IT",
-     45.3140, 9.5030, "+39 0371 555 210", "retail"),
-    ("CUST-GREATPLAINS", "Great Plains Pantry", "3801 N Hillside St", "Wichita", "KS", "67219",
-     "US", 37.7450, -97.3000, "+1 316 555 0131", "retail"),
-    ("CUST-IBERIA", "Iberia Dulce S.L.", "Calle de Eduardo Barreiros 110", "Madrid", "MD",
-     "28041", "ES", 40.3700, -3.6950, "+34 91 555 2740", "retail"),
-    ("CUST-KEYSTONE", "Keystone Food Distributors", "4900 Ritter Rd", "Mechanicsburg", "PA",
-     "17055", "US", 40.2290, -77.0100, "+1 717 555 0144", "retail"),
-    ("CUST-NORDICSWEETS", "Nordic Sweets AB", "Bergavägen 8", "Helsingborg", "M", "254 64", "SE",
-     56.0840, 12.7360, "+46 42 555 18 00", "retail"),
+    (
+        "CUST-FRESHWAY",
+        "FreshWay Markets Distribution Center",
+        "5500 W Minnesota St",
+        "Indianapolis",
+        "IN",
+        "46241",
+        "US",
+        39.7502,
+        -86.2601,
+        "+1 317 555 0148",
+        "retail",
+    ),
+    (
+        "CUST-HOFMANN",
+        "Hofmann Lebensmittel-Großhandel GmbH",
+        "Robert-Perthel-Straße 45",
+        "Köln",
+        "NW",
+        "50739",
+        "DE",
+        50.9868,
+        6.9245,
+        "+49 221 555 3810",
+        "retail",
+    ),
+    (
+        "CUST-CREAMERY",
+        "Creamery Row Ice Cream Co.",
+        "2121 E Washington Ave",
+        "Madison",
+        "WI",
+        "53704",
+        "US",
+        43.0960,
+        -89.3500,
+        "+1 608 555 0172",
+        "industrial",
+    ),
+    (
+        "CUST-NOORDHOEK",
+        "Noordhoek Supermarkten B.V.",
+        "Hoogtij 21",
+        "Zaandam",
+        "NH",
+        "1507 DR",
+        "NL",
+        52.4531,
+        4.8050,
+        "+31 75 555 2210",
+        "retail",
+    ),
+    (
+        "CUST-MAPLELEAF",
+        "Maple Leaf Pantry Ltd.",
+        "6975 Columbus Rd",
+        "Mississauga",
+        "ON",
+        "L5T 2G1",
+        "CA",
+        43.6581,
+        -79.6987,
+        "+1 905 555 0119",
+        "retail",
+    ),
+    (
+        "CUST-LONESTAR",
+        "Lone Star Foods Distribution",
+        "3100 Irving Blvd",
+        "Dallas",
+        "TX",
+        "75247",
+        "US",
+        32.8120,
+        -96.8720,
+        "+1 214 555 0190",
+        "retail",
+    ),
+    (
+        "CUST-MARCHAND",
+        "Épicerie Fine Marchand SAS",
+        "12 Rue de Gerland",
+        "Lyon",
+        "ARA",
+        "69007",
+        "FR",
+        45.7360,
+        4.8320,
+        "+33 4 72 55 01 23",
+        "retail",
+    ),
+    (
+        "CUST-SUNBELT",
+        "Sunbelt Grocery Supply",
+        "4900 Frontage Rd",
+        "Forest Park",
+        "GA",
+        "30297",
+        "US",
+        33.6220,
+        -84.3690,
+        "+1 404 555 0137",
+        "retail",
+    ),
+    (
+        "CUST-BRIGHTWATER",
+        "Brightwater Retail Ltd",
+        "Royal Oak Way North",
+        "Daventry",
+        "NTH",
+        "NN11 8PQ",
+        "GB",
+        52.2700,
+        -1.1500,
+        "+44 1327 555 010",
+        "retail",
+    ),
+    (
+        "CUST-CASCADE",
+        "Cascade Natural Markets",
+        "20402 84th Ave S",
+        "Kent",
+        "WA",
+        "98032",
+        "US",
+        47.4180,
+        -122.2330,
+        "+1 253 555 0166",
+        "retail",
+    ),
+    (
+        "CUST-VLAAMSE",
+        "Vlaamse Voedingscentrale NV",
+        "Noorderlaan 147",
+        "Antwerpen",
+        "VAN",
+        "2030",
+        "BE",
+        51.2470,
+        4.4190,
+        "+32 3 555 41 20",
+        "retail",
+    ),
+    (
+        "CUST-EMPIRE",
+        "Empire State Food Service",
+        "6400 Kinne Rd",
+        "DeWitt",
+        "NY",
+        "13214",
+        "US",
+        43.0600,
+        -76.0700,
+        "+1 315 555 0105",
+        "retail",
+    ),
+    (
+        "CUST-ROCKYMTN",
+        "Rocky Mountain Provisions",
+        "5200 E 56th Ave",
+        "Commerce City",
+        "CO",
+        "80022",
+        "US",
+        39.8080,
+        -104.9340,
+        "+1 303 555 0184",
+        "retail",
+    ),
+    (
+        "CUST-DAGLIG",
+        "Dansk Dagligvare A/S",
+        "Park Allé 350",
+        "Brøndby",
+        "84",
+        "2605",
+        "DK",
+        55.6460,
+        12.4100,
+        "+45 43 55 12 00",
+        "retail",
+    ),
+    (
+        "CUST-POLARSCOOP",
+        "Polar Scoop Inc.",
+        "1200 Kasota Ave SE",
+        "Minneapolis",
+        "MN",
+        "55414",
+        "US",
+        44.9760,
+        -93.2080,
+        "+1 612 555 0153",
+        "industrial",
+    ),
+    (
+        "CUST-ALPEN",
+        "Alpen Feinkost Handels GmbH",
+        "Münchner Bundesstraße 118",
+        "Salzburg",
+        "5",
+        "5020",
+        "AT",
+        47.8230,
+        13.0190,
+        "+43 662 555 730",
+        "retail",
+    ),
+    (
+        "CUST-GOLDENGATE",
+        "Golden Gate Specialty Foods",
+        "8400 Pardee Dr",
+        "Oakland",
+        "CA",
+        "94621",
+        "US",
+        37.7370,
+        -122.1960,
+        "+1 510 555 0128",
+        "retail",
+    ),
+    (
+        "CUST-SAKURA",
+        "Sakura Import Foods K.K.",
+        "2-4-1 Shinkiba, Koto-ku",
+        "Tokyo",
+        "13",
+        "136-0082",
+        "JP",
+        35.6430,
+        139.8270,
+        "+81 3 5555 0142",
+        "retail",
+    ),
+    (
+        "CUST-GULFCOAST",
+        "Gulf Coast Wholesale Grocers",
+        "9000 Market St",
+        "Houston",
+        "TX",
+        "77029",
+        "US",
+        29.7730,
+        -95.2520,
+        "+1 713 555 0177",
+        "retail",
+    ),
+    (
+        "CUST-LAMBERT",
+        "Confiserie Lambert SARL",
+        "45 Rue de Lannoy",
+        "Roubaix",
+        "HDF",
+        "59100",
+        "FR",
+        50.6860,
+        3.1870,
+        "+33 3 20 55 47 10",
+        "retail",
+    ),
+    (
+        "CUST-HEARTLAND",
+        "Heartland Family Stores",
+        "10500 Sapp Brothers Dr",
+        "Omaha",
+        "NE",
+        "68138",
+        "US",
+        41.1800,
+        -96.0800,
+        "+1 402 555 0161",
+        "retail",
+    ),
+    (
+        "CUST-NORDSEE",
+        "Nordsee Handelshaus GmbH",
+        "Am Moldauhafen 16",
+        "Hamburg",
+        "HH",
+        "20457",
+        "DE",
+        53.5330,
+        10.0050,
+        "+49 40 555 8120",
+        "retail",
+    ),
+    (
+        "CUST-BAYSTATE",
+        "Bay State Grocers Inc.",
+        "100 Pullman St",
+        "Worcester",
+        "MA",
+        "01606",
+        "US",
+        42.3050,
+        -71.7880,
+        "+1 508 555 0113",
+        "retail",
+    ),
+    (
+        "CUST-DEHAVEN",
+        "Groothandel De Haven B.V.",
+        "Waalhaven Zuidzijde 10",
+        "Rotterdam",
+        "ZH",
+        "3089 JH",
+        "NL",
+        51.8820,
+        4.4460,
+        "+31 10 555 6630",
+        "retail",
+    ),
+    (
+        "CUST-DESERTSUN",
+        "Desert Sun Markets",
+        "4400 W Buckeye Rd",
+        "Phoenix",
+        "AZ",
+        "85043",
+        "US",
+        33.4370,
+        -112.1570,
+        "+1 602 555 0195",
+        "retail",
+    ),
+    (
+        "CUST-MERCATO",
+        "Mercato Lombardo S.p.A.",
+        "Via Emilia 54",
+        "Lodi",
+        "LO",
+        "26900",
+        "IT",
+        45.3140,
+        9.5030,
+        "+39 0371 555 210",
+        "retail",
+    ),
+    (
+        "CUST-GREATPLAINS",
+        "Great Plains Pantry",
+        "3801 N Hillside St",
+        "Wichita",
+        "KS",
+        "67219",
+        "US",
+        37.7450,
+        -97.3000,
+        "+1 316 555 0131",
+        "retail",
+    ),
+    (
+        "CUST-IBERIA",
+        "Iberia Dulce S.L.",
+        "Calle de Eduardo Barreiros 110",
+        "Madrid",
+        "MD",
+        "28041",
+        "ES",
+        40.3700,
+        -3.6950,
+        "+34 91 555 2740",
+        "retail",
+    ),
+    (
+        "CUST-KEYSTONE",
+        "Keystone Food Distributors",
+        "4900 Ritter Rd",
+        "Mechanicsburg",
+        "PA",
+        "17055",
+        "US",
+        40.2290,
+        -77.0100,
+        "+1 717 555 0144",
+        "retail",
+    ),
+    (
+        "CUST-NORDICSWEETS",
+        "Nordic Sweets AB",
+        "Bergavägen 8",
+        "Helsingborg",
+        "M",
+        "254 64",
+        "SE",
+        56.0840,
+        12.7360,
+        "+46 42 555 18 00",
+        "retail",
+    ),
 )
 
 
 def _customers(count: int) -> list[_Location]:
     out = []
-    for cid, name, street, city, region, postal, country, lat, lon, phone, segment in (
-        _CUSTOMER_POOL[:count]
-    ):
+    for (
+        cid,
+        name,
+        street,
+        city,
+        region,
+        postal,
+        country,
+        lat,
+        lon,
+        phone,
+        segment,
+    ) in _CUSTOMER_POOL[:count]:
         body = _COUNTRY_PREFIX[country] + f"{random.Random(cid).randrange(10**9):09d}"
-        out.append(_Location(cid, "customer", name, _gln(body), phone, street, city, region,
-                             postal, country, lat, lon, segment))
+        out.append(
+            _Location(
+                cid,
+                "customer",
+                name,
+                _gln(body),
+                phone,
+                street,
+                city,
+                region,
+                postal,
+                country,
+                lat,
+                lon,
+                segment,
+            )
+        )
     return out
 
 
@@ -409,21 +1190,42 @@ class _Recipe:
 
 _RECIPES: dict[str, _Recipe] = {
     # dough is mixed for the bake in equal batches of at most 1,000 kg (the mixer)
-    "butter_dough": _Recipe(CHI, 1_000_000, (("flour", 0.44), ("cane_sugar", 0.21),
-                                             ("butter", 0.27), ("egg", 0.08)), True,
-                            "batch_record", to_order=True),
-    "chip_dough": _Recipe(CHI, 1_000_000, (("flour", 0.38), ("cane_sugar", 0.19),
-                                           ("butter", 0.22), ("egg", 0.07), ("chips", 0.14)),
-                          True, "batch_record", to_order=True),
-    "choc_mass": _Recipe(BRD, 4_000_000, (("beet_sugar", 0.45), ("cocoa_liquor", 0.31),
-                                          ("milk_powder", 0.24)), True, "batch_record"),
-    "filling": _Recipe(BRD, 1_500_000, (("hazelnuts", 0.50), ("beet_sugar", 0.18),
-                                        ("choc_mass", 0.32)), True, "batch_record"),
+    "butter_dough": _Recipe(
+        CHI,
+        1_000_000,
+        (("flour", 0.44), ("cane_sugar", 0.21), ("butter", 0.27), ("egg", 0.08)),
+        True,
+        "batch_record",
+        to_order=True,
+    ),
+    "chip_dough": _Recipe(
+        CHI,
+        1_000_000,
+        (("flour", 0.38), ("cane_sugar", 0.19), ("butter", 0.22), ("egg", 0.07), ("chips", 0.14)),
+        True,
+        "batch_record",
+        to_order=True,
+    ),
+    "choc_mass": _Recipe(
+        BRD,
+        4_000_000,
+        (("beet_sugar", 0.45), ("cocoa_liquor", 0.31), ("milk_powder", 0.24)),
+        True,
+        "batch_record",
+    ),
+    "filling": _Recipe(
+        BRD,
+        1_500_000,
+        (("hazelnuts", 0.50), ("beet_sugar", 0.18), ("choc_mass", 0.32)),
+        True,
+        "batch_record",
+    ),
     # baking is a kill step: cookie expiry does not follow the 3-day dough
     "butter_cookies": _Recipe(CHI, 480_000, (("butter_dough", 2.52),), False, "prodorder"),
     "chip_cookies": _Recipe(CHI, 480_000, (("chip_dough", 2.55),), False, "prodorder"),
-    "hamper": _Recipe(CHI, _HAMPER_BATCH * _MILLI, (("gift_box", 1.0), ("butter_tin", 1.0)), True,
-                      "prodorder"),
+    "hamper": _Recipe(
+        CHI, _HAMPER_BATCH * _MILLI, (("gift_box", 1.0), ("butter_tin", 1.0)), True, "prodorder"
+    ),
     "bars": _Recipe(BRD, 720_000, (("choc_mass", 2.45),), True, "prodorder"),
     # filling before chocolate mass: making filling uses chocolate mass
     "pralines": _Recipe(BRD, 300_000, (("filling", 1.25), ("choc_mass", 0.80)), True, "prodorder"),
@@ -436,8 +1238,12 @@ _SITE_FINISHED = {
     BRD: ("bars", "pralines", "gift_box"),
 }
 _STOCK_LOCATIONS = {
-    "butter_cookies": (CHI, JOL), "chip_cookies": (CHI, JOL), "hamper": (CHI, JOL),
-    "bars": (BRD, VNL), "pralines": (BRD, VNL), "gift_box": (BRD, VNL, CHI),
+    "butter_cookies": (CHI, JOL),
+    "chip_cookies": (CHI, JOL),
+    "hamper": (CHI, JOL),
+    "bars": (BRD, VNL),
+    "pralines": (BRD, VNL),
+    "gift_box": (BRD, VNL, CHI),
 }
 
 
@@ -549,8 +1355,15 @@ class _Inventory:
     def get(self, loc: str, pkey: str, lot: str) -> _Entry | None:
         return self.index.get((loc, pkey, lot))
 
-    def add(self, loc: str, pkey: str, lot: str, expiry: date, qty: int,
-            serials: list[str] | None = None) -> None:
+    def add(
+        self,
+        loc: str,
+        pkey: str,
+        lot: str,
+        expiry: date,
+        qty: int,
+        serials: list[str] | None = None,
+    ) -> None:
         entry = self.index.get((loc, pkey, lot))
         if entry is None:
             entry = _Entry(lot, expiry, serials is not None)
@@ -571,8 +1384,9 @@ class _Inventory:
             self.stock[(loc, pkey)].remove(entry)
             del self.index[(loc, pkey, entry.lot)]
 
-    def remove(self, loc: str, pkey: str, lot: str, qty: int,
-               serials: list[str] | None = None) -> None:
+    def remove(
+        self, loc: str, pkey: str, lot: str, qty: int, serials: list[str] | None = None
+    ) -> None:
         entry = self.index[(loc, pkey, lot)]
         if serials is not None:
             assert entry.serials is not None
@@ -610,8 +1424,12 @@ class _Inventory:
         return out
 
     def take_all(self, loc: str, pkey: str, entry: _Entry) -> Pick:
-        pick = (entry.lot, entry.expiry, entry.qty,
-                list(entry.serials) if entry.serials is not None else None)
+        pick = (
+            entry.lot,
+            entry.expiry,
+            entry.qty,
+            list(entry.serials) if entry.serials is not None else None,
+        )
         entry.qty = 0
         if entry.serials is not None:
             entry.serials.clear()
@@ -634,11 +1452,15 @@ class _World:
         self.rows: dict[str, list[Row]] = {name: [] for name in contract.RECORD_TYPES}
         self.counters: dict[str, int] = defaultdict(int)
         self.customers = _customers(min(30, max(5, round(12 * scale**0.6))))
-        self.retail = {m: [c for c in self.customers if c.segment == "retail" and _market(c) == m]
-                       for m in ("us", "eu")}
+        self.retail = {
+            m: [c for c in self.customers if c.segment == "retail" and _market(c) == m]
+            for m in ("us", "eu")
+        }
         self.industrial = [c for c in self.customers if c.segment == "industrial"]
-        self.serial_next = {"gift_box": 4_170_000_000 + self.rnd.randrange(10**7),
-                            "hamper": 100_000 + self.rnd.randrange(10**5)}
+        self.serial_next = {
+            "gift_box": 4_170_000_000 + self.rnd.randrange(10**7),
+            "hamper": 100_000 + self.rnd.randrange(10**5),
+        }
         self.sscc_next = 100_000_000 + self.rnd.randrange(10**8)
         self.supplier_seq = {s.lot_style: self.rnd.randrange(10_000, 90_000) for s in _SUPPLIERS}
         self.on_order: dict[tuple[str, str], int] = defaultdict(int)
@@ -648,8 +1470,9 @@ class _World:
         self.planted_ships: dict[int, list[tuple[str, float]]] = defaultdict(list)
         self.pending_rework: list[tuple[str, int, str]] = []
         self.flags: set[str] = set()
-        self.reserve = max(2 * _HAMPER_BATCH,
-                           math.ceil(_SALES_OF["hamper"].per_day * scale * 4)) * _MILLI
+        self.reserve = (
+            max(2 * _HAMPER_BATCH, math.ceil(_SALES_OF["hamper"].per_day * scale * 4)) * _MILLI
+        )
         self._plan_rates()
 
     # ids ------------------------------------------------------------------------------------
@@ -687,16 +1510,20 @@ class _World:
                     explode(inp, rate * per)
 
         for s in _SALES:
-            explode(s.product, s.per_day * self.scale * (HORIZON_DAYS - s.season_start)
-                    / HORIZON_DAYS)
+            explode(
+                s.product, s.per_day * self.scale * (HORIZON_DAYS - s.season_start) / HORIZON_DAYS
+            )
         self.batch_need = {
-            raw: max((r.batch * per for r in _RECIPES.values() for inp, per in r.inputs
-                      if inp == raw), default=0.0)
+            raw: max(
+                (r.batch * per for r in _RECIPES.values() for inp, per in r.inputs if inp == raw),
+                default=0.0,
+            )
             for raw in _SUPPLIER_OF
         }
         self.max_runs = {
             key: max(1, math.ceil(self.rate[key] * 3 * _MILLI / _RECIPES[key].batch))
-            for keys in _SITE_FINISHED.values() for key in keys
+            for keys in _SITE_FINISHED.values()
+            for key in keys
         }
 
     # the day loop ----------------------------------------------------------------------------
@@ -830,9 +1657,22 @@ class _World:
                     self.lot_dates[(raw, lot)] = (made, expiry)
                     self.inv.add(site, raw, lot, expiry, part)
                     p = _P[raw]
-                    row: Row = [receipt_id, None, sup.location_id, site, p.gtin, lot, None,
-                                _qty(part), p.uom, made.isoformat(), expiry.isoformat(), sup.gln,
-                                ref_type, ref_no]
+                    row: Row = [
+                        receipt_id,
+                        None,
+                        sup.location_id,
+                        site,
+                        p.gtin,
+                        lot,
+                        None,
+                        _qty(part),
+                        p.uom,
+                        made.isoformat(),
+                        expiry.isoformat(),
+                        sup.gln,
+                        ref_type,
+                        ref_no,
+                    ]
                     event.append(row)
                     self.rows["receipts"].append(row)
 
@@ -858,8 +1698,12 @@ class _World:
     def _needs_run(self, key: str, day: date) -> bool:
         target = self._target(key)
         stock = sum(self.inv.available(loc, key, day) for loc in _STOCK_LOCATIONS[key])
-        if key == "gift_box" and self.i >= _GIFT_TO_CHI_START and (
-            self.inv.available(CHI, key, day) + self.inv.available(BRD, key, day) < self.reserve
+        if (
+            key == "gift_box"
+            and self.i >= _GIFT_TO_CHI_START
+            and (
+                self.inv.available(CHI, key, day) + self.inv.available(BRD, key, day) < self.reserve
+            )
         ):
             return True
         return target > 0 and stock < target
@@ -872,8 +1716,9 @@ class _World:
                     break
                 runs += 1
 
-    def _ensure(self, site: str, need: dict[str, int], day: date, window: _Window,
-                depth: int) -> bool:
+    def _ensure(
+        self, site: str, need: dict[str, int], day: date, window: _Window, depth: int
+    ) -> bool:
         """Make intermediates until every need is available; False if materials are short."""
         for pkey, qty in need.items():
             tries, size = 0, None
@@ -898,9 +1743,16 @@ class _World:
             used += [(pkey, pick) for pick in picks]
         return used
 
-    def _record(self, site: str, day: date, window: _Window,
-                outputs: list[tuple[str, int]], used: list[tuple[str, Pick]],
-                ref_doc_type: str, cap_expiry: bool) -> str:
+    def _record(
+        self,
+        site: str,
+        day: date,
+        window: _Window,
+        outputs: list[tuple[str, int]],
+        used: list[tuple[str, Pick]],
+        ref_doc_type: str,
+        cap_expiry: bool,
+    ) -> str:
         """Rows of one transformation; puts the outputs on hand; returns the new lot code."""
         seq = self._next("production " + site)
         production_id = f"{_CODE[site]}-WO-{seq:06d}"
@@ -919,9 +1771,20 @@ class _World:
             self.lot_dates[(pkey, lot)] = (day, expiry)
             serials = self._new_serials(pkey, qty // _MILLI) if p.tracking == "serial" else None
             for serial in serials or [None]:
-                row: Row = [production_id, None, site, p.gtin, lot, serial,
-                            "1" if serial else _qty(qty), p.uom, day.isoformat(),
-                            expiry.isoformat(), ref_doc_type, ref_no]
+                row: Row = [
+                    production_id,
+                    None,
+                    site,
+                    p.gtin,
+                    lot,
+                    serial,
+                    "1" if serial else _qty(qty),
+                    p.uom,
+                    day.isoformat(),
+                    expiry.isoformat(),
+                    ref_doc_type,
+                    ref_no,
+                ]
                 event.append(row)
                 self.rows["production"].append(row)
             self.inv.add(site, pkey, lot, expiry, qty, serials)
@@ -938,11 +1801,11 @@ class _World:
                 total[(pkey, lot, None)] = total.get((pkey, lot, None), 0) + qty
         for (pkey, lot, serial), qty in total.items():
             p = _P[pkey]
-            self.rows["consumption"].append([production_id, p.gtin, lot, serial, _qty(qty),
-                                             p.uom])
+            self.rows["consumption"].append([production_id, p.gtin, lot, serial, _qty(qty), p.uom])
 
-    def _run_intermediate(self, site: str, pkey: str, day: date, window: _Window,
-                          depth: int, size: int | None = None) -> bool:
+    def _run_intermediate(
+        self, site: str, pkey: str, day: date, window: _Window, depth: int, size: int | None = None
+    ) -> bool:
         recipe = _RECIPES[pkey]
         size = size or recipe.batch
         need = {inp: round(size * per) for inp, per in recipe.inputs}
@@ -951,16 +1814,22 @@ class _World:
         used = self._consume(site, need, day)
         # mixing loses a little; the batch is what comes out, so the next bake may be short
         out = round(size * self.rnd.uniform(0.99, 0.999) / 100) * 100
-        self._record(site, day, window, [(pkey, out)], used, recipe.ref_doc_type,
-                     recipe.cap_expiry)
+        self._record(site, day, window, [(pkey, out)], used, recipe.ref_doc_type, recipe.cap_expiry)
         return True
 
     def _run_finished(self, site: str, key: str, day: date, window: _Window) -> bool:
         recipe = _RECIPES[key]
         planned = recipe.batch
         if key == "hamper":
-            planned = min(planned, self.inv.available(site, "gift_box", day),
-                          self.inv.available(site, "butter_tin", day)) // _MILLI * _MILLI
+            planned = (
+                min(
+                    planned,
+                    self.inv.available(site, "gift_box", day),
+                    self.inv.available(site, "butter_tin", day),
+                )
+                // _MILLI
+                * _MILLI
+            )
             if planned < 6 * _MILLI:
                 return False
         need: dict[str, int] = {}
@@ -983,8 +1852,7 @@ class _World:
         if key == "chip_cookies":
             crumb = max(20, round(planned / _MILLI * self.rnd.uniform(0.06, 0.11) / 10) * 10)
             outputs.append(("crumb", crumb * _MILLI))
-        lot = self._record(site, day, window, outputs, used, recipe.ref_doc_type,
-                           recipe.cap_expiry)
+        lot = self._record(site, day, window, outputs, used, recipe.ref_doc_type, recipe.cap_expiry)
         if crumb:
             self._maybe_hold_crumb(lot, crumb * _MILLI)
         if key == "pralines":
@@ -1027,9 +1895,20 @@ class _World:
             out = qty // _MILLI * 1_900  # 1.9 kg of filling recovered per case
             production_id = f"BRD-RW-{self._next('rework'):04d}"
             p, f = _P["filling"], _P["pralines"]
-            row: Row = [production_id, None, BRD, p.gtin, filling, None, _qty(out), p.uom,
-                        made.isoformat(), expiry.isoformat(), "batch_record",
-                        f"RW-{day:%y%m%d}-{self.counters['rework']:03d}"]
+            row: Row = [
+                production_id,
+                None,
+                BRD,
+                p.gtin,
+                filling,
+                None,
+                _qty(out),
+                p.uom,
+                made.isoformat(),
+                expiry.isoformat(),
+                "batch_record",
+                f"RW-{day:%y%m%d}-{self.counters['rework']:03d}",
+            ]
             window.event().append(row)
             self.rows["production"].append(row)
             self.rows["consumption"].append([production_id, f.gtin, lot, None, _qty(qty), f.uom])
@@ -1038,13 +1917,31 @@ class _World:
 
     # moves ------------------------------------------------------------------------------------
 
-    def _move_rows(self, rows: list[Row], move_id: str, pkey: str, pick: Pick,
-                   src: str | None, dst: str | None, reason: str) -> None:
+    def _move_rows(
+        self,
+        rows: list[Row],
+        move_id: str,
+        pkey: str,
+        pick: Pick,
+        src: str | None,
+        dst: str | None,
+        reason: str,
+    ) -> None:
         lot, _exp, qty, serials = pick
         p = _P[pkey]
         for serial in serials or [None]:
-            row: Row = [move_id, None, p.gtin, lot, serial, "1" if serial else _qty(qty), p.uom,
-                        src, dst, reason]
+            row: Row = [
+                move_id,
+                None,
+                p.gtin,
+                lot,
+                serial,
+                "1" if serial else _qty(qty),
+                p.uom,
+                src,
+                dst,
+                reason,
+            ]
             rows.append(row)
             self.rows["moves"].append(row)
 
@@ -1088,11 +1985,25 @@ class _World:
                 pick = self.inv.take_all(loc, p.key, entry)
                 self._move_rows(rows, move_id, p.key, pick, loc, None, reason)
 
-    def _adjust(self, loc: str, day: date, window: _Window, kinds: tuple[str, ...],
-                sign: int, reason: str, step: int, most: int) -> bool:
+    def _adjust(
+        self,
+        loc: str,
+        day: date,
+        window: _Window,
+        kinds: tuple[str, ...],
+        sign: int,
+        reason: str,
+        step: int,
+        most: int,
+    ) -> bool:
         """One stock-count adjustment (sign +1/-1) or damage scrap on a random usable lot."""
-        candidates = [(p.key, e) for p in _PRODUCTS if p.level in kinds and p.tracking == "lot"
-                      for e in self.inv.entries(loc, p.key) if e.expiry > day and e.qty >= step]
+        candidates = [
+            (p.key, e)
+            for p in _PRODUCTS
+            if p.level in kinds and p.tracking == "lot"
+            for e in self.inv.entries(loc, p.key)
+            if e.expiry > day and e.qty >= step
+        ]
         if not candidates:
             return False
         pkey, entry = self.rnd.choice(candidates)
@@ -1112,8 +2023,12 @@ class _World:
         n_scrap = _poisson(self.rnd, 0.04 * self.scale)
         forced = f"adjust {wh}"
         # PLANTED: one count adjustment per warehouse, positive at JOL and negative at VNL
-        if forced not in self.flags and self.i >= 12 and self._adjust(
-            wh, day, window, ("finished",), 1 if wh == JOL else -1, "adjustment", _MILLI, 3
+        if (
+            forced not in self.flags
+            and self.i >= 12
+            and self._adjust(
+                wh, day, window, ("finished",), 1 if wh == JOL else -1, "adjustment", _MILLI, 3
+            )
         ):
             self.flags.add(forced)
         for _ in range(n_adjust):
@@ -1132,8 +2047,15 @@ class _World:
 
     # shipping, returns ------------------------------------------------------------------------
 
-    def _ship(self, src: str, customer: _Location, day: date, window: _Window,
-              picks: list[tuple[str, Pick]], returns_ok: bool) -> None:
+    def _ship(
+        self,
+        src: str,
+        customer: _Location,
+        day: date,
+        window: _Window,
+        picks: list[tuple[str, Pick]],
+        returns_ok: bool,
+    ) -> None:
         if not picks:
             return
         shipment_id = f"SH-{_CODE[src]}-{self._next('shipment ' + src):06d}"
@@ -1164,16 +2086,35 @@ class _World:
                     part = min(left, current[1])
                     current[1] -= part
                     left -= part
-                    row: Row = [shipment_id, None, src, customer.location_id, p.gtin, lot,
-                                serial, current[0], "1" if serial else _qty(part), p.uom,
-                                ref_type, ref_no]
+                    row: Row = [
+                        shipment_id,
+                        None,
+                        src,
+                        customer.location_id,
+                        p.gtin,
+                        lot,
+                        serial,
+                        current[0],
+                        "1" if serial else _qty(part),
+                        p.uom,
+                        ref_type,
+                        ref_no,
+                    ]
                     rows.append(row)
                     self.rows["shipments"].append(row)
                     if returns_ok:
                         self._maybe_return(src, customer, pkey, lot, expiry, part, serial)
 
-    def _maybe_return(self, wh: str, customer: _Location, pkey: str, lot: str, expiry: date,
-                      qty: int, serial: str | None) -> None:
+    def _maybe_return(
+        self,
+        wh: str,
+        customer: _Location,
+        pkey: str,
+        lot: str,
+        expiry: date,
+        qty: int,
+        serial: str | None,
+    ) -> None:
         planted = "return" not in self.flags and self.i >= _RETURN_FROM
         if not planted and self.rnd.random() >= 0.02:
             return
@@ -1214,22 +2155,29 @@ class _World:
         sales = [s for s in _SALES if s.market == market and self.i >= s.season_start]
         # PLANTED: the first customer of the market places a season-launch order as soon as a
         # seasonal product is in the warehouse, so serialised goods ship at every scale
-        launch = [s.product for s in sales if s.season_start > 0
-                  and f"launch {s.product}" not in self.flags
-                  and self.inv.available(wh, s.product, day) > 0]
+        launch = [
+            s.product
+            for s in sales
+            if s.season_start > 0
+            and f"launch {s.product}" not in self.flags
+            and self.inv.available(wh, s.product, day) > 0
+        ]
         self.flags.update(f"launch {p}" for p in launch)
         for k, customer in enumerate(customers):
             picks: list[tuple[str, Pick]] = []
             for s in sales:
                 mean = s.step * (s.steps[0] + s.steps[1]) / 2
                 lam = s.per_day * self.scale * 7 / 5 / (len(customers) * mean)
-                units = sum(s.step * self.rnd.randint(*s.steps)
-                            for _ in range(_poisson(self.rnd, lam)))
+                units = sum(
+                    s.step * self.rnd.randint(*s.steps) for _ in range(_poisson(self.rnd, lam))
+                )
                 if k == 0 and s.product in launch:
                     units += s.step * s.steps[1]
                 if units:
-                    picks += [(s.product, pick)
-                              for pick in self.inv.take(wh, s.product, units * _MILLI, day)]
+                    picks += [
+                        (s.product, pick)
+                        for pick in self.inv.take(wh, s.product, units * _MILLI, day)
+                    ]
             self._ship(wh, customer, day, window, picks, returns_ok=True)
 
     def _site_shipments(self, day: date, workday: bool, window: _Window) -> None:
@@ -1258,21 +2206,44 @@ class _World:
 
     def master_rows(self) -> None:
         for p in _PRODUCTS:
-            self.rows["products"].append([
-                p.gtin, p.name, p.brand, p.commodity, p.variety, p.pack_size, p.pack_uom,
-                p.pack_style, p.tracking, str(p.shelf_life_days), p.uom,
-            ])
+            self.rows["products"].append(
+                [
+                    p.gtin,
+                    p.name,
+                    p.brand,
+                    p.commodity,
+                    p.variety,
+                    p.pack_size,
+                    p.pack_uom,
+                    p.pack_style,
+                    p.tracking,
+                    str(p.shelf_life_days),
+                    p.uom,
+                ]
+            )
         locations = [*(s.location for s in _SUPPLIERS), *_OWN_LOCATIONS, *self.customers]
         for loc in locations:
-            self.rows["locations"].append([
-                loc.location_id, loc.kind, loc.business_name, loc.gln, loc.phone, loc.street,
-                loc.city, loc.region, loc.postal_code, loc.country, _coord(loc.latitude),
-                _coord(loc.longitude),
-            ])
+            self.rows["locations"].append(
+                [
+                    loc.location_id,
+                    loc.kind,
+                    loc.business_name,
+                    loc.gln,
+                    loc.phone,
+                    loc.street,
+                    loc.city,
+                    loc.region,
+                    loc.postal_code,
+                    loc.country,
+                    _coord(loc.latitude),
+                    _coord(loc.longitude),
+                ]
+            )
 
 
-def generate_records(seed: int = 7, scale: float = 1.0,
-                     anchor: date = DEFAULT_ANCHOR) -> dict[str, pl.DataFrame]:
+def generate_records(
+    seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR
+) -> dict[str, pl.DataFrame]:
     """Sample records of every record type, as text exactly as they would appear in CSV files.
 
     `scale` multiplies demand (and so lots and rows: scale 1 gives a few hundred lots and a few
@@ -1289,16 +2260,20 @@ def generate_records(seed: int = 7, scale: float = 1.0,
     for name, rt in contract.RECORD_TYPES.items():
         rows = world.rows[name]
         columns = rt.columns
-        data = {c: list(values) for c, values in zip(columns, zip(*rows, strict=True),
-                                                     strict=True)} if rows else {}
+        data = (
+            {c: list(values) for c, values in zip(columns, zip(*rows, strict=True), strict=True)}
+            if rows
+            else {}
+        )
         frames[name] = pl.DataFrame(
             {c: data.get(c, []) for c in columns}, schema={c: pl.String for c in columns}
         )
     return frames
 
 
-def generate(out_dir: Path, seed: int = 7, scale: float = 1.0,
-             anchor: date = DEFAULT_ANCHOR) -> dict[str, Path]:
+def generate(
+    out_dir: Path, seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR
+) -> dict[str, Path]:
     """Write one CSV per record type (`<record type>.csv`, UTF-8, header row) into `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

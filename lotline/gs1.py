@@ -20,9 +20,7 @@ def check_digit(body: str) -> int:
 
 
 def has_valid_check_digit(key: str, lengths: tuple[int, ...]) -> bool:
-    return (
-        key.isdigit() and len(key) in lengths and check_digit(key[:-1]) == int(key[-1])
-    )
+    return key.isdigit() and len(key) in lengths and check_digit(key[:-1]) == int(key[-1])
 
 
 def is_gtin(value: str) -> bool:

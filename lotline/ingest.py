@@ -91,6 +91,7 @@ class LoadReport:
 
 # --- stage 1: raw -------------------------------------------------------------------------------
 
+
 def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> RawBatch:
     """Read the files of one record type, leaving out files and rows already stored."""
     loaded_files = set(store.read_frame(engine, models.SourceFile, columns=["sha256"])["sha256"])
@@ -104,21 +105,35 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
             continue
         seen.add(source.sha256)
         frame = with_record_hash(rt, read_source(source)).with_columns(
-            pl.lit(source.name).alias(SOURCE_FILE), pl.lit(source.sha256).alias(SOURCE_SHA256))
+            pl.lit(source.name).alias(SOURCE_FILE), pl.lit(source.sha256).alias(SOURCE_SHA256)
+        )
         fresh = frame.filter(~pl.col(RECORD_HASH).is_in(stored.implode()))
-        files.append(FileRead(source.name, source.sha256, record_type, frame.height,
-                              frame.height - fresh.height))
+        files.append(
+            FileRead(
+                source.name, source.sha256, record_type, frame.height, frame.height - fresh.height
+            )
+        )
         frames.append(fresh)
     rows = pl.concat(frames) if frames else _empty_raw(record_type)
     # the same row twice in one load is one record: keep the first, count the rest unchanged
     unique = rows.unique(RECORD_HASH, keep="first", maintain_order=True)
     if unique.height < rows.height:
-        dupes = rows.join(unique.select(RECORD_HASH, SOURCE_SHA256, "_source_row"),
-                          on=[RECORD_HASH, SOURCE_SHA256, "_source_row"], how="anti")
+        dupes = rows.join(
+            unique.select(RECORD_HASH, SOURCE_SHA256, "_source_row"),
+            on=[RECORD_HASH, SOURCE_SHA256, "_source_row"],
+            how="anti",
+        )
         extra = dupes.group_by(SOURCE_SHA256).len()
         files = [
-            FileRead(f.name, f.sha256, f.record_type, f.rows_read, f.rows_unchanged + int(
-                extra.filter(pl.col(SOURCE_SHA256) == f.sha256)["len"].sum()), f.already_loaded)
+            FileRead(
+                f.name,
+                f.sha256,
+                f.record_type,
+                f.rows_read,
+                f.rows_unchanged
+                + int(extra.filter(pl.col(SOURCE_SHA256) == f.sha256)["len"].sum()),
+                f.already_loaded,
+            )
             for f in files
         ]
     return RawBatch(record_type, files, unique)
@@ -126,9 +141,15 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
 
 def _empty_raw(record_type: str) -> pl.DataFrame:
     rt = RECORD_TYPES[record_type]
-    return pl.DataFrame(schema={"_source_row": pl.Int64, **{c: pl.String for c in rt.columns},
-                                RECORD_HASH: pl.String, SOURCE_FILE: pl.String,
-                                SOURCE_SHA256: pl.String})
+    return pl.DataFrame(
+        schema={
+            "_source_row": pl.Int64,
+            **{c: pl.String for c in rt.columns},
+            RECORD_HASH: pl.String,
+            SOURCE_FILE: pl.String,
+            SOURCE_SHA256: pl.String,
+        }
+    )
 
 
 def _stored_hashes(engine: Engine, record_type: str) -> pl.Series:
@@ -138,33 +159,47 @@ def _stored_hashes(engine: Engine, record_type: str) -> pl.Series:
 
 # --- stage 2: validate --------------------------------------------------------------------------
 
+
 def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame]) -> References:
     """Stored data plus this load's already-validated typed rows (`batch`, by record type)."""
+
     def with_batch(name: str, stored: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
         extra = batch.get(name)
-        return pl.concat([stored.select(columns), extra.select(columns)]) if extra is not None \
+        return (
+            pl.concat([stored.select(columns), extra.select(columns)])
+            if extra is not None
             else stored.select(columns)
+        )
 
-    products = with_batch("products", store.read_frame(engine, models.Product),
-                          ["gtin", "tracking", "uom"])
+    products = with_batch(
+        "products", store.read_frame(engine, models.Product), ["gtin", "tracking", "uom"]
+    )
     if "products" in batch:  # a product re-sent in this load overrides the stored row
         products = products.reverse().unique("gtin", keep="first")
-    locations = with_batch("locations", store.read_frame(engine, models.Location, columns=[
-        "location_id"]), ["location_id"])
+    locations = with_batch(
+        "locations",
+        store.read_frame(engine, models.Location, columns=["location_id"]),
+        ["location_id"],
+    )
     production_ids = with_batch(
-        "production", store.read_frame(engine, models.ProductionRecord,
-                                       columns=["production_id"]), ["production_id"])
-    serials = [store.read_frame(engine, m, where=store.table(m).c.serial.is_not(None),
-                                columns=["gtin", "serial"])
-               for m in (models.ReceiptRecord, models.ProductionRecord)]
-    serials += [batch[n].select("gtin", "serial") for n in ("receipts", "production")
-                if n in batch]
+        "production",
+        store.read_frame(engine, models.ProductionRecord, columns=["production_id"]),
+        ["production_id"],
+    )
+    serials = [
+        store.read_frame(
+            engine, m, where=store.table(m).c.serial.is_not(None), columns=["gtin", "serial"]
+        )
+        for m in (models.ReceiptRecord, models.ProductionRecord)
+    ]
+    serials += [batch[n].select("gtin", "serial") for n in ("receipts", "production") if n in batch]
     serial_keys = pl.concat(serials).select(serial_key()).drop_nulls().to_series()
     line_keys: set[str] = set()
     if record_type in STOCK_RECORD_TYPES:
         rt = RECORD_TYPES[record_type]
-        stored_lines = store.read_frame(engine, models.RECORD_TABLES[record_type],
-                                        columns=list(rt.key))
+        stored_lines = store.read_frame(
+            engine, models.RECORD_TABLES[record_type], columns=list(rt.key)
+        )
         line_keys = set(stored_lines.select(line_key(rt)).to_series())
     return References(
         products=products,
@@ -175,8 +210,9 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
     )
 
 
-def validate_batch(engine: Engine, raw: RawBatch, batch: dict[str, pl.DataFrame]
-                   ) -> tuple[Validation, pl.DataFrame]:
+def validate_batch(
+    engine: Engine, raw: RawBatch, batch: dict[str, pl.DataFrame]
+) -> tuple[Validation, pl.DataFrame]:
     """Validation outcome and the valid rows typed for storage."""
     result = validate(raw.record_type, raw.rows, references(engine, raw.record_type, batch))
     return result, typed(raw.record_type, result.valid)
@@ -184,13 +220,20 @@ def validate_batch(engine: Engine, raw: RawBatch, batch: dict[str, pl.DataFrame]
 
 # --- stage 3: commit ----------------------------------------------------------------------------
 
-def commit(engine: Engine, raws: dict[str, RawBatch], validations: dict[str, Validation],
-           typed_rows: dict[str, pl.DataFrame], load_id: str) -> LoadReport:
-    """Write the load and rebuild lineage in one transaction; nothing is written if any part fails."""
+
+def commit(
+    engine: Engine,
+    raws: dict[str, RawBatch],
+    validations: dict[str, Validation],
+    typed_rows: dict[str, pl.DataFrame],
+    load_id: str,
+) -> LoadReport:
+    """Write the load and rebuild lineage in one transaction: all of it or nothing."""
     now = datetime.now(UTC)
     reports = _file_reports(raws, validations, typed_rows)
-    rejected = pl.concat([v.rejected for v in validations.values()]) if validations else \
-        pl.DataFrame()
+    rejected = (
+        pl.concat([v.rejected for v in validations.values()]) if validations else pl.DataFrame()
+    )
     new_rows = sum(f.rows_loaded for f in reports)
     with engine.begin() as conn:
         for name, model in MASTER_TABLES.items():
@@ -199,25 +242,45 @@ def commit(engine: Engine, raws: dict[str, RawBatch], validations: dict[str, Val
                 key = MASTER_KEYS[name]
                 keys = rows[key].to_list()
                 for chunk in range(0, len(keys), 500):
-                    conn.execute(store.table(model).delete().where(
-                        store.table(model).c[key].in_(keys[chunk:chunk + 500])))
+                    conn.execute(
+                        store.table(model)
+                        .delete()
+                        .where(store.table(model).c[key].in_(keys[chunk : chunk + 500]))
+                    )
                 store.insert_frame(conn, model, rows)
         for name in STOCK_RECORD_TYPES:
             rows = typed_rows.get(name)
             if rows is not None:
-                store.insert_frame(conn, models.RECORD_TABLES[name],
-                                   rows.with_columns(pl.lit(load_id).alias("load_id")))
+                store.insert_frame(
+                    conn,
+                    models.RECORD_TABLES[name],
+                    rows.with_columns(pl.lit(load_id).alias("load_id")),
+                )
         if not rejected.is_empty():
-            store.insert_frame(conn, models.RejectedRecord,
-                               rejected.with_columns(pl.lit(load_id).alias("load_id")))
-        file_rows = pl.DataFrame([
-            {"sha256": r.sha256, "file_name": r.name, "record_type": r.record_type,
-             "load_id": load_id, "loaded_at": now, "rows_read": f.rows_read,
-             "rows_loaded": f.rows_loaded, "rows_unchanged": f.rows_unchanged,
-             "rows_rejected": f.rows_rejected}
-            for raw in raws.values() for r in raw.files if not r.already_loaded
-            for f in reports if f.name == r.name and f.record_type == r.record_type
-        ], schema=store.polars_schema(models.SourceFile))
+            store.insert_frame(
+                conn, models.RejectedRecord, rejected.with_columns(pl.lit(load_id).alias("load_id"))
+            )
+        file_rows = pl.DataFrame(
+            [
+                {
+                    "sha256": r.sha256,
+                    "file_name": r.name,
+                    "record_type": r.record_type,
+                    "load_id": load_id,
+                    "loaded_at": now,
+                    "rows_read": f.rows_read,
+                    "rows_loaded": f.rows_loaded,
+                    "rows_unchanged": f.rows_unchanged,
+                    "rows_rejected": f.rows_rejected,
+                }
+                for raw in raws.values()
+                for r in raw.files
+                if not r.already_loaded
+                for f in reports
+                if f.name == r.name and f.record_type == r.record_type
+            ],
+            schema=store.polars_schema(models.SourceFile),
+        )
         store.insert_frame(conn, models.SourceFile, file_rows)
         snapshot_id, counts = None, {}
         if new_rows:
@@ -226,32 +289,64 @@ def commit(engine: Engine, raws: dict[str, RawBatch], validations: dict[str, Val
     return LoadReport(load_id, reports, snapshot_id, counts, rejected)
 
 
-def _file_reports(raws: dict[str, RawBatch], validations: dict[str, Validation],
-                  typed_rows: dict[str, pl.DataFrame]) -> list[FileReport]:
+def _file_reports(
+    raws: dict[str, RawBatch],
+    validations: dict[str, Validation],
+    typed_rows: dict[str, pl.DataFrame],
+) -> list[FileReport]:
     reports = []
     for name, raw in raws.items():
         validation = validations.get(name)
         rejected = validation.rejected if validation is not None else pl.DataFrame()
         for f in raw.files:
-            n_rejected = 0 if rejected.is_empty() else rejected.filter(
-                pl.col("source_sha256") == f.sha256).select("row_number").n_unique()
+            n_rejected = (
+                0
+                if rejected.is_empty()
+                else rejected.filter(pl.col("source_sha256") == f.sha256)
+                .select("row_number")
+                .n_unique()
+            )
             loaded = typed_rows.get(name)
-            n_loaded = 0 if loaded is None else loaded.filter(
-                pl.col("source_sha256") == f.sha256).height
-            reports.append(FileReport(f.name, name, f.rows_read, n_loaded, f.rows_unchanged,
-                                      n_rejected, f.already_loaded))
+            n_loaded = (
+                0 if loaded is None else loaded.filter(pl.col("source_sha256") == f.sha256).height
+            )
+            reports.append(
+                FileReport(
+                    f.name,
+                    name,
+                    f.rows_read,
+                    n_loaded,
+                    f.rows_unchanged,
+                    n_rejected,
+                    f.already_loaded,
+                )
+            )
     return reports
 
 
 def _snapshot(conn: Connection, load_id: str, now: datetime) -> str:
     hashes = sorted(store.read_frame(conn, models.SourceFile, columns=["sha256"])["sha256"])
     snapshot_id = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:32]
-    records = sum(conn.execute(sa.select(sa.func.count()).select_from(store.table(m))).scalar_one()
-                  for m in models.RECORD_TABLES.values())
-    store.insert_frame(conn, models.Snapshot, pl.DataFrame([{
-        "snapshot_id": snapshot_id, "created_at": now, "load_id": load_id,
-        "input_sha256": json.dumps(hashes), "record_count": records}],
-        schema=store.polars_schema(models.Snapshot)))
+    records = sum(
+        conn.execute(sa.select(sa.func.count()).select_from(store.table(m))).scalar_one()
+        for m in models.RECORD_TABLES.values()
+    )
+    store.insert_frame(
+        conn,
+        models.Snapshot,
+        pl.DataFrame(
+            [
+                {
+                    "snapshot_id": snapshot_id,
+                    "created_at": now,
+                    "load_id": load_id,
+                    "input_sha256": json.dumps(hashes),
+                    "record_count": records,
+                }
+            ],
+            schema=store.polars_schema(models.Snapshot),
+        ),
+    )
     return snapshot_id
 
 
@@ -268,11 +363,13 @@ def rebuild_lineage(conn: Connection, snapshot_id: str) -> dict[str, int]:
     counts = {}
     for name, frame in lineage.tables().items():
         counts[name] = store.replace_frame(
-            conn, name, frame.with_columns(pl.lit(snapshot_id).alias("snapshot_id")))
+            conn, name, frame.with_columns(pl.lit(snapshot_id).alias("snapshot_id"))
+        )
     return counts
 
 
 # --- all stages ---------------------------------------------------------------------------------
+
 
 def load_folder(engine: Engine, drop_dir: Path, load_id: str | None = None) -> LoadReport:
     """Load a drop folder without Dagster (the pipeline runs the same stages as assets)."""

@@ -52,12 +52,20 @@ class Lineage:
 def lot_keys(records: Records) -> pl.DataFrame:
     """Every lot any record mentions, with a dense key stable for a given set of records."""
     seen = pl.concat(
-        [frame.select(LOT_ID) for frame in (
-            records.receipts, records.production, records.consumption,
-            records.moves, records.shipments,
-        )]
+        [
+            frame.select(LOT_ID)
+            for frame in (
+                records.receipts,
+                records.production,
+                records.consumption,
+                records.moves,
+                records.shipments,
+            )
+        ]
     ).unique()
-    return seen.sort(LOT_ID).with_row_index("lot_key").with_columns(pl.col("lot_key").cast(pl.Int64))
+    return (
+        seen.sort(LOT_ID).with_row_index("lot_key").with_columns(pl.col("lot_key").cast(pl.Int64))
+    )
 
 
 def production_events(production: pl.DataFrame) -> pl.DataFrame:
@@ -71,29 +79,49 @@ def genealogy_edges(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
     """Input lot → output lot for every transformation, with quantities on both sides."""
     inputs = (
         records.consumption.group_by("production_id", *LOT_ID)
-        .agg(pl.col("quantity").sum().alias("input_quantity"), pl.col("uom").first().alias("input_uom"))
+        .agg(
+            pl.col("quantity").sum().alias("input_quantity"),
+            pl.col("uom").first().alias("input_uom"),
+        )
         .join(keys, on=LOT_ID)
-        .select("production_id", pl.col("lot_key").alias("parent_key"), "input_quantity", "input_uom")
+        .select(
+            "production_id", pl.col("lot_key").alias("parent_key"), "input_quantity", "input_uom"
+        )
     )
     outputs = (
         records.production.group_by("production_id", *LOT_ID)
-        .agg(pl.col("quantity").sum().alias("output_quantity"),
-             pl.col("uom").first().alias("output_uom"))
+        .agg(
+            pl.col("quantity").sum().alias("output_quantity"),
+            pl.col("uom").first().alias("output_uom"),
+        )
         .join(keys, on=LOT_ID)
-        .select("production_id", pl.col("lot_key").alias("child_key"), "output_quantity", "output_uom")
+        .select(
+            "production_id", pl.col("lot_key").alias("child_key"), "output_quantity", "output_uom"
+        )
     )
     return (
         inputs.join(outputs, on="production_id")
         .join(production_events(records.production), on="production_id")
         .with_columns(pl.lit("explicit").alias("evidence"))
-        .select("parent_key", "child_key", "production_id", "completed_at", "location_id",
-                "input_quantity", "input_uom", "output_quantity", "output_uom", "evidence")
+        .select(
+            "parent_key",
+            "child_key",
+            "production_id",
+            "completed_at",
+            "location_id",
+            "input_quantity",
+            "input_uom",
+            "output_quantity",
+            "output_uom",
+            "evidence",
+        )
         .sort("parent_key", "child_key", "production_id")
     )
 
 
 def stock_flows(records: Records) -> pl.DataFrame:
     """Every quantity that entered (+) or left (−) a location, per lot, in one signed ledger."""
+
     def flow(frame: pl.DataFrame, location: str, sign: int, at: str, kind: str) -> pl.DataFrame:
         return frame.filter(pl.col(location).is_not_null()).select(
             *LOT_ID,
@@ -107,18 +135,36 @@ def stock_flows(records: Records) -> pl.DataFrame:
         production_events(records.production), on="production_id", how="left"
     )
     moves = records.moves
-    return pl.concat([
-        flow(records.receipts, "to_location_id", 1, "received_at", "received"),
-        flow(records.production, "location_id", 1, "completed_at", "produced"),
-        flow(consumption, "location_id", -1, "completed_at", "consumed"),
-        flow(moves.filter(pl.col("reason") != "return"), "to_location_id", 1, "moved_at", "moved_in"),
-        flow(moves.filter(pl.col("reason") != "return"), "from_location_id", -1, "moved_at",
-             "moved_out"),
-        flow(moves.filter(pl.col("reason") == "return"), "to_location_id", 1, "moved_at",
-             "returned"),
-        flow(records.shipments, "from_location_id", -1, "shipped_at", "shipped"),
-        flow(records.shipments, "to_location_id", 1, "shipped_at", "delivered"),
-    ])
+    return pl.concat(
+        [
+            flow(records.receipts, "to_location_id", 1, "received_at", "received"),
+            flow(records.production, "location_id", 1, "completed_at", "produced"),
+            flow(consumption, "location_id", -1, "completed_at", "consumed"),
+            flow(
+                moves.filter(pl.col("reason") != "return"),
+                "to_location_id",
+                1,
+                "moved_at",
+                "moved_in",
+            ),
+            flow(
+                moves.filter(pl.col("reason") != "return"),
+                "from_location_id",
+                -1,
+                "moved_at",
+                "moved_out",
+            ),
+            flow(
+                moves.filter(pl.col("reason") == "return"),
+                "to_location_id",
+                1,
+                "moved_at",
+                "returned",
+            ),
+            flow(records.shipments, "from_location_id", -1, "shipped_at", "shipped"),
+            flow(records.shipments, "to_location_id", 1, "shipped_at", "delivered"),
+        ]
+    )
 
 
 def on_hand(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
@@ -145,7 +191,9 @@ def lots(records: Records, keys: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFr
         return frame.group_by(LOT_ID).agg(pl.col("quantity").sum().alias(name))
 
     moves = records.moves
-    adjust_in = moves.filter((pl.col("reason") == "adjustment") & pl.col("to_location_id").is_not_null())
+    adjust_in = moves.filter(
+        (pl.col("reason") == "adjustment") & pl.col("to_location_id").is_not_null()
+    )
     adjust_out = moves.filter(
         (pl.col("reason") == "adjustment") & pl.col("from_location_id").is_not_null()
     )
@@ -179,30 +227,61 @@ def lots(records: Records, keys: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFr
     stock_total = stock.group_by("lot_key").agg(pl.col("quantity").sum().alias("quantity_on_hand"))
     is_received = pl.col("quantity_received").is_not_null()
     is_produced = pl.col("quantity_produced").is_not_null()
-    zero = ["quantity_received", "quantity_produced", "quantity_consumed", "quantity_shipped",
-            "quantity_returned", "adjust_in", "adjust_out", "quantity_destroyed", "quantity_on_hand"]
+    zero = [
+        "quantity_received",
+        "quantity_produced",
+        "quantity_consumed",
+        "quantity_shipped",
+        "quantity_returned",
+        "adjust_in",
+        "adjust_out",
+        "quantity_destroyed",
+        "quantity_on_hand",
+    ]
     return (
         frame.join(stock_total, on="lot_key", how="left")
-        .join(records.products.select("gtin", pl.col("name").alias("product_name"), "uom"),
-              on="gtin", how="left")
+        .join(
+            records.products.select("gtin", pl.col("name").alias("product_name"), "uom"),
+            on="gtin",
+            how="left",
+        )
         .with_columns(
-            pl.when(is_received & is_produced).then(pl.lit("received+produced"))
-            .when(is_received).then(pl.lit("received"))
-            .when(is_produced).then(pl.lit("produced"))
-            .otherwise(pl.lit("unknown")).alias("origin"),
+            pl.when(is_received & is_produced)
+            .then(pl.lit("received+produced"))
+            .when(is_received)
+            .then(pl.lit("received"))
+            .when(is_produced)
+            .then(pl.lit("produced"))
+            .otherwise(pl.lit("unknown"))
+            .alias("origin"),
             pl.coalesce("production_location_id", "supplier_id").alias("tlc_source_location_id"),
             pl.min_horizontal("first_received_at", "first_produced_at").alias("first_seen_at"),
-            pl.min_horizontal("received_production_date", "produced_production_date")
-            .alias("production_date"),
+            pl.min_horizontal("received_production_date", "produced_production_date").alias(
+                "production_date"
+            ),
             pl.min_horizontal("received_expiry_date", "produced_expiry_date").alias("expiry_date"),
         )
         .with_columns(pl.col(zero).fill_null(0.0))
         .with_columns((pl.col("adjust_in") - pl.col("adjust_out")).alias("quantity_adjusted"))
         .select(
-            "lot_key", *LOT_ID, "product_name", "uom", "origin", "tlc_source_location_id",
-            "tlc_source_reference", "first_seen_at", "production_date", "expiry_date",
-            "quantity_received", "quantity_produced", "quantity_consumed", "quantity_shipped",
-            "quantity_returned", "quantity_adjusted", "quantity_destroyed", "quantity_on_hand",
+            "lot_key",
+            *LOT_ID,
+            "product_name",
+            "uom",
+            "origin",
+            "tlc_source_location_id",
+            "tlc_source_reference",
+            "first_seen_at",
+            "production_date",
+            "expiry_date",
+            "quantity_received",
+            "quantity_produced",
+            "quantity_consumed",
+            "quantity_shipped",
+            "quantity_returned",
+            "quantity_adjusted",
+            "quantity_destroyed",
+            "quantity_on_hand",
         )
         .sort("lot_key")
     )
@@ -210,12 +289,20 @@ def lots(records: Records, keys: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFr
 
 def serials(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
     produced = records.production.filter(pl.col("serial").is_not_null()).select(
-        "gtin", "serial", "lot", pl.lit("produced").alias("origin"),
-        pl.col("production_id").alias("origin_id"), pl.col("completed_at").alias("created_at"),
+        "gtin",
+        "serial",
+        "lot",
+        pl.lit("produced").alias("origin"),
+        pl.col("production_id").alias("origin_id"),
+        pl.col("completed_at").alias("created_at"),
     )
     received = records.receipts.filter(pl.col("serial").is_not_null()).select(
-        "gtin", "serial", "lot", pl.lit("received").alias("origin"),
-        pl.col("receipt_id").alias("origin_id"), pl.col("received_at").alias("created_at"),
+        "gtin",
+        "serial",
+        "lot",
+        pl.lit("received").alias("origin"),
+        pl.col("receipt_id").alias("origin_id"),
+        pl.col("received_at").alias("created_at"),
     )
     return (
         pl.concat([produced, received])
@@ -238,8 +325,16 @@ def build_lineage(records: Records) -> Lineage:
         .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id", strict=False)
         .sort("shipped_at", "shipment_id"),
         receipts=records.receipts.join(keys, on=LOT_ID)
-        .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id",
-              "production_date", "expiry_date", strict=False)
+        .drop(
+            "record_hash",
+            "source_sha256",
+            "source_file",
+            "source_row",
+            "load_id",
+            "production_date",
+            "expiry_date",
+            strict=False,
+        )
         .sort("received_at", "receipt_id"),
         on_hand=stock,
     )

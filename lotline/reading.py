@@ -98,10 +98,7 @@ def read_source(source: SourceFile) -> pl.DataFrame:
         frame.with_columns(absent)
         .select(
             pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(SOURCE_ROW),
-            *[
-                pl.col(c).str.strip_chars().replace("", None).alias(c)
-                for c in contract.columns
-            ],
+            *[pl.col(c).str.strip_chars().replace("", None).alias(c) for c in contract.columns],
         )
         # a blank line is not a record (row numbers above are counted before it is dropped)
         .filter(~pl.all_horizontal(pl.col(contract.columns).is_null()))

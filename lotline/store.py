@@ -75,7 +75,7 @@ def _polars_type(sa_type: sa.types.TypeEngine) -> pl.DataType:
 
 
 def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame) -> int:
-    """Append `frame` (columns named like the table's, extra columns ignored) in `conn`'s transaction."""
+    """Append `frame` (columns named like the table's) inside `conn`'s transaction."""
     if frame.is_empty():
         return 0
     tbl = table(model)
@@ -86,20 +86,27 @@ def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFr
     if conn.dialect.name == "postgresql":
         text = frame.with_columns(
             pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
-            for c, t in frame.schema.items() if isinstance(t, pl.Datetime)
+            for c, t in frame.schema.items()
+            if isinstance(t, pl.Datetime)
         ).write_csv(include_header=False, null_value="")
         cols = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor, cursor.copy(
-            f'COPY "{tbl.name}" ({cols}) FROM STDIN WITH (FORMAT csv)'
-        ) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{tbl.name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
             copy.write(text)
     else:
-        rows = frame.with_columns(
-            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-            for c, t in frame.schema.items() if isinstance(t, pl.Datetime)
-        ).with_columns(
-            pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
-        ).rows()
+        rows = (
+            frame.with_columns(
+                pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+                for c, t in frame.schema.items()
+                if isinstance(t, pl.Datetime)
+            )
+            .with_columns(
+                pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
+            )
+            .rows()
+        )
         placeholders = ", ".join("?" for _ in columns)
         cols = ", ".join(f'"{c}"' for c in columns)
         cursor = raw.cursor()
@@ -111,7 +118,9 @@ def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFr
 
 
 def read_frame(
-    conn: Connection | Engine, model: type[SQLModel] | str, where: sa.ColumnElement | None = None,
+    conn: Connection | Engine,
+    model: type[SQLModel] | str,
+    where: sa.ColumnElement | None = None,
     columns: Iterable[str] | None = None,
 ) -> pl.DataFrame:
     """Rows of a table as a frame with the table's types, on SQLite and PostgreSQL alike."""
@@ -146,13 +155,16 @@ def _series(name: str, values: list, want: pl.DataType) -> pl.Series:  # type: i
         text = pl.Series(name, values, dtype=pl.String)
         if isinstance(want, pl.Date):
             return text.str.slice(0, 10).str.to_date("%Y-%m-%d")
-        return text.str.replace("T", " ").str.slice(0, 26).str.to_datetime(
-            "%Y-%m-%d %H:%M:%S%.f", time_unit="us"
-        ).dt.replace_time_zone("UTC")
+        return (
+            text.str.replace("T", " ")
+            .str.slice(0, 26)
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            .dt.replace_time_zone("UTC")
+        )
     series = pl.Series(name, values, strict=False)
     if isinstance(want, pl.Datetime) and isinstance(series.dtype, pl.Datetime):
         tz = series.dtype.time_zone
-        series = (series.dt.convert_time_zone("UTC") if tz else series.dt.replace_time_zone("UTC"))
+        series = series.dt.convert_time_zone("UTC") if tz else series.dt.replace_time_zone("UTC")
         return series.dt.cast_time_unit("us")
     return series.cast(want, strict=False)
 

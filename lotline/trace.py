@@ -24,13 +24,18 @@ class UnknownSubject(LookupError):
     """The lot or serial asked for is not in the lineage tables."""
 
 
-def reachable(edges: pl.DataFrame, start: list[int], direction: Literal["backward", "forward"]
-              ) -> pl.DataFrame:
+def reachable(
+    edges: pl.DataFrame, start: list[int], direction: Literal["backward", "forward"]
+) -> pl.DataFrame:
     """Lots reachable from `start` (depth 0) along `edges`, each with its shortest depth."""
-    src, dst = ("child_key", "parent_key") if direction == "backward" else ("parent_key", "child_key")
+    src, dst = (
+        ("child_key", "parent_key") if direction == "backward" else ("parent_key", "child_key")
+    )
     adjacency = edges.select(pl.col(src).alias("from_key"), pl.col(dst).alias("lot_key")).unique()
-    visited = pl.DataFrame({"lot_key": start, "depth": [0] * len(start)},
-                           schema={"lot_key": pl.Int64, "depth": pl.Int64}).unique("lot_key")
+    visited = pl.DataFrame(
+        {"lot_key": start, "depth": [0] * len(start)},
+        schema={"lot_key": pl.Int64, "depth": pl.Int64},
+    ).unique("lot_key")
     frontier = visited.select("lot_key")
     depth = 0
     while not frontier.is_empty():
@@ -38,10 +43,13 @@ def reachable(edges: pl.DataFrame, start: list[int], direction: Literal["backwar
         frontier = (
             frontier.select(pl.col("lot_key").alias("from_key"))
             .join(adjacency, on="from_key")
-            .select("lot_key").unique()
+            .select("lot_key")
+            .unique()
             .join(visited, on="lot_key", how="anti")
         )
-        visited = pl.concat([visited, frontier.with_columns(pl.lit(depth, pl.Int64).alias("depth"))])
+        visited = pl.concat(
+            [visited, frontier.with_columns(pl.lit(depth, pl.Int64).alias("depth"))]
+        )
     return visited.sort("depth", "lot_key")
 
 
@@ -70,15 +78,45 @@ class TraceResult:
             "subject": self.subject,
             "direction": self.direction,
             "snapshot_id": self.snapshot_id,
-            "lots": rows(self.lots.select("gtin", "lot", "depth", "direction", "product_name",
-                                          "expiry_date", "quantity_on_hand")),
+            "lots": rows(
+                self.lots.select(
+                    "gtin",
+                    "lot",
+                    "depth",
+                    "direction",
+                    "product_name",
+                    "expiry_date",
+                    "quantity_on_hand",
+                )
+            ),
             "transformations": rows(self.edges),
-            "receipts": rows(self.receipts.select(
-                "receipt_id", "received_at", "from_location_id", "to_location_id", "gtin", "lot",
-                "serial", "quantity", "uom")),
-            "shipments": rows(self.shipments.select(
-                "shipment_id", "shipped_at", "from_location_id", "to_location_id", "gtin", "lot",
-                "serial", "sscc", "quantity", "uom")),
+            "receipts": rows(
+                self.receipts.select(
+                    "receipt_id",
+                    "received_at",
+                    "from_location_id",
+                    "to_location_id",
+                    "gtin",
+                    "lot",
+                    "serial",
+                    "quantity",
+                    "uom",
+                )
+            ),
+            "shipments": rows(
+                self.shipments.select(
+                    "shipment_id",
+                    "shipped_at",
+                    "from_location_id",
+                    "to_location_id",
+                    "gtin",
+                    "lot",
+                    "serial",
+                    "sscc",
+                    "quantity",
+                    "uom",
+                )
+            ),
             "serials": rows(self.serials.select("gtin", "serial", "lot")),
             "consignees": rows(self.consignees),
             "notes": self.notes,
@@ -92,16 +130,32 @@ def find_lot(lineage: Lineage, gtin: str, lot: str) -> int:
     return int(match["lot_key"][0])
 
 
-def trace_lot(lineage: Lineage, gtin: str, lot: str, direction: Direction = "both",
-              locations: pl.DataFrame | None = None) -> TraceResult:
+def trace_lot(
+    lineage: Lineage,
+    gtin: str,
+    lot: str,
+    direction: Direction = "both",
+    locations: pl.DataFrame | None = None,
+) -> TraceResult:
     key = find_lot(lineage, gtin, lot)
-    return _assemble(lineage, {"gtin": gtin, "lot": lot, "serial": None}, direction,
-                     start_backward=[key], start_forward=[key], locations=locations)
+    return _assemble(
+        lineage,
+        {"gtin": gtin, "lot": lot, "serial": None},
+        direction,
+        start_backward=[key],
+        start_forward=[key],
+        locations=locations,
+    )
 
 
-def trace_serial(lineage: Lineage, gtin: str, serial: str, consumed_in: list[str],
-                 direction: Direction = "both", locations: pl.DataFrame | None = None
-                 ) -> TraceResult:
+def trace_serial(
+    lineage: Lineage,
+    gtin: str,
+    serial: str,
+    consumed_in: list[str],
+    direction: Direction = "both",
+    locations: pl.DataFrame | None = None,
+) -> TraceResult:
     """A serial traces back through its lot; forward through its own shipments and through the
     transformations that consumed it (`consumed_in`: their production ids)."""
     match = lineage.serials.filter((pl.col("gtin") == gtin) & (pl.col("serial") == serial))
@@ -110,36 +164,63 @@ def trace_serial(lineage: Lineage, gtin: str, serial: str, consumed_in: list[str
     lot_key = int(match["lot_key"][0])
     outputs = (
         lineage.edges.filter(pl.col("production_id").is_in(consumed_in))["child_key"]
-        .unique().to_list()
+        .unique()
+        .to_list()
     )
     result = _assemble(
-        lineage, {"gtin": gtin, "lot": str(match["lot"][0]), "serial": serial}, direction,
-        start_backward=[lot_key], start_forward=outputs, locations=locations,
-        forward_offset=1, serial=serial,
+        lineage,
+        {"gtin": gtin, "lot": str(match["lot"][0]), "serial": serial},
+        direction,
+        start_backward=[lot_key],
+        start_forward=outputs,
+        locations=locations,
+        forward_offset=1,
+        serial=serial,
     )
     return result
 
 
-def _assemble(lineage: Lineage, subject: dict[str, str | None], direction: Direction,
-              start_backward: list[int], start_forward: list[int],
-              locations: pl.DataFrame | None, forward_offset: int = 0,
-              serial: str | None = None) -> TraceResult:
+def _assemble(
+    lineage: Lineage,
+    subject: dict[str, str | None],
+    direction: Direction,
+    start_backward: list[int],
+    start_forward: list[int],
+    locations: pl.DataFrame | None,
+    forward_offset: int = 0,
+    serial: str | None = None,
+) -> TraceResult:
     parts = []
     if direction in ("backward", "both"):
-        parts.append(reachable(lineage.edges, start_backward, "backward")
-                     .with_columns(pl.lit("backward").alias("direction")))
+        parts.append(
+            reachable(lineage.edges, start_backward, "backward").with_columns(
+                pl.lit("backward").alias("direction")
+            )
+        )
     if direction in ("forward", "both"):
         forward = reachable(lineage.edges, start_forward, "forward").with_columns(
-            pl.col("depth") + forward_offset, pl.lit("forward").alias("direction"))
+            pl.col("depth") + forward_offset, pl.lit("forward").alias("direction")
+        )
         parts.append(forward)
-    reached = pl.concat(parts) if parts else pl.DataFrame(
-        schema={"lot_key": pl.Int64, "depth": pl.Int64, "direction": pl.String})
+    reached = (
+        pl.concat(parts)
+        if parts
+        else pl.DataFrame(schema={"lot_key": pl.Int64, "depth": pl.Int64, "direction": pl.String})
+    )
     if serial is None:  # the subject lot itself appears once, as depth 0
-        reached = reached.with_columns(
-            pl.when(pl.col("depth") == 0).then(pl.lit("subject")).otherwise("direction")
-            .alias("direction")).unique(["lot_key", "direction"]).sort("direction", "depth")
+        reached = (
+            reached.with_columns(
+                pl.when(pl.col("depth") == 0)
+                .then(pl.lit("subject"))
+                .otherwise("direction")
+                .alias("direction")
+            )
+            .unique(["lot_key", "direction"])
+            .sort("direction", "depth")
+        )
     order = pl.col("direction").replace_strict(
-        {"subject": 0, "backward": 1, "forward": 2}, return_dtype=pl.Int8)
+        {"subject": 0, "backward": 1, "forward": 2}, return_dtype=pl.Int8
+    )
     lots = reached.join(lineage.lots, on="lot_key").sort(order, "depth", "gtin", "lot")
 
     def keys(*directions: str) -> pl.Series:
@@ -147,43 +228,82 @@ def _assemble(lineage: Lineage, subject: dict[str, str | None], direction: Direc
 
     backward_keys, forward_keys = keys("subject", "backward"), keys("subject", "forward")
     edges = _edges_within(lineage, backward_keys, forward_keys, direction)
-    receipts = lineage.receipts.filter(pl.col("lot_key").is_in(backward_keys.implode())) \
-        if direction != "forward" else lineage.receipts.clear()
-    shipments = lineage.shipments.filter(pl.col("lot_key").is_in(forward_keys.implode())) \
-        if direction != "backward" else lineage.shipments.clear()
-    serials = lineage.serials.filter(pl.col("lot_key").is_in(forward_keys.implode())) \
-        if direction != "backward" else lineage.serials.clear()
+    receipts = (
+        lineage.receipts.filter(pl.col("lot_key").is_in(backward_keys.implode()))
+        if direction != "forward"
+        else lineage.receipts.clear()
+    )
+    shipments = (
+        lineage.shipments.filter(pl.col("lot_key").is_in(forward_keys.implode()))
+        if direction != "backward"
+        else lineage.shipments.clear()
+    )
+    serials = (
+        lineage.serials.filter(pl.col("lot_key").is_in(forward_keys.implode()))
+        if direction != "backward"
+        else lineage.serials.clear()
+    )
     if serial is not None and direction != "backward":
         own = lineage.shipments.filter(
-            (pl.col("gtin") == subject["gtin"]) & (pl.col("serial") == serial))
+            (pl.col("gtin") == subject["gtin"]) & (pl.col("serial") == serial)
+        )
         shipments = pl.concat([own, shipments]).unique(maintain_order=True)
     shipments = shipments.sort("shipped_at", "shipment_id")
     return TraceResult(
-        subject=subject, direction=direction, lots=lots, edges=edges,
-        receipts=receipts.sort("received_at", "receipt_id"), shipments=shipments,
-        serials=serials, consignees=consignees(shipments, locations),
+        subject=subject,
+        direction=direction,
+        lots=lots,
+        edges=edges,
+        receipts=receipts.sort("received_at", "receipt_id"),
+        shipments=shipments,
+        serials=serials,
+        consignees=consignees(shipments, locations),
     )
 
 
-def _edges_within(lineage: Lineage, backward: pl.Series, forward: pl.Series,
-                  direction: Direction) -> pl.DataFrame:
+def _edges_within(
+    lineage: Lineage, backward: pl.Series, forward: pl.Series, direction: Direction
+) -> pl.DataFrame:
     lots = lineage.lots.select("lot_key", "gtin", "lot")
     chosen = []
     if direction != "forward":
-        chosen.append(lineage.edges.filter(pl.col("child_key").is_in(backward.implode())
-                                           & pl.col("parent_key").is_in(backward.implode())))
+        chosen.append(
+            lineage.edges.filter(
+                pl.col("child_key").is_in(backward.implode())
+                & pl.col("parent_key").is_in(backward.implode())
+            )
+        )
     if direction != "backward":
-        chosen.append(lineage.edges.filter(pl.col("parent_key").is_in(forward.implode())
-                                           & pl.col("child_key").is_in(forward.implode())))
+        chosen.append(
+            lineage.edges.filter(
+                pl.col("parent_key").is_in(forward.implode())
+                & pl.col("child_key").is_in(forward.implode())
+            )
+        )
     edges = pl.concat(chosen).unique(maintain_order=True)
     return (
-        edges.join(lots.rename({"lot_key": "parent_key", "gtin": "input_gtin", "lot": "input_lot"}),
-                   on="parent_key")
-        .join(lots.rename({"lot_key": "child_key", "gtin": "output_gtin", "lot": "output_lot"}),
-              on="child_key")
-        .select("production_id", "completed_at", "location_id", "input_gtin", "input_lot",
-                "input_quantity", "input_uom", "output_gtin", "output_lot", "output_quantity",
-                "output_uom", "evidence")
+        edges.join(
+            lots.rename({"lot_key": "parent_key", "gtin": "input_gtin", "lot": "input_lot"}),
+            on="parent_key",
+        )
+        .join(
+            lots.rename({"lot_key": "child_key", "gtin": "output_gtin", "lot": "output_lot"}),
+            on="child_key",
+        )
+        .select(
+            "production_id",
+            "completed_at",
+            "location_id",
+            "input_gtin",
+            "input_lot",
+            "input_quantity",
+            "input_uom",
+            "output_gtin",
+            "output_lot",
+            "output_quantity",
+            "output_uom",
+            "evidence",
+        )
         .sort("completed_at", "production_id", "input_gtin", "input_lot")
     )
 
@@ -199,7 +319,19 @@ def consignees(shipments: pl.DataFrame, locations: pl.DataFrame | None) -> pl.Da
     )
     if locations is not None:
         summary = summary.join(
-            locations.select("location_id", "kind", "business_name", "phone", "street", "city",
-                             "region", "postal_code", "country"),
-            left_on="to_location_id", right_on="location_id", how="left")
+            locations.select(
+                "location_id",
+                "kind",
+                "business_name",
+                "phone",
+                "street",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+            ),
+            left_on="to_location_id",
+            right_on="location_id",
+            how="left",
+        )
     return summary.sort("to_location_id", "uom")

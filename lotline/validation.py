@@ -110,6 +110,7 @@ def with_record_hash(record_type: RecordType, raw: pl.DataFrame) -> pl.DataFrame
 
 # --- the suite ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Rule:
     rule: str
@@ -138,103 +139,210 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             add("required", c, f"{c} is required", gxe.ExpectColumnValuesToNotBeNull(column=c))
         match f.kind:
             case "gtin":
-                add("gtin_check_digit", c, "not a GTIN-8/12/13/14 with a valid GS1 check digit",
-                    lx.ExpectColumnValuesToBeValidGtin(column=c))
+                add(
+                    "gtin_check_digit",
+                    c,
+                    "not a GTIN-8/12/13/14 with a valid GS1 check digit",
+                    lx.ExpectColumnValuesToBeValidGtin(column=c),
+                )
             case "gln":
-                add("gln_check_digit", c, "not a 13-digit GLN with a valid GS1 check digit",
-                    lx.ExpectColumnValuesToBeValidGln(column=c))
+                add(
+                    "gln_check_digit",
+                    c,
+                    "not a 13-digit GLN with a valid GS1 check digit",
+                    lx.ExpectColumnValuesToBeValidGln(column=c),
+                )
             case "sscc":
-                add("sscc_check_digit", c, "not an 18-digit SSCC with a valid GS1 check digit",
-                    lx.ExpectColumnValuesToBeValidSscc(column=c))
+                add(
+                    "sscc_check_digit",
+                    c,
+                    "not an 18-digit SSCC with a valid GS1 check digit",
+                    lx.ExpectColumnValuesToBeValidSscc(column=c),
+                )
             case "timestamp":
-                add("timestamp_with_offset", c,
+                add(
+                    "timestamp_with_offset",
+                    c,
                     "not an ISO 8601 date-time with a UTC offset (e.g. 2026-03-01T08:30:00+01:00)",
-                    lx.ExpectColumnValuesToBeTimestampWithOffset(column=c))
+                    lx.ExpectColumnValuesToBeTimestampWithOffset(column=c),
+                )
             case "date":
-                add("iso_date", c, "not an existing date written YYYY-MM-DD",
-                    lx.ExpectColumnValuesToBeIsoDate(column=c))
+                add(
+                    "iso_date",
+                    c,
+                    "not an existing date written YYYY-MM-DD",
+                    lx.ExpectColumnValuesToBeIsoDate(column=c),
+                )
             case "decimal" | "latitude" | "longitude":
-                add("number", c, "not a number (digits with an optional '.' decimal point)",
-                    gxe.ExpectColumnValuesToMatchRegex(column=c, regex=values.NUMBER_PATTERN))
+                add(
+                    "number",
+                    c,
+                    "not a number (digits with an optional '.' decimal point)",
+                    gxe.ExpectColumnValuesToMatchRegex(column=c, regex=values.NUMBER_PATTERN),
+                )
             case "integer":
-                add("integer", c, "not a whole number",
-                    gxe.ExpectColumnValuesToMatchRegex(column=c, regex=values.INTEGER_PATTERN))
+                add(
+                    "integer",
+                    c,
+                    "not a whole number",
+                    gxe.ExpectColumnValuesToMatchRegex(column=c, regex=values.INTEGER_PATTERN),
+                )
             case "choice":
-                add("allowed_value", c, f"must be one of {', '.join(f.choices)}",
-                    gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(f.choices)))
+                add(
+                    "allowed_value",
+                    c,
+                    f"must be one of {', '.join(f.choices)}",
+                    gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(f.choices)),
+                )
             case "uom":
-                add("uom_code", c, "not a known UN/CEFACT Rec 20 unit code",
-                    gxe.ExpectColumnValuesToBeInSet(column=c, value_set=sorted(UOM_NAMES)))
+                add(
+                    "uom_code",
+                    c,
+                    "not a known UN/CEFACT Rec 20 unit code",
+                    gxe.ExpectColumnValuesToBeInSet(column=c, value_set=sorted(UOM_NAMES)),
+                )
         if f.kind == "latitude":
-            add("latitude_range", c, "latitude must be between -90 and 90",
-                gxe.ExpectColumnValuesToBeBetween(column=f"{c}__num", min_value=-90, max_value=90))
+            add(
+                "latitude_range",
+                c,
+                "latitude must be between -90 and 90",
+                gxe.ExpectColumnValuesToBeBetween(column=f"{c}__num", min_value=-90, max_value=90),
+            )
         if f.kind == "longitude":
-            add("longitude_range", c, "longitude must be between -180 and 180",
-                gxe.ExpectColumnValuesToBeBetween(column=f"{c}__num", min_value=-180, max_value=180))
+            add(
+                "longitude_range",
+                c,
+                "longitude must be between -180 and 180",
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=f"{c}__num", min_value=-180, max_value=180
+                ),
+            )
 
     names = set(record_type.columns)
     if "quantity" in names:
-        add("quantity_positive", "quantity", "quantity must be greater than 0",
-            gxe.ExpectColumnValuesToBeBetween(column="quantity__num", min_value=0, strict_min=True))
+        add(
+            "quantity_positive",
+            "quantity",
+            "quantity must be greater than 0",
+            gxe.ExpectColumnValuesToBeBetween(column="quantity__num", min_value=0, strict_min=True),
+        )
     if {"production_date", "expiry_date"} <= names:
-        add("expiry_not_before_production", "expiry_date",
+        add(
+            "expiry_not_before_production",
+            "expiry_date",
             "expiry date is before the production date",
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="expiry_date__date", column_B="production_date__date", or_equal=True,
-                ignore_row_if="either_value_is_missing"))
+                column_A="expiry_date__date",
+                column_B="production_date__date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        )
     for column, target in record_type.references.items():
         if target == "products":
-            add("known_product", column, "GTIN not in the product master data",
-                gxe.ExpectColumnValuesToBeInSet(column="gtin__14",
-                                                value_set=refs.products["gtin"].to_list()))
+            add(
+                "known_product",
+                column,
+                "GTIN not in the product master data",
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="gtin__14", value_set=refs.products["gtin"].to_list()
+                ),
+            )
         elif target == "locations":
-            add("known_location", column, "location_id not in the location master data",
-                gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(refs.location_ids)))
+            add(
+                "known_location",
+                column,
+                "location_id not in the location master data",
+                gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(refs.location_ids)),
+            )
         elif target == "production":
-            add("known_production", column, "no production record with this production_id",
-                gxe.ExpectColumnValuesToBeInSet(column=column,
-                                                value_set=sorted(refs.production_ids)))
+            add(
+                "known_production",
+                column,
+                "no production record with this production_id",
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column, value_set=sorted(refs.production_ids)
+                ),
+            )
     if "uom" in names and "gtin" in record_type.references:
-        add("uom_matches_product", "uom", "unit differs from the product's unit of measure",
-            gxe.ExpectColumnPairValuesToBeEqual(column_A="uom", column_B="_product_uom",
-                                                ignore_row_if="either_value_is_missing"))
+        add(
+            "uom_matches_product",
+            "uom",
+            "unit differs from the product's unit of measure",
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="uom", column_B="_product_uom", ignore_row_if="either_value_is_missing"
+            ),
+        )
     if "serial" in names:
-        add("serial_required", "serial", "product is serial-tracked: serial is required",
-            gxe.ExpectColumnValuesToNotBeNull(column="serial",
-                                              row_condition='_product_tracking=="serial"',
-                                              condition_parser="pandas"))
-        add("serial_quantity_one", "quantity", "a serialised line must have quantity 1",
-            gxe.ExpectColumnValuesToBeInSet(column="quantity__num", value_set=[1.0],
-                                            row_condition="serial.notnull()",
-                                            condition_parser="pandas"))
+        add(
+            "serial_required",
+            "serial",
+            "product is serial-tracked: serial is required",
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="serial",
+                row_condition='_product_tracking=="serial"',
+                condition_parser="pandas",
+            ),
+        )
+        add(
+            "serial_quantity_one",
+            "quantity",
+            "a serialised line must have quantity 1",
+            gxe.ExpectColumnValuesToBeInSet(
+                column="quantity__num",
+                value_set=[1.0],
+                row_condition="serial.notnull()",
+                condition_parser="pandas",
+            ),
+        )
     if record_type.name in ("receipts", "production"):
-        add("serial_unique", "serial", "serial appears more than once for this GTIN in the batch",
-            gxe.ExpectColumnValuesToBeUnique(column="_serial_key"))
-        add("serial_not_already_commissioned", "serial",
+        add(
+            "serial_unique",
+            "serial",
+            "serial appears more than once for this GTIN in the batch",
+            gxe.ExpectColumnValuesToBeUnique(column="_serial_key"),
+        )
+        add(
+            "serial_not_already_commissioned",
+            "serial",
             "serial of this GTIN was already received or produced",
-            gxe.ExpectColumnValuesToNotBeInSet(column="_serial_key",
-                                               value_set=sorted(refs.serial_keys)))
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column="_serial_key", value_set=sorted(refs.serial_keys)
+            ),
+        )
     if record_type.name == "moves":
-        add("move_locations_match_reason", "from_location_id",
+        add(
+            "move_locations_match_reason",
+            "from_location_id",
             "transfer/return need both locations; scrap/destroy need from_location_id only; "
             "adjustment needs exactly one of them",
-            gxe.ExpectColumnValuesToBeInSet(column="_move_locations_ok", value_set=[True]))
-    add("unique_line", ",".join(record_type.key),
+            gxe.ExpectColumnValuesToBeInSet(column="_move_locations_ok", value_set=[True]),
+        )
+    add(
+        "unique_line",
+        ",".join(record_type.key),
         f"duplicate {'/'.join(record_type.key)} in the batch",
-        gxe.ExpectColumnValuesToBeUnique(column="_line_key"))
+        gxe.ExpectColumnValuesToBeUnique(column="_line_key"),
+    )
     if not record_type.master_data:
-        add("conflicts_with_stored_record", ",".join(record_type.key),
+        add(
+            "conflicts_with_stored_record",
+            ",".join(record_type.key),
             "a different record with the same key was loaded before; records are append-only",
-            gxe.ExpectColumnValuesToNotBeInSet(column="_line_key",
-                                               value_set=sorted(refs.line_keys)))
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column="_line_key", value_set=sorted(refs.line_keys)
+            ),
+        )
     return rules
 
 
 def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl.DataFrame:
     """Raw text plus the helper columns the expectations look at."""
     names = set(record_type.columns)
-    helpers: list[pl.Expr] = [pl.int_range(pl.len(), dtype=pl.Int64).alias(_RID),
-                              line_key(record_type).alias("_line_key")]
+    helpers: list[pl.Expr] = [
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(_RID),
+        line_key(record_type).alias("_line_key"),
+    ]
     for f in record_type.fields:
         if f.kind in ("decimal", "latitude", "longitude", "integer"):
             helpers.append(values.parse_number(pl.col(f.name)).alias(f"{f.name}__num"))
@@ -243,17 +351,25 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
     if "gtin" in names:
         helpers.append(
             pl.when(pl.col("gtin").str.contains(r"^[0-9]{8}$|^[0-9]{12,14}$"))
-            .then(pl.col("gtin").str.zfill(14)).alias("gtin__14")
+            .then(pl.col("gtin").str.zfill(14))
+            .alias("gtin__14")
         )
     if "serial" in names:
         helpers.append(serial_key().alias("_serial_key"))
     if record_type.name == "moves":
-        has_from, has_to = pl.col("from_location_id").is_not_null(), pl.col("to_location_id").is_not_null()
+        has_from, has_to = (
+            pl.col("from_location_id").is_not_null(),
+            pl.col("to_location_id").is_not_null(),
+        )
         helpers.append(
-            pl.when(pl.col("reason").is_in(["transfer", "return"])).then(has_from & has_to)
-            .when(pl.col("reason").is_in(["scrap", "destroy"])).then(has_from & ~has_to)
-            .when(pl.col("reason") == "adjustment").then(has_from ^ has_to)
-            .otherwise(True).alias("_move_locations_ok")
+            pl.when(pl.col("reason").is_in(["transfer", "return"]))
+            .then(has_from & has_to)
+            .when(pl.col("reason").is_in(["scrap", "destroy"]))
+            .then(has_from & ~has_to)
+            .when(pl.col("reason") == "adjustment")
+            .then(has_from ^ has_to)
+            .otherwise(True)
+            .alias("_move_locations_ok")
         )
     frame = raw.with_columns(helpers)
     if "gtin" in record_type.references:
@@ -277,11 +393,27 @@ def validate(record_type: RecordType | str, raw: pl.DataFrame, refs: References)
 
     outcomes = []
     for rule, rids in zip(rules, failures, strict=True):
-        examples = tuple(
-            prepared[_value_column(rule.column)].gather(rids[:3]).cast(pl.String).fill_null("(empty)")
-        ) if rids else ()
-        outcomes.append(RuleOutcome(rt.name, rule.rule, rule.column,
-                                    type(rule.expectation).__name__, not rids, len(rids), examples))
+        examples = (
+            tuple(
+                prepared[_value_column(rule.column)]
+                .gather(rids[:3])
+                .cast(pl.String)
+                .fill_null("(empty)")
+            )
+            if rids
+            else ()
+        )
+        outcomes.append(
+            RuleOutcome(
+                rt.name,
+                rule.rule,
+                rule.column,
+                type(rule.expectation).__name__,
+                not rids,
+                len(rids),
+                examples,
+            )
+        )
 
     failed = pl.DataFrame(
         {
@@ -290,13 +422,20 @@ def validate(record_type: RecordType | str, raw: pl.DataFrame, refs: References)
         },
         schema={_RID: pl.Int64, "_rule_index": pl.Int64},
     )
-    rule_table = pl.DataFrame({
-        "_rule_index": list(range(len(rules))),
-        "rule": [r.rule for r in rules],
-        "column": [r.column for r in rules],
-        "message": [r.message for r in rules],
-    }, schema={"_rule_index": pl.Int64, "rule": pl.String, "column": pl.String,
-               "message": pl.String})
+    rule_table = pl.DataFrame(
+        {
+            "_rule_index": list(range(len(rules))),
+            "rule": [r.rule for r in rules],
+            "column": [r.column for r in rules],
+            "message": [r.message for r in rules],
+        },
+        schema={
+            "_rule_index": pl.Int64,
+            "rule": pl.String,
+            "column": pl.String,
+            "message": pl.String,
+        },
+    )
     with_rid = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(_RID))
     rejected = _rejected_rows(rt, with_rid, failed.join(rule_table, on="_rule_index"))
     valid = with_rid.join(failed.select(_RID).unique(), on=_RID, how="anti").drop(_RID)
@@ -320,17 +459,21 @@ def _rejected_rows(rt: RecordType, raw: pl.DataFrame, failed: pl.DataFrame) -> p
         [json.dumps(r, ensure_ascii=False) for r in rows.select(rt.columns).iter_rows(named=True)],
         dtype=pl.String,
     )
-    return rows.with_columns(record, value.alias("value")).select(
-        pl.col(SOURCE_SHA256).alias("source_sha256"),
-        pl.col(SOURCE_FILE).alias("source_file"),
-        pl.lit(rt.name).alias("record_type"),
-        pl.col(SOURCE_ROW).alias("row_number"),
-        "column",
-        "rule",
-        "value",
-        "message",
-        "record",
-    ).sort("source_file", "row_number", "rule")
+    return (
+        rows.with_columns(record, value.alias("value"))
+        .select(
+            pl.col(SOURCE_SHA256).alias("source_sha256"),
+            pl.col(SOURCE_FILE).alias("source_file"),
+            pl.lit(rt.name).alias("record_type"),
+            pl.col(SOURCE_ROW).alias("row_number"),
+            "column",
+            "rule",
+            "value",
+            "message",
+            "record",
+        )
+        .sort("source_file", "row_number", "rule")
+    )
 
 
 def _run_suite(name: str, prepared: pl.DataFrame, rules: list[_Rule]) -> list[list[int]]:
@@ -366,7 +509,6 @@ def _run_suite(name: str, prepared: pl.DataFrame, rules: list[_Rule]) -> list[li
 @cache
 def _batch_definition():
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

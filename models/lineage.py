@@ -119,4 +119,11 @@ class LotOnHand(SQLModel, table=True):
     snapshot_id: str
 
 
-LINEAGE_TABLES: tuple[type[SQLModel], ...] = (Lot, LotEdge, Serial, LotShipment, LotReceipt, LotOnHand)
+LINEAGE_TABLES: tuple[type[SQLModel], ...] = (
+    Lot,
+    LotEdge,
+    Serial,
+    LotShipment,
+    LotReceipt,
+    LotOnHand,
+)

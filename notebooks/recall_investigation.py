@@ -58,11 +58,15 @@ lineage.lots.group_by("origin").len()
 # %%
 if not suspect_lot:
     reach = []
-    for key, gtin, lot in lineage.lots.filter(pl.col("origin") == "received").select(
-            "lot_key", "gtin", "lot").iter_rows():
+    for key, gtin, lot in (
+        lineage.lots.filter(pl.col("origin") == "received")
+        .select("lot_key", "gtin", "lot")
+        .iter_rows()
+    ):
         downstream = trace.reachable(lineage.edges, [key], "forward")["lot_key"]
         customers = lineage.shipments.filter(pl.col("lot_key").is_in(downstream.implode()))[
-            "to_location_id"].n_unique()
+            "to_location_id"
+        ].n_unique()
         reach.append((gtin, lot, customers))
     suspect_gtin, suspect_lot, _ = max(reach, key=lambda r: r[2])
 print(suspect_gtin, suspect_lot)
@@ -73,11 +77,14 @@ print(suspect_gtin, suspect_lot)
 # %%
 forward = api.trace_lot(engine, suspect_gtin, suspect_lot, "forward", lineage=lineage)
 downstream = forward.lots.filter(pl.col("direction") == "forward")
-print(f"{downstream.height} downstream lots over {downstream['depth'].max()} levels, "
-      f"{forward.shipments.height} shipment lines to {forward.consignees.height} "
-      "consignee/unit rows")
-forward.consignees.select("to_location_id", "business_name", "city", "country", "shipments",
-                          "quantity", "uom")
+print(
+    f"{downstream.height} downstream lots over {downstream['depth'].max()} levels, "
+    f"{forward.shipments.height} shipment lines to {forward.consignees.height} "
+    "consignee/unit rows"
+)
+forward.consignees.select(
+    "to_location_id", "business_name", "city", "country", "shipments", "quantity", "uom"
+)
 
 # %% [markdown]
 # Downstream lots by product and level, with what is still on hand (to put on hold now).
@@ -101,8 +108,16 @@ on_hand.group_by("business_name", "uom").agg(pl.col("quantity").sum()).sort("bus
 
 # %%
 backward = api.trace_lot(engine, suspect_gtin, suspect_lot, "backward", lineage=lineage)
-backward.receipts.select("receipt_id", "received_at", "from_location_id", "gtin", "lot",
-                         "quantity", "uom", "tlc_source_reference")
+backward.receipts.select(
+    "receipt_id",
+    "received_at",
+    "from_location_id",
+    "gtin",
+    "lot",
+    "quantity",
+    "uom",
+    "tlc_source_reference",
+)
 
 # %% [markdown]
 # ## Checks an investigator makes before signing

@@ -39,9 +39,15 @@ def _resources(database_url: str | None, drop_dir: Path | None, report_dir: Path
 
 
 def run_pipeline(
-    *, database_url: str | None, drop_dir: Path | None = None, report_dir: Path | None = None,
-    load: bool = True, expiry: dict | None = None, recall: dict | None = None,
-    instance: dg.DagsterInstance | None = None, log_level: str = "WARNING",
+    *,
+    database_url: str | None,
+    drop_dir: Path | None = None,
+    report_dir: Path | None = None,
+    load: bool = True,
+    expiry: dict | None = None,
+    recall: dict | None = None,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "WARNING",
 ) -> RunOutcome:
     """Materialise the load assets and/or the report assets in this process."""
     definitions = defs()
@@ -63,8 +69,11 @@ def run_pipeline(
         instance=instance,
         raise_on_error=False,
     )
-    outcome = RunOutcome(success=result.success, run_id=result.run_id,
-                         checks=list(result.get_asset_check_evaluations()))
+    outcome = RunOutcome(
+        success=result.success,
+        run_id=result.run_id,
+        checks=list(result.get_asset_check_evaluations()),
+    )
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         key = materialization.asset_key.to_user_string()
@@ -72,8 +81,9 @@ def run_pipeline(
         if key == "lot":
             outcome.files = meta["files"].value if "files" in meta else []
             snapshot = meta.get("snapshot_id")
-            outcome.snapshot_id = None if snapshot is None or snapshot.value == "unchanged" \
-                else str(snapshot.value)
+            outcome.snapshot_id = (
+                None if snapshot is None or snapshot.value == "unchanged" else str(snapshot.value)
+            )
         if key == "expiry_report" and "path" in meta:
             outcome.reports.append(str(meta["path"].value))
         if key == "recall_reports" and "paths" in meta:
@@ -84,7 +94,7 @@ def run_pipeline(
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
-    """The user-facing reason of the first failed step: an InputError's own text when there is one."""
+    """Why the first failed step failed, in the user's terms (an InputError's own text)."""
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         chain = []
@@ -93,8 +103,11 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
             error = error.cause
         for item in chain:
             if item.cls_name == InputError.__name__:
-                return item.message.split(": ", 1)[1].strip() if ": " in item.message \
+                return (
+                    item.message.split(": ", 1)[1].strip()
+                    if ": " in item.message
                     else item.message.strip()
+                )
         deepest = chain[-1]
         return f"step {event.step_key} failed: {deepest.message.strip()}"
     return "the run failed"

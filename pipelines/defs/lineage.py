@@ -32,8 +32,7 @@ UPSTREAM = [f"{stage}_{t}" for t in RECORD_TYPES for stage in ("raw", "validated
 def _specs() -> list[dg.AssetSpec]:
     # built in a function: the defs loader would otherwise collect module-level specs twice
     return [
-        dg.AssetSpec(name, group_name="lineage", kinds={"sqlmodel"}, description=doc,
-                     deps=UPSTREAM)
+        dg.AssetSpec(name, group_name="lineage", kinds={"sqlmodel"}, description=doc, deps=UPSTREAM)
         for name, doc in LINEAGE_DOCS.items()
     ]
 
@@ -42,10 +41,18 @@ def _specs() -> list[dg.AssetSpec]:
     specs=_specs(),
     ins={name: dg.AssetIn(name) for name in UPSTREAM},
     check_specs=[
-        dg.AssetCheckSpec("every_row_accounted_for", asset="lot", blocking=True,
-                          description="rows read = loaded + unchanged + rejected, per file"),
-        dg.AssetCheckSpec("edges_reference_known_lots", asset="lot_edge", blocking=True,
-                          description="every genealogy edge joins two lots of the lot table"),
+        dg.AssetCheckSpec(
+            "every_row_accounted_for",
+            asset="lot",
+            blocking=True,
+            description="rows read = loaded + unchanged + rejected, per file",
+        ),
+        dg.AssetCheckSpec(
+            "edges_reference_known_lots",
+            asset="lot_edge",
+            blocking=True,
+            description="every genealogy edge joins two lots of the lot table",
+        ),
     ],
 )
 def lineage_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, **batches):
@@ -53,7 +60,8 @@ def lineage_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, **ba
     validated: dict[str, ValidatedBatch] = {t: batches[f"validated_{t}"] for t in RECORD_TYPES}
     engine = warehouse.engine()
     report = commit(
-        engine, raws,
+        engine,
+        raws,
         {t: v.validation for t, v in validated.items()},
         {t: v.rows for t, v in validated.items()},
         load_id=context.run_id,
@@ -71,14 +79,24 @@ def lineage_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, **ba
 
     unaccounted = [f["name"] for f in files if not f["accounted"]]
     yield dg.AssetCheckResult(
-        check_name="every_row_accounted_for", asset_key="lot", passed=not unaccounted,
-        metadata={"files": json.dumps(files, default=str), "unaccounted": ", ".join(unaccounted)})
+        check_name="every_row_accounted_for",
+        asset_key="lot",
+        passed=not unaccounted,
+        metadata={"files": json.dumps(files, default=str), "unaccounted": ", ".join(unaccounted)},
+    )
     with engine.connect() as conn:
         lot, edge = store.table(models.Lot), store.table(models.LotEdge)
         dangling = conn.execute(
-            sa.select(sa.func.count()).select_from(edge).where(
+            sa.select(sa.func.count())
+            .select_from(edge)
+            .where(
                 ~edge.c.parent_key.in_(sa.select(lot.c.lot_key))
-                | ~edge.c.child_key.in_(sa.select(lot.c.lot_key)))
+                | ~edge.c.child_key.in_(sa.select(lot.c.lot_key))
+            )
         ).scalar_one()
-    yield dg.AssetCheckResult(check_name="edges_reference_known_lots", asset_key="lot_edge",
-                              passed=dangling == 0, metadata={"dangling_edges": dangling})
+    yield dg.AssetCheckResult(
+        check_name="edges_reference_known_lots",
+        asset_key="lot_edge",
+        passed=dangling == 0,
+        metadata={"dangling_edges": dangling},
+    )

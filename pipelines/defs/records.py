@@ -44,15 +44,18 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
         kinds={"polars", "csv"},
         description=f"{RECORD_TYPES[record_type].doc} Read from the drop folder as text.",
     )
-    def raw(context: dg.AssetExecutionContext, warehouse: Warehouse,
-            drop_folder: DropFolder) -> RawBatch:
+    def raw(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, drop_folder: DropFolder
+    ) -> RawBatch:
         sources = discover(drop_folder.folder, record_type)
         batch = read_raw(warehouse.engine(), sources, record_type)
-        context.add_output_metadata({
-            "files": dg.MetadataValue.json([f.__dict__ for f in batch.files]),
-            "new_rows": batch.rows.height,
-            "rows_unchanged": sum(f.rows_unchanged for f in batch.files),
-        })
+        context.add_output_metadata(
+            {
+                "files": dg.MetadataValue.json([f.__dict__ for f in batch.files]),
+                "new_rows": batch.rows.height,
+                "rows_unchanged": sum(f.rows_unchanged for f in batch.files),
+            }
+        )
         return batch
 
     return raw
@@ -61,8 +64,9 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
 def _validated_asset(record_type: str) -> dg.AssetsDefinition:
     rules = build_rules(RECORD_TYPES[record_type], References())
     specs = [
-        dg.AssetCheckSpec(check_name(r.rule, r.column), asset=f"validated_{record_type}",
-                          description=r.message)
+        dg.AssetCheckSpec(
+            check_name(r.rule, r.column), asset=f"validated_{record_type}", description=r.message
+        )
         for r in rules
     ]
     ins = {"raw": dg.AssetIn(f"raw_{record_type}")}
@@ -76,8 +80,12 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
         check_specs=specs,
         description=f"{record_type}: rows that passed the Great Expectations suite, typed.",
     )
-    def validated(context: dg.AssetExecutionContext, warehouse: Warehouse, raw: RawBatch,
-                  **upstream: ValidatedBatch):
+    def validated(
+        context: dg.AssetExecutionContext,
+        warehouse: Warehouse,
+        raw: RawBatch,
+        **upstream: ValidatedBatch,
+    ):
         batch = {name.removeprefix("up_"): up.rows for name, up in upstream.items()}
         validation, rows = validate_batch(warehouse.engine(), raw, batch)
         outcomes = {check_name(o.rule, o.column): o for o in validation.outcomes}
@@ -92,8 +100,10 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
                 check_name=spec.name,
                 passed=failed == 0,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"failed_rows": failed,
-                          "examples": ", ".join(outcome.examples) if outcome else ""},
+                metadata={
+                    "failed_rows": failed,
+                    "examples": ", ".join(outcome.examples) if outcome else "",
+                },
             )
         context.log.info(f"{record_type}: {rows.height} valid, {validation.rows_rejected} rejected")
 

@@ -23,32 +23,53 @@ class RecallReportConfig(dg.Config):
     direction: str = "both"
 
 
-@dg.asset(group_name="reports", kinds={"pdf"}, deps=["lot", "lot_on_hand", "lot_shipment"],
-          description="Lots expired or expiring on hand by location; shipments after expiry.")
-def expiry_report(context: dg.AssetExecutionContext, config: ExpiryReportConfig,
-                  warehouse: Warehouse, report_archive: ReportArchive) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="reports",
+    kinds={"pdf"},
+    deps=["lot", "lot_on_hand", "lot_shipment"],
+    description="Lots expired or expiring on hand by location; shipments after expiry.",
+)
+def expiry_report(
+    context: dg.AssetExecutionContext,
+    config: ExpiryReportConfig,
+    warehouse: Warehouse,
+    report_archive: ReportArchive,
+) -> dg.MaterializeResult:
     from reports.expiry import render_expiry_report
 
     as_of = date.fromisoformat(config.as_of) if config.as_of else None
-    path = render_expiry_report(warehouse.engine(), report_archive.folder, as_of=as_of,
-                                within_days=config.within_days)
+    path = render_expiry_report(
+        warehouse.engine(), report_archive.folder, as_of=as_of, within_days=config.within_days
+    )
     context.log.info(f"expiry report: {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
 
-@dg.asset(group_name="reports", kinds={"pdf"},
-          deps=["lot", "lot_edge", "lot_shipment", "lot_receipt"],
-          description="Traceability / recall report per requested lot (backward and forward).")
-def recall_reports(context: dg.AssetExecutionContext, config: RecallReportConfig,
-                   warehouse: Warehouse, report_archive: ReportArchive) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="reports",
+    kinds={"pdf"},
+    deps=["lot", "lot_edge", "lot_shipment", "lot_receipt"],
+    description="Traceability / recall report per requested lot (backward and forward).",
+)
+def recall_reports(
+    context: dg.AssetExecutionContext,
+    config: RecallReportConfig,
+    warehouse: Warehouse,
+    report_archive: ReportArchive,
+) -> dg.MaterializeResult:
     from reports.recall import render_recall_report
 
     paths = []
     for item in config.lots:
         gtin, _, lot = item.partition("/")
-        paths.append(str(render_recall_report(warehouse.engine(), gtin, lot,
-                                              report_archive.folder,
-                                              direction=config.direction)))
+        paths.append(
+            str(
+                render_recall_report(
+                    warehouse.engine(), gtin, lot, report_archive.folder, direction=config.direction
+                )
+            )
+        )
         context.log.info(f"recall report for {item}: {paths[-1]}")
-    return dg.MaterializeResult(metadata={"paths": dg.MetadataValue.json(paths),
-                                          "reports": len(paths)})
+    return dg.MaterializeResult(
+        metadata={"paths": dg.MetadataValue.json(paths), "reports": len(paths)}
+    )

@@ -14,8 +14,12 @@ HEADER = "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,quanti
 
 
 def run(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LOTLINE, *args, "--database-url", database_url], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [LOTLINE, *args, "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +35,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     result = run("ingest", str(drop), database_url=sqlite_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.split()[:6] == ["shipments.csv", "shipments", "4", "4", "0", "0"]
-               for line in lines)
+    assert any(
+        line.split()[:6] == ["shipments.csv", "shipments", "4", "4", "0", "0"] for line in lines
+    )
     assert any(line.startswith("snapshot: ") for line in lines)
     return sqlite_url, drop
 
@@ -49,23 +54,52 @@ def test_reingest_reports_nothing_new(loaded: tuple[str, Path]) -> None:
 
 
 def test_trace_json(loaded_url: str) -> None:
-    result = run("trace", "--gtin", "614141000012", "--lot", "F1", "--direction", "forward",
-                 "--format", "json", database_url=loaded_url)
+    result = run(
+        "trace",
+        "--gtin",
+        "614141000012",
+        "--lot",
+        "F1",
+        "--direction",
+        "forward",
+        "--format",
+        "json",
+        database_url=loaded_url,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert {(lot["lot"], lot["depth"]) for lot in data["lots"]} >= {("F1", 0), ("C1", 2)}
     assert {s["to_location_id"] for s in data["shipments"]} == {"CUST-A", "CUST-B"}
-    backward = json.loads(run("trace", "--gtin", "00614141000043", "--lot", "C1", "--direction",
-                              "backward", "--format", "json", database_url=loaded_url).stdout)
+    backward = json.loads(
+        run(
+            "trace",
+            "--gtin",
+            "00614141000043",
+            "--lot",
+            "C1",
+            "--direction",
+            "backward",
+            "--format",
+            "json",
+            database_url=loaded_url,
+        ).stdout
+    )
     assert {r["receipt_id"] for r in backward["receipts"]} == {"R1", "R2", "R3"}
 
 
 def test_trace_table_and_csv(loaded_url: str) -> None:
-    table = run("trace", "--gtin", "00614141000050", "--serial", "T1-0001",
-                database_url=loaded_url)
+    table = run("trace", "--gtin", "00614141000050", "--serial", "T1-0001", database_url=loaded_url)
     assert table.returncode == 0 and "MegaMart Distribution" in table.stdout
-    csv_out = run("trace", "--gtin", "00614141000043", "--lot", "C1", "--format", "csv",
-                  database_url=loaded_url)
+    csv_out = run(
+        "trace",
+        "--gtin",
+        "00614141000043",
+        "--lot",
+        "C1",
+        "--format",
+        "csv",
+        database_url=loaded_url,
+    )
     assert csv_out.stdout.splitlines()[0].startswith("section,gtin,lot,serial,depth")
     assert any(line.startswith("shipment,00614141000043,C1,") for line in csv_out.stdout.split())
 
@@ -73,15 +107,20 @@ def test_trace_table_and_csv(loaded_url: str) -> None:
 def test_unknown_lot_is_a_clear_error(loaded_url: str) -> None:
     result = run("trace", "--gtin", "00614141000043", "--lot", "NOPE", database_url=loaded_url)
     assert result.returncode == 2
-    assert result.stderr.strip() == \
-        "lotline: no lot 'NOPE' of GTIN 00614141000043 in the lineage tables"
+    assert (
+        result.stderr.strip()
+        == "lotline: no lot 'NOPE' of GTIN 00614141000043 in the lineage tables"
+    )
 
 
 BAD_INPUT = {
     "missing_folder": (None, "drop folder not found"),
-    "other_encoding": ((HEADER + "SH9,2026-09-10T07:00:00-05:00,WH-1,CUST-\xc4,"
-                        "00614141000043,C1,5,CS\n").encode("latin-1"),
-                       "shipments.csv, row 2, column 'to_location_id': not UTF-8"),
+    "other_encoding": (
+        (HEADER + "SH9,2026-09-10T07:00:00-05:00,WH-1,CUST-\xc4,00614141000043,C1,5,CS\n").encode(
+            "latin-1"
+        ),
+        "shipments.csv, row 2, column 'to_location_id': not UTF-8",
+    ),
 }
 # (empty files and missing columns fail the same way: tests/lotline/test_reading.py and
 # tests/pipelines/test_run.py cover them without paying for a process start each)
@@ -104,11 +143,11 @@ def test_bad_values_are_reported_per_row(small_drop: Path, sqlite_url: str) -> N
     (small_drop / "shipments_extra.csv").write_text(
         HEADER
         + "SH9,2026-13-01T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,5,CS\n"
-        + "SH10,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,five,CS\n")
+        + "SH10,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,five,CS\n"
+    )
     result = run("ingest", str(small_drop), database_url=sqlite_url)
     assert result.returncode == 0, result.stderr
-    assert ("shipments_extra.csv, row 2, column shipped_at: timestamp_with_offset"
-            in result.stdout)
+    assert "shipments_extra.csv, row 2, column shipped_at: timestamp_with_offset" in result.stdout
     assert "'2026-13-01T07:00:00-05:00'" in result.stdout
     assert "shipments_extra.csv, row 3, column quantity: number" in result.stdout
     assert "'five'" in result.stdout

@@ -12,8 +12,12 @@ from lotline import contract, gs1
 from lotline.generate import DEFAULT_ANCHOR, HORIZON_DAYS, generate, generate_records
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
-TIMESTAMP = {"receipts": "received_at", "production": "completed_at", "moves": "moved_at",
-             "shipments": "shipped_at"}
+TIMESTAMP = {
+    "receipts": "received_at",
+    "production": "completed_at",
+    "moves": "moved_at",
+    "shipments": "shipped_at",
+}
 LOT = ["gtin", "lot"]
 SCALES = [0.2, 1.0]
 
@@ -38,23 +42,32 @@ def lot_dates(r: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 def ledger(r: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Signed stock flows per lot and location: + in, - out, at the UTC instant of the event."""
+
     def flow(frame: pl.DataFrame, location: str, sign: int, ts: str) -> pl.DataFrame:
         return frame.filter(pl.col(location).is_not_null()).select(
-            *LOT, pl.col(location).alias("location_id"), at_utc(ts).alias("at"),
-            (milli() * sign).alias("delta"))
+            *LOT,
+            pl.col(location).alias("location_id"),
+            at_utc(ts).alias("at"),
+            (milli() * sign).alias("delta"),
+        )
 
-    events = r["production"].group_by("production_id").agg(
-        pl.col("completed_at").first(), pl.col("location_id").first())
+    events = (
+        r["production"]
+        .group_by("production_id")
+        .agg(pl.col("completed_at").first(), pl.col("location_id").first())
+    )
     consumption = r["consumption"].join(events, on="production_id", how="left")
-    return pl.concat([
-        flow(r["receipts"], "to_location_id", 1, "received_at"),
-        flow(r["production"], "location_id", 1, "completed_at"),
-        flow(consumption, "location_id", -1, "completed_at"),
-        flow(r["moves"], "from_location_id", -1, "moved_at"),
-        flow(r["moves"], "to_location_id", 1, "moved_at"),
-        flow(r["shipments"], "from_location_id", -1, "shipped_at"),
-        flow(r["shipments"], "to_location_id", 1, "shipped_at"),
-    ])
+    return pl.concat(
+        [
+            flow(r["receipts"], "to_location_id", 1, "received_at"),
+            flow(r["production"], "location_id", 1, "completed_at"),
+            flow(consumption, "location_id", -1, "completed_at"),
+            flow(r["moves"], "from_location_id", -1, "moved_at"),
+            flow(r["moves"], "to_location_id", 1, "moved_at"),
+            flow(r["shipments"], "from_location_id", -1, "shipped_at"),
+            flow(r["shipments"], "to_location_id", 1, "shipped_at"),
+        ]
+    )
 
 
 def lot_node() -> pl.Expr:
@@ -86,8 +99,11 @@ def test_files_are_the_records_as_text(tmp_path):
     paths = generate(tmp_path, seed=7, scale=0.2)
     frames = records(0.2)
     for name, path in paths.items():
-        assert path.read_bytes().decode("utf-8").startswith(",".join(
-            contract.RECORD_TYPES[name].columns) + "\n")
+        assert (
+            path.read_bytes()
+            .decode("utf-8")
+            .startswith(",".join(contract.RECORD_TYPES[name].columns) + "\n")
+        )
         back = pl.read_csv(path, infer_schema=False)
         assert back.equals(frames[name]), name
         assert contract.record_type_of(path.name) == name
@@ -168,22 +184,29 @@ def test_timestamps_parse_and_carry_the_local_offset(scale):
         local = df[column].str.slice(0, 10).str.to_date()
         assert local.min() >= start and local.max() < DEFAULT_ANCHOR
     # the offset is the one of the location that recorded the event, with daylight saving time
-    offsets = pl.concat([
-        r["receipts"].select(loc=pl.col("to_location_id"), ts=pl.col("received_at")),
-        r["production"].select(loc=pl.col("location_id"), ts=pl.col("completed_at")),
-        r["shipments"].select(loc=pl.col("from_location_id"), ts=pl.col("shipped_at")),
-        r["moves"].select(
-            pl.when(pl.col("reason") == "return").then(pl.col("to_location_id"))
-            .otherwise(pl.coalesce("from_location_id", "to_location_id")).alias("loc"),
-            pl.col("moved_at").alias("ts")),
-    ]).with_columns(day=pl.col("ts").str.slice(0, 10), offset=pl.col("ts").str.slice(19))
+    offsets = pl.concat(
+        [
+            r["receipts"].select(loc=pl.col("to_location_id"), ts=pl.col("received_at")),
+            r["production"].select(loc=pl.col("location_id"), ts=pl.col("completed_at")),
+            r["shipments"].select(loc=pl.col("from_location_id"), ts=pl.col("shipped_at")),
+            r["moves"].select(
+                pl.when(pl.col("reason") == "return")
+                .then(pl.col("to_location_id"))
+                .otherwise(pl.coalesce("from_location_id", "to_location_id"))
+                .alias("loc"),
+                pl.col("moved_at").alias("ts"),
+            ),
+        ]
+    ).with_columns(day=pl.col("ts").str.slice(0, 10), offset=pl.col("ts").str.slice(19))
     us = offsets.filter(pl.col("loc").is_in(["SITE-CHI", "WH-JOL"]))
     eu = offsets.filter(pl.col("loc").is_in(["SITE-BRD", "WH-VNL"]))
     assert us.height + eu.height == offsets.height
-    assert (us["offset"] == pl.Series(["-06:00" if d >= "2026-11-01" else "-05:00"
-                                       for d in us["day"]])).all()
-    assert (eu["offset"] == pl.Series(["+01:00" if d >= "2026-10-25" else "+02:00"
-                                       for d in eu["day"]])).all()
+    assert (
+        us["offset"] == pl.Series(["-06:00" if d >= "2026-11-01" else "-05:00" for d in us["day"]])
+    ).all()
+    assert (
+        eu["offset"] == pl.Series(["+01:00" if d >= "2026-10-25" else "+02:00" for d in eu["day"]])
+    ).all()
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -219,17 +242,22 @@ def test_business_keys_unique_and_move_shapes(scale):
     moves = r["moves"]
     has_from = pl.col("from_location_id").is_not_null()
     has_to = pl.col("to_location_id").is_not_null()
-    shape = (pl.when(pl.col("reason").is_in(["transfer", "return"])).then(has_from & has_to)
-             .when(pl.col("reason").is_in(["scrap", "destroy"])).then(has_from & ~has_to)
-             .otherwise(has_from ^ has_to))
+    shape = (
+        pl.when(pl.col("reason").is_in(["transfer", "return"]))
+        .then(has_from & has_to)
+        .when(pl.col("reason").is_in(["scrap", "destroy"]))
+        .then(has_from & ~has_to)
+        .otherwise(has_from ^ has_to)
+    )
     assert moves.select(shape).to_series().all()
     assert set(moves["reason"]) == set(contract.MOVE_REASONS)
     adjustments = moves.filter(pl.col("reason") == "adjustment")
     assert adjustments["from_location_id"].null_count() > 0  # a positive adjustment
     assert adjustments["to_location_id"].null_count() > 0  # a negative one
     kinds = dict(r["locations"].select("location_id", "kind").iter_rows())
-    assert {kinds[x] for x in r["moves"].filter(pl.col("reason") == "return")["from_location_id"]} \
-        == {"customer"}
+    assert {
+        kinds[x] for x in r["moves"].filter(pl.col("reason") == "return")["from_location_id"]
+    } == {"customer"}
     assert {kinds[x] for x in r["shipments"]["to_location_id"]} == {"customer"}
     assert {kinds[x] for x in r["shipments"]["from_location_id"]} == {"warehouse", "site"}
     assert set(r["shipments"]["ref_doc_type"].drop_nulls()) >= {"bol", "desadv", "inv"}
@@ -264,15 +292,23 @@ def test_stock_never_goes_negative(scale):
 @pytest.mark.parametrize("scale", SCALES)
 def test_consumed_lots_were_usable_at_the_site(scale):
     r = records(scale)
-    events = r["production"].group_by("production_id").agg(
-        pl.col("completed_at").first().str.slice(0, 10).alias("day"))
+    events = (
+        r["production"]
+        .group_by("production_id")
+        .agg(pl.col("completed_at").first().str.slice(0, 10).alias("day"))
+    )
     used = r["consumption"].join(events, on="production_id").join(lot_dates(r), on=LOT)
     assert (used["expiry_date"] > used["day"]).all()  # nothing is used on or after expiry
     # production output expires no later than its shelf life allows
     shelf = r["products"].select("gtin", pl.col("shelf_life_days").cast(pl.Int64))
-    out = r["production"].join(shelf, on="gtin").select(
-        pl.col("expiry_date").str.to_date()
-        <= pl.col("production_date").str.to_date() + pl.duration(days="shelf_life_days"))
+    out = (
+        r["production"]
+        .join(shelf, on="gtin")
+        .select(
+            pl.col("expiry_date").str.to_date()
+            <= pl.col("production_date").str.to_date() + pl.duration(days="shelf_life_days")
+        )
+    )
     assert out.to_series().all()
 
 
@@ -287,9 +323,12 @@ def test_lot_graph_is_multi_level_and_has_a_cycle(scale):
     # breadth-first depth from the received lots
     seen, frontier, depth = set(received["node"]), received, 0
     while True:
-        nxt = (frontier.join(edges, left_on="node", right_on="src")
-               .select(pl.col("dst").alias("node")).unique()
-               .filter(~pl.col("node").is_in(list(seen))))
+        nxt = (
+            frontier.join(edges, left_on="node", right_on="src")
+            .select(pl.col("dst").alias("node"))
+            .unique()
+            .filter(~pl.col("node").is_in(list(seen)))
+        )
         if nxt.is_empty():
             break
         depth += 1
@@ -299,8 +338,10 @@ def test_lot_graph_is_multi_level_and_has_a_cycle(scale):
     # prune nodes without inputs or without outputs until stable: what remains lies on a cycle
     remaining = edges
     while True:
-        pruned = remaining.filter(pl.col("src").is_in(remaining["dst"].implode())
-                                  & pl.col("dst").is_in(remaining["src"].implode()))
+        pruned = remaining.filter(
+            pl.col("src").is_in(remaining["dst"].implode())
+            & pl.col("dst").is_in(remaining["src"].implode())
+        )
         if pruned.height == remaining.height:
             break
         remaining = pruned
@@ -312,8 +353,12 @@ def test_lot_graph_is_multi_level_and_has_a_cycle(scale):
     # merges, splits and co-products
     assert edges.group_by("dst").len()["len"].max() >= 3
     assert edges.group_by("src").len()["len"].max() >= 3
-    outputs = r["production"].filter(pl.col("serial").is_null()).group_by("production_id").agg(
-        pl.col("gtin").n_unique())
+    outputs = (
+        r["production"]
+        .filter(pl.col("serial").is_null())
+        .group_by("production_id")
+        .agg(pl.col("gtin").n_unique())
+    )
     assert outputs["gtin"].max() == 2
 
 
@@ -327,8 +372,10 @@ def test_serials(scale):
         assert rows.height > 0, name
         assert rows["serial"].null_count() == 0, name
         assert (rows["quantity"] == "1").all(), name
-        assert r[name].filter(~pl.col("gtin").is_in(serial_gtins))["serial"].null_count() \
+        assert (
+            r[name].filter(~pl.col("gtin").is_in(serial_gtins))["serial"].null_count()
             == r[name].filter(~pl.col("gtin").is_in(serial_gtins)).height
+        )
     produced = r["production"].filter(pl.col("serial").is_not_null())
     assert not produced.select("gtin", "serial").is_duplicated().any()
     assert produced["lot"].null_count() == 0
@@ -342,16 +389,24 @@ def test_serials(scale):
 def test_expiry_positions_are_planted(scale):
     r = records(scale)
     dates = lot_dates(r).with_columns(pl.col("expiry_date").str.to_date())
-    late = (r["shipments"].join(dates, on=LOT)
-            .filter(pl.col("shipped_at").str.slice(0, 10).str.to_date() >= pl.col("expiry_date")))
+    late = (
+        r["shipments"]
+        .join(dates, on=LOT)
+        .filter(pl.col("shipped_at").str.slice(0, 10).str.to_date() >= pl.col("expiry_date"))
+    )
     assert late.height >= 2
     assert (late["shipped_at"].str.slice(0, 10).str.to_date() == late["expiry_date"]).any()
     assert (late["shipped_at"].str.slice(0, 10).str.to_date() > late["expiry_date"]).any()
 
     own = r["locations"].filter(pl.col("kind").is_in(["site", "warehouse"]))["location_id"]
-    stock = (ledger(r).filter(pl.col("location_id").is_in(own.implode()))
-             .group_by(*LOT, "location_id").agg(pl.col("delta").sum())
-             .filter(pl.col("delta") > 0).join(dates, on=LOT))
+    stock = (
+        ledger(r)
+        .filter(pl.col("location_id").is_in(own.implode()))
+        .group_by(*LOT, "location_id")
+        .agg(pl.col("delta").sum())
+        .filter(pl.col("delta") > 0)
+        .join(dates, on=LOT)
+    )
     days_left = (pl.col("expiry_date") - pl.lit(DEFAULT_ANCHOR)).dt.total_days()
     assert stock.filter(days_left < 0).height >= 1  # expired, still on hand
     assert stock.filter(days_left.is_between(0, 30)).height >= 1  # expiring soon

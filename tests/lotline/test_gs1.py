@@ -21,8 +21,15 @@ def test_gtin14_pads_shorter_gtins() -> None:
 
 
 def test_expression_agrees_with_scalar_rule() -> None:
-    keys = ["12345678901231", "12345678901232", "02345673", "123456789012345675",
-            "403000112345678902", None, "12a45678901231"]
+    keys = [
+        "12345678901231",
+        "12345678901232",
+        "02345673",
+        "123456789012345675",
+        "403000112345678902",
+        None,
+        "12a45678901231",
+    ]
     frame = pl.DataFrame({"k": keys}).with_columns(
         gtin=gs1.valid_check_digit_expr(pl.col("k"), gs1.GTIN_LENGTHS),
         sscc=gs1.valid_check_digit_expr(pl.col("k"), (18,)),

@@ -13,15 +13,26 @@ import models
 from lotline import ingest, store
 from lotline.ingest import load_folder
 
-ALL_TABLES = sorted(store.table(m).name for m in (
-    *models.RECORD_TABLES.values(), *models.LINEAGE_TABLES, models.Product, models.Location,
-    models.RejectedRecord, models.SourceFile, models.Snapshot))
+ALL_TABLES = sorted(
+    store.table(m).name
+    for m in (
+        *models.RECORD_TABLES.values(),
+        *models.LINEAGE_TABLES,
+        models.Product,
+        models.Location,
+        models.RejectedRecord,
+        models.SourceFile,
+        models.Snapshot,
+    )
+)
 
 
 def table_contents(engine: sa.Engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
-        return {name: sorted(map(tuple, conn.execute(sa.text(f'select * from "{name}"'))),
-                             key=repr) for name in ALL_TABLES}
+        return {
+            name: sorted(map(tuple, conn.execute(sa.text(f'select * from "{name}"'))), key=repr)
+            for name in ALL_TABLES
+        }
 
 
 def test_reloading_the_same_folder_changes_nothing(small_engine, small_drop) -> None:
@@ -41,8 +52,9 @@ def test_same_rows_in_a_renamed_file_are_unchanged(small_engine, small_drop) -> 
     resent = next(f for f in report.files if f.name == "shipments_resent.csv")
     assert (resent.rows_read, resent.rows_loaded, resent.rows_unchanged) == (4, 0, 4)
     after = table_contents(small_engine)
-    assert {k: v for k, v in after.items() if k != "source_file"} == \
-        {k: v for k, v in before.items() if k != "source_file"}
+    assert {k: v for k, v in after.items() if k != "source_file"} == {
+        k: v for k, v in before.items() if k != "source_file"
+    }
 
 
 def test_new_rows_extend_the_lineage(small_engine, small_drop, tmp_path: Path) -> None:
@@ -50,7 +62,8 @@ def test_new_rows_extend_the_lineage(small_engine, small_drop, tmp_path: Path) -
     drop.mkdir()
     (drop / "shipments_2.csv").write_text(
         "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,quantity,uom\n"
-        "SH9,2026-10-01T07:00:00-05:00,WH-1,CUST-A,00614141000043,C2,10,CS\n")
+        "SH9,2026-10-01T07:00:00-05:00,WH-1,CUST-A,00614141000043,C2,10,CS\n"
+    )
     first = ingest.stored_records(small_engine)
     report = load_folder(small_engine, drop)
     assert report.changed and report.files[0].rows_loaded == 1
@@ -66,7 +79,8 @@ def test_a_different_record_with_a_stored_key_is_rejected(small_engine, tmp_path
     drop.mkdir()
     (drop / "shipments.csv").write_text(
         "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,sscc,quantity,uom\n"
-        "SH1,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,306141410000000013,55,CS\n")
+        "SH1,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,306141410000000013,55,CS\n"
+    )
     report = load_folder(small_engine, drop)
     assert report.files[0].rows_rejected == 1
     assert report.rejected["rule"].to_list() == ["conflicts_with_stored_record"]
@@ -77,19 +91,22 @@ def test_a_serial_cannot_be_commissioned_twice(small_engine, tmp_path: Path) -> 
     drop.mkdir()
     (drop / "production.csv").write_text(
         "production_id,completed_at,location_id,gtin,lot,serial,quantity,uom\n"
-        "P50,2026-10-01T10:00:00-05:00,SITE-1,00614141000050,T2,T1-0001,1,EA\n")
+        "P50,2026-10-01T10:00:00-05:00,SITE-1,00614141000050,T2,T1-0001,1,EA\n"
+    )
     report = load_folder(small_engine, drop)
     assert report.rejected["rule"].to_list() == ["serial_not_already_commissioned"]
 
 
-def test_failed_load_leaves_the_database_unchanged(small_engine, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_load_leaves_the_database_unchanged(
+    small_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     drop = tmp_path / "more"
     drop.mkdir()
     (drop / "moves.csv").write_text(
         "move_id,moved_at,gtin,lot,quantity,uom,from_location_id,to_location_id,reason\n"
         "M9,2026-10-02T09:00:00-05:00,00614141000043,C1,3,CS,WH-1,,destroy\n"
-        "M10,2026-10-02T09:00:00-05:00,00614141000043,C1,abc,CS,WH-1,,destroy\n")
+        "M10,2026-10-02T09:00:00-05:00,00614141000043,C1,abc,CS,WH-1,,destroy\n"
+    )
     before = table_contents(small_engine)
 
     def broken(conn, snapshot_id):  # the failure strikes after records and rejects are written

@@ -1,5 +1,6 @@
 """A file that cannot be read at all gets one clear error naming the file, row and column."""
 
+from datetime import UTC
 from pathlib import Path
 
 import polars as pl
@@ -7,7 +8,9 @@ import pytest
 
 from lotline.reading import InputError, discover, read_source
 
-HEADER = "gtin,name,brand,commodity,variety,pack_size,pack_uom,pack_style,tracking,shelf_life_days,uom"
+HEADER = (
+    "gtin,name,brand,commodity,variety,pack_size,pack_uom,pack_style,tracking,shelf_life_days,uom"
+)
 
 
 def _only(folder: Path):
@@ -55,7 +58,8 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
 
 def test_csv_rows_are_text_with_spreadsheet_row_numbers(tmp_path: Path) -> None:
     (tmp_path / "products.csv").write_text(
-        HEADER + "\n12345678901231, Flour ,,,,,,,lot,,KGM\n1234567890128,Sugar,,,,,,,lot,,KGM\n")
+        HEADER + "\n12345678901231, Flour ,,,,,,,lot,,KGM\n1234567890128,Sugar,,,,,,,lot,,KGM\n"
+    )
     frame = read_source(_only(tmp_path))
     assert frame["_source_row"].to_list() == [2, 3]
     assert frame["name"].to_list() == ["Flour", "Sugar"]
@@ -64,13 +68,20 @@ def test_csv_rows_are_text_with_spreadsheet_row_numbers(tmp_path: Path) -> None:
 
 
 def test_parquet_is_read_as_text(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    pl.DataFrame({
-        "move_id": ["M1"], "moved_at": [datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)],
-        "gtin": ["12345678901231"], "lot": ["L1"], "quantity": [2.5], "uom": ["KGM"],
-        "to_location_id": ["WH"], "reason": ["adjustment"],
-    }).write_parquet(tmp_path / "moves.parquet")
+    pl.DataFrame(
+        {
+            "move_id": ["M1"],
+            "moved_at": [datetime(2026, 9, 1, 8, 0, tzinfo=UTC)],
+            "gtin": ["12345678901231"],
+            "lot": ["L1"],
+            "quantity": [2.5],
+            "uom": ["KGM"],
+            "to_location_id": ["WH"],
+            "reason": ["adjustment"],
+        }
+    ).write_parquet(tmp_path / "moves.parquet")
     frame = read_source(_only(tmp_path))
     assert frame["moved_at"][0] == "2026-09-01T08:00:00+00:00"
     assert frame["quantity"][0] == "2.5"

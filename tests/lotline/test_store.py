@@ -26,23 +26,37 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_frames_round_trip_with_types(database_url: str) -> None:
     engine = api.connect(database_url)
-    frame = pl.DataFrame({
-        "lot_key": [1, 2], "location_id": ["WH-1", "SITE-1"], "quantity": [2.5, -1.0],
-        "uom": ["KGM", "KGM"],
-        "last_movement_at": [datetime(2026, 9, 1, 8, 30, 15, 123456, tzinfo=UTC), None],
-        "snapshot_id": ["s", "s"],
-    }).with_columns(pl.col("last_movement_at").dt.cast_time_unit("us"))
+    frame = pl.DataFrame(
+        {
+            "lot_key": [1, 2],
+            "location_id": ["WH-1", "SITE-1"],
+            "quantity": [2.5, -1.0],
+            "uom": ["KGM", "KGM"],
+            "last_movement_at": [datetime(2026, 9, 1, 8, 30, 15, 123456, tzinfo=UTC), None],
+            "snapshot_id": ["s", "s"],
+        }
+    ).with_columns(pl.col("last_movement_at").dt.cast_time_unit("us"))
     with engine.begin() as conn:
         store.insert_frame(conn, models.LotOnHand, frame)
     back = store.read_frame(engine, models.LotOnHand).sort("lot_key")
     assert_frame_equal(back, frame.select(back.columns))
-    dates = pl.DataFrame({"gtin": ["00614141000012"], "serial": ["X"], "lot_key": [1],
-                          "lot": ["L"], "origin": ["produced"], "origin_id": ["P"],
-                          "created_at": [datetime(2026, 1, 1, tzinfo=UTC)], "snapshot_id": ["s"]})
+    dates = pl.DataFrame(
+        {
+            "gtin": ["00614141000012"],
+            "serial": ["X"],
+            "lot_key": [1],
+            "lot": ["L"],
+            "origin": ["produced"],
+            "origin_id": ["P"],
+            "created_at": [datetime(2026, 1, 1, tzinfo=UTC)],
+            "snapshot_id": ["s"],
+        }
+    )
     with engine.begin() as conn:
         store.insert_frame(conn, models.Serial, dates)
-    assert store.read_frame(engine, models.Serial)["created_at"][0] == datetime(2026, 1, 1,
-                                                                                tzinfo=UTC)
+    assert store.read_frame(engine, models.Serial)["created_at"][0] == datetime(
+        2026, 1, 1, tzinfo=UTC
+    )
     lot_frame = store.read_frame(engine, models.Lot)
     assert lot_frame.schema["expiry_date"] == pl.Date and lot_frame.height == 0
 
@@ -58,8 +72,9 @@ def test_load_trace_and_reload(database_url: str, tmp_path: Path) -> None:
     load_folder(reference, SMALL)
     expected = api.trace_lot(reference, "00614141000012", "F1", "forward")
     assert_frame_equal(result.lots, expected.lots)
-    assert_frame_equal(result.shipments.drop("id", strict=False),
-                       expected.shipments.drop("id", strict=False))
+    assert_frame_equal(
+        result.shipments.drop("id", strict=False), expected.shipments.drop("id", strict=False)
+    )
     assert not load_folder(engine, SMALL).changed
 
 
@@ -74,5 +89,9 @@ def test_failed_load_rolls_back(database_url: str, monkeypatch: pytest.MonkeyPat
         load_folder(engine, SMALL)
     with engine.connect() as conn:
         for model in (*models.RECORD_TABLES.values(), models.Product, models.SourceFile):
-            assert conn.execute(sa.select(sa.func.count()).select_from(store.table(model))
-                                ).scalar_one() == 0
+            assert (
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(store.table(model))
+                ).scalar_one()
+                == 0
+            )

@@ -10,8 +10,12 @@ import pytest
 from lotline import api, trace
 from lotline.lineage import Lineage
 
-FLOUR, DOUGH, COOKIES, TIN = ("00614141000012", "00614141000036", "00614141000043",
-                              "00614141000050")
+FLOUR, DOUGH, COOKIES, TIN = (
+    "00614141000012",
+    "00614141000036",
+    "00614141000043",
+    "00614141000050",
+)
 
 
 def lots_of(result: trace.TraceResult, direction: str) -> dict[tuple[str, str], int]:
@@ -23,14 +27,19 @@ def test_backward_reaches_every_input_through_the_rework_cycle(small_engine) -> 
     result = api.trace_lot(small_engine, COOKIES, "C1", "backward")
     assert lots_of(result, "subject") == {(COOKIES, "C1"): 0}
     assert lots_of(result, "backward") == {
-        (DOUGH, "D1"): 1, (DOUGH, "D2"): 1,
-        (FLOUR, "F1"): 2, (FLOUR, "F2"): 2, ("00614141000029", "S1"): 2,
+        (DOUGH, "D1"): 1,
+        (DOUGH, "D2"): 1,
+        (FLOUR, "F1"): 2,
+        (FLOUR, "F2"): 2,
+        ("00614141000029", "S1"): 2,
         (COOKIES, "C2"): 2,  # reworked into D2
     }
     assert sorted(result.receipts["receipt_id"]) == ["R1", "R2", "R3"]
     assert result.shipments.is_empty()
-    used = {(r["production_id"], r["input_lot"], r["output_lot"]): r["input_quantity"]
-            for r in result.edges.iter_rows(named=True)}
+    used = {
+        (r["production_id"], r["input_lot"], r["output_lot"]): r["input_quantity"]
+        for r in result.edges.iter_rows(named=True)
+    }
     assert used[("P3", "D1", "C1")] == 300 and used[("P2", "F1", "D2")] == 300
     assert used[("P6", "C2", "D2")] == 5
 
@@ -38,16 +47,24 @@ def test_backward_reaches_every_input_through_the_rework_cycle(small_engine) -> 
 def test_forward_reaches_shipments_serials_and_consignees(small_engine) -> None:
     result = api.trace_lot(small_engine, FLOUR, "F1", "forward")
     assert lots_of(result, "forward") == {
-        (DOUGH, "D1"): 1, (DOUGH, "D2"): 1, (COOKIES, "C1"): 2, (COOKIES, "C2"): 2,
+        (DOUGH, "D1"): 1,
+        (DOUGH, "D2"): 1,
+        (COOKIES, "C1"): 2,
+        (COOKIES, "C2"): 2,
         (TIN, "T1"): 3,
     }
     assert (DOUGH, "D3") not in lots_of(result, "forward")  # made from F2 only
     assert sorted(result.shipments["shipment_id"]) == ["SH1", "SH2", "SH2", "SH3"]
     assert sorted(result.serials["serial"]) == ["T1-0001", "T1-0002", "T1-0003"]
-    by_customer = {(r["business_name"], r["uom"]): r["quantity"]
-                   for r in result.consignees.iter_rows(named=True)}
-    assert by_customer == {("Corner Grocer Inc", "CS"): 50, ("MegaMart Distribution", "CS"): 70,
-                           ("MegaMart Distribution", "EA"): 1}
+    by_customer = {
+        (r["business_name"], r["uom"]): r["quantity"]
+        for r in result.consignees.iter_rows(named=True)
+    }
+    assert by_customer == {
+        ("Corner Grocer Inc", "CS"): 50,
+        ("MegaMart Distribution", "CS"): 70,
+        ("MegaMart Distribution", "EA"): 1,
+    }
     assert result.snapshot_id
 
 
@@ -93,11 +110,14 @@ def assert_engine_matches_brute_force(lineage: Lineage) -> None:
         result = trace.trace_lot(lineage, gtin, lot, "both")
         reached_forward = set(brute_force(lineage, key, "forward"))
         expected_shipments = lineage.shipments.filter(
-            pl.col("lot_key").is_in(list(reached_forward))).height
+            pl.col("lot_key").is_in(list(reached_forward))
+        ).height
         assert result.shipments.height == expected_shipments
         reached_backward = set(brute_force(lineage, key, "backward"))
-        assert result.receipts.height == lineage.receipts.filter(
-            pl.col("lot_key").is_in(list(reached_backward))).height
+        assert (
+            result.receipts.height
+            == lineage.receipts.filter(pl.col("lot_key").is_in(list(reached_backward))).height
+        )
 
 
 def test_engine_matches_brute_force_on_the_small_chain(small_engine) -> None:

@@ -28,45 +28,96 @@ CASES = [
     ("quantity_not_number", "receipts", {"quantity": "12,5"}, "quantity", "number"),
     ("quantity_zero", "receipts", {"quantity": "0"}, "quantity", "quantity_positive"),
     ("quantity_negative", "shipments", {"quantity": "-3"}, "quantity", "quantity_positive"),
-    ("timestamp_no_offset", "receipts", {"received_at": "2026-09-01T08:00:00"},
-     "received_at", "timestamp_with_offset"),
-    ("timestamp_garbage", "moves", {"moved_at": "yesterday"}, "moved_at",
-     "timestamp_with_offset"),
+    (
+        "timestamp_no_offset",
+        "receipts",
+        {"received_at": "2026-09-01T08:00:00"},
+        "received_at",
+        "timestamp_with_offset",
+    ),
+    ("timestamp_garbage", "moves", {"moved_at": "yesterday"}, "moved_at", "timestamp_with_offset"),
     ("date_not_a_date", "receipts", {"expiry_date": "2026-02-30"}, "expiry_date", "iso_date"),
-    ("expiry_before_production", "production", {"expiry_date": "2026-09-01"}, "expiry_date",
-     "expiry_not_before_production"),
-    ("unknown_location", "receipts", {"from_location_id": "SUP-NOWHERE"}, "from_location_id",
-     "known_location"),
+    (
+        "expiry_before_production",
+        "production",
+        {"expiry_date": "2026-09-01"},
+        "expiry_date",
+        "expiry_not_before_production",
+    ),
+    (
+        "unknown_location",
+        "receipts",
+        {"from_location_id": "SUP-NOWHERE"},
+        "from_location_id",
+        "known_location",
+    ),
     ("unknown_product", "shipments", {"gtin": UNKNOWN_GTIN}, "gtin", "known_product"),
     ("unknown_uom", "receipts", {"uom": "XYZ"}, "uom", "uom_code"),
     ("uom_differs_from_product", "receipts", {"uom": "LBR"}, "uom", "uom_matches_product"),
     ("bad_ref_doc_type", "receipts", {"ref_doc_type": "fax"}, "ref_doc_type", "allowed_value"),
     ("missing_lot", "receipts", {"lot": ""}, "lot", "required"),
-    ("unknown_production", "consumption", {"production_id": "P-NONE"}, "production_id",
-     "known_production"),
+    (
+        "unknown_production",
+        "consumption",
+        {"production_id": "P-NONE"},
+        "production_id",
+        "known_production",
+    ),
     ("bad_move_reason", "moves", {"reason": "lost"}, "reason", "allowed_value"),
-    ("move_locations", "moves", {"reason": "scrap"}, "from_location_id",
-     "move_locations_match_reason"),
+    (
+        "move_locations",
+        "moves",
+        {"reason": "scrap"},
+        "from_location_id",
+        "move_locations_match_reason",
+    ),
     ("sscc_check_digit", "shipments", {"sscc": "306141410000000014"}, "sscc", "sscc_check_digit"),
     ("gln_check_digit", "locations", {"gln": "0614141000013"}, "gln", "gln_check_digit"),
     ("latitude_range", "locations", {"latitude": "95"}, "latitude", "latitude_range"),
     ("bad_tracking", "products", {"tracking": "batch"}, "tracking", "allowed_value"),
-    ("shelf_life_not_integer", "products", {"shelf_life_days": "ten"}, "shelf_life_days",
-     "integer"),
-    ("serial_required", "production",
-     {"gtin": "00614141000050", "serial": "", "uom": "EA", "quantity": "1"}, "serial",
-     "serial_required"),
-    ("serial_quantity", "production",
-     {"gtin": "00614141000050", "serial": "T9-0001", "uom": "EA", "quantity": "2"}, "quantity",
-     "serial_quantity_one"),
-    ("serial_twice", "production",
-     {"gtin": "00614141000050", "serial": "T1-0002", "uom": "EA", "quantity": "1"}, "serial",
-     "serial_unique"),
-    ("duplicate_line", "shipments", {"shipment_id": "SH1", "quantity": "7"},
-     "shipment_id,gtin,lot,serial,sscc", "unique_line"),
+    (
+        "shelf_life_not_integer",
+        "products",
+        {"shelf_life_days": "ten"},
+        "shelf_life_days",
+        "integer",
+    ),
+    (
+        "serial_required",
+        "production",
+        {"gtin": "00614141000050", "serial": "", "uom": "EA", "quantity": "1"},
+        "serial",
+        "serial_required",
+    ),
+    (
+        "serial_quantity",
+        "production",
+        {"gtin": "00614141000050", "serial": "T9-0001", "uom": "EA", "quantity": "2"},
+        "quantity",
+        "serial_quantity_one",
+    ),
+    (
+        "serial_twice",
+        "production",
+        {"gtin": "00614141000050", "serial": "T1-0002", "uom": "EA", "quantity": "1"},
+        "serial",
+        "serial_unique",
+    ),
+    (
+        "duplicate_line",
+        "shipments",
+        {"shipment_id": "SH1", "quantity": "7"},
+        "shipment_id,gtin,lot,serial,sscc",
+        "unique_line",
+    ),
 ]
-KEYS = {"receipts": "receipt_id", "production": "production_id", "moves": "move_id",
-        "shipments": "shipment_id", "locations": "location_id"}
+KEYS = {
+    "receipts": "receipt_id",
+    "production": "production_id",
+    "moves": "move_id",
+    "shipments": "shipment_id",
+    "locations": "location_id",
+}
 
 
 def _append_bad_rows(drop: Path) -> dict[str, tuple[str, int]]:
@@ -101,13 +152,15 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
     return engine, report, where, api.rejected_records(engine)
 
 
-@pytest.mark.parametrize(("case", "record_type", "changes", "column", "rule"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "record_type", "changes", "column", "rule"), CASES, ids=[c[0] for c in CASES]
+)
 def test_bad_row_is_rejected_with_reason(loaded, case, record_type, changes, column, rule):
     _, _, where, rejected = loaded
     file_name, row_number = where[case]
-    hits = rejected.filter((pl.col("source_file") == file_name)
-                           & (pl.col("row_number") == row_number))
+    hits = rejected.filter(
+        (pl.col("source_file") == file_name) & (pl.col("row_number") == row_number)
+    )
     assert not hits.is_empty(), f"{case}: row {row_number} of {file_name} was not rejected"
     match = hits.filter((pl.col("rule") == rule) & (pl.col("column") == column))
     assert not match.is_empty(), f"{case}: rules seen {hits.select('rule', 'column').rows()}"

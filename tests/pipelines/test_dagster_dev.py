@@ -28,21 +28,31 @@ def _free_port() -> int:
 
 def _graphql(port: int) -> dict:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": QUERY}).encode(),
-        headers={"Content-Type": "application/json"})
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["data"]
 
 
 def test_dagster_dev_serves_the_definitions(tmp_path: Path) -> None:
     port = _free_port()
-    env = dict(os.environ, DAGSTER_HOME=str(tmp_path), LOTLINE_DROP_DIR=str(tmp_path / "drop"),
-               LOTLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(tmp_path),
+        LOTLINE_DROP_DIR=str(tmp_path / "drop"),
+        LOTLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    )
     dagster = Path(sys.executable).parent / "dagster"
     process = subprocess.Popen(
         [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         data, deadline = None, time.monotonic() + 120
         while time.monotonic() < deadline:

@@ -22,19 +22,40 @@ def definitions() -> dg.Definitions:
 
 def test_every_stage_is_an_asset(definitions: dg.Definitions) -> None:
     keys = {spec.key.to_user_string() for spec in definitions.resolve_all_asset_specs()}
-    for record_type in ("products", "locations", "receipts", "production", "consumption",
-                        "moves", "shipments"):
+    for record_type in (
+        "products",
+        "locations",
+        "receipts",
+        "production",
+        "consumption",
+        "moves",
+        "shipments",
+    ):
         assert {f"raw_{record_type}", f"validated_{record_type}"} <= keys
-    assert {"lot", "lot_edge", "serial", "lot_shipment", "lot_receipt", "lot_on_hand",
-            "rejected_record", "expiry_report", "recall_reports"} <= keys
+    assert {
+        "lot",
+        "lot_edge",
+        "serial",
+        "lot_shipment",
+        "lot_receipt",
+        "lot_on_hand",
+        "rejected_record",
+        "expiry_report",
+        "recall_reports",
+    } <= keys
 
 
 def test_checks_jobs_schedule_and_sensor(definitions: dg.Definitions) -> None:
     checks = {key.name for key in definitions.resolve_asset_graph().asset_check_keys}
-    assert {"gtin_check_digit__gtin", "quantity_positive__quantity",
-            "timestamp_with_offset__received_at", "known_production__production_id",
-            "expiry_not_before_production__expiry_date", "every_row_accounted_for",
-            "edges_reference_known_lots"} <= checks
+    assert {
+        "gtin_check_digit__gtin",
+        "quantity_positive__quantity",
+        "timestamp_with_offset__received_at",
+        "known_production__production_id",
+        "expiry_not_before_production__expiry_date",
+        "every_row_accounted_for",
+        "edges_reference_known_lots",
+    } <= checks
     assert definitions.resolve_job_def("ingest")
     schedule = definitions.resolve_schedule_def("daily_expiry_report")
     assert schedule.cron_schedule == "0 6 * * *" and schedule.job_name == "expiry_report_job"

@@ -27,8 +27,9 @@ def test_load_materialises_lineage_and_reports_checks(small_drop: Path, sqlite_u
     assert lots.height == 10 and lots["snapshot_id"].unique().to_list() == [outcome.snapshot_id]
 
 
-def test_failing_rows_fail_their_checks_and_are_quarantined(small_drop: Path,
-                                                            sqlite_url: str) -> None:
+def test_failing_rows_fail_their_checks_and_are_quarantined(
+    small_drop: Path, sqlite_url: str
+) -> None:
     with (small_drop / "receipts.csv").open("a") as f:
         f.write("R9,2026-09-03T08:00:00-05:00,SUP-MILL,SITE-1,00614141000013,F9,,10,KGM,,,,,\n")
     outcome = run_pipeline(database_url=sqlite_url, drop_dir=small_drop)
@@ -39,8 +40,9 @@ def test_failing_rows_fail_their_checks_and_are_quarantined(small_drop: Path,
     assert (receipts["rows_read"], receipts["rows_loaded"], receipts["rows_rejected"]) == (4, 3, 1)
 
 
-def test_unreadable_file_fails_the_run_and_writes_nothing(small_drop: Path,
-                                                          sqlite_url: str) -> None:
+def test_unreadable_file_fails_the_run_and_writes_nothing(
+    small_drop: Path, sqlite_url: str
+) -> None:
     (small_drop / "moves.csv").write_bytes("move_id,moved_at\nM1,caf\xe9\n".encode("latin-1"))
     outcome = run_pipeline(database_url=sqlite_url, drop_dir=small_drop)
     assert not outcome.success

@@ -1,0 +1,429 @@
+"""HTML → archival PDF for every lotline report: Jinja2 templates, WeasyPrint, PDF/A-3b.
+
+Why these choices (see docs in /work/shared/reference/stack.md §3 and regulatory.md §6.4):
+
+- PDF/A-3b is the archive format that may carry the machine-readable data as embedded files
+  (`/AFRelationship /Data`), so the PDF a regulator gets and the sortable CSV behind it travel as
+  one immutable document.
+- Fonts are the DejaVu files bundled in `templates/fonts/` and every resource is fetched through
+  a fetcher that refuses anything but files under `templates/`: a report renders the same on a
+  laptop, in CI and in an offline container, and a template can never make the renderer call
+  the network.
+- WeasyPrint signals a blocked or missing resource with `FatalURLFetchingError`, which derives
+  from `BaseException`; it is turned into a `RuntimeError` here so callers (Dagster steps, the
+  CLI) see an ordinary failure.
+- Tables use `table-layout: fixed` with column widths and are cut at `MAX_TABLE_ROWS` rows:
+  WeasyPrint's layout time grows with the number of pages a table spans, and the full rows are
+  in the attached CSV anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import mimetypes
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+import polars as pl
+
+from lotline.contract import REF_DOC_TYPES
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MAX_TABLE_ROWS = 500
+PDF_VARIANT = "pdf/a-3b"
+DASH = "—"
+
+REF_DOC_NAMES: dict[str, str] = {
+    "bol": "bill of lading",
+    "po": "purchase order",
+    "desadv": "despatch advice / advance shipping notice (ASN)",
+    "inv": "invoice",
+    "prodorder": "production or work order",
+    "recadv": "receiving advice",
+    "rma": "return merchandise authorisation",
+    "batch_record": "batch or production log",
+}
+"""Glossary names of the data contract's reference document types (lotline.contract.REF_DOC_TYPES,
+whose order the glossary follows)."""
+
+Attachment = tuple[str, bytes, str]
+"""(file name, content, MIME type) of a file embedded in the PDF."""
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+
+def fmt_qty(value: float | int | None) -> str:
+    """A quantity without float noise: 1,000 / 2.5 / 0.125; missing → em dash."""
+    if value is None:
+        return DASH
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def fmt_qty_uom(value: float | int | None, uom: str | None) -> str:
+    return DASH if value is None else f"{fmt_qty(value)} {uom or ''}".rstrip()
+
+
+def fmt_text(value: object) -> str:
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, datetime):
+        return fmt_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return fmt_qty(value)
+    return str(value)
+
+
+def fmt_utc(value: datetime | None, seconds: bool = False) -> str:
+    """An instant as 'YYYY-MM-DD HH:MM UTC' (naive values are UTC, as everywhere in lotline)."""
+    if value is None:
+        return DASH
+    value = as_utc(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+def fmt_offset_time(value: datetime) -> str:
+    """An aware instant in its own offset: '2026-11-26 14:37:40 -05:00'."""
+    text = value.strftime("%Y-%m-%d %H:%M:%S %z")
+    return text[:-2] + ":" + text[-2:]
+
+
+def as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def join_nonempty(parts: Iterable[object], separator: str = " ") -> str:
+    text = separator.join(str(p) for p in parts if p not in (None, ""))
+    return text or DASH
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a PDF table: `width` in % of the table (fixed layout needs widths)."""
+
+    key: str
+    label: str
+    width: float
+    align: str = "left"  # left | right | center
+    fmt: str = "text"  # text | qty | utc | utc_short | date | int
+    unit: str | None = None  # column holding the unit printed after a quantity
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[Column, ...]
+    rows: list[list[str]]
+    total: int
+    csv_name: str | None = None
+    empty_text: str = "None."
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+_FORMATS = {
+    "text": fmt_text,
+    "qty": fmt_qty,
+    "utc": fmt_utc,
+    "utc_short": lambda v: fmt_utc(v).removesuffix(" UTC"),  # the header says UTC
+    "date": lambda v: v.isoformat() if isinstance(v, date) else fmt_text(v),
+    "int": lambda v: DASH if v is None else f"{int(v):,}",
+}
+
+
+def table(
+    frame: pl.DataFrame,
+    columns: Sequence[Column],
+    *,
+    csv_name: str | None = None,
+    limit: int = MAX_TABLE_ROWS,
+    empty_text: str = "None.",
+) -> Table:
+    """The first `limit` rows of `frame` formatted for the template; the rest are only counted
+    (the template says how many more are in `csv_name`)."""
+    head = frame.head(limit)
+    rows = [[_cell(c, record) for c in columns] for record in head.iter_rows(named=True)]
+    return Table(tuple(columns), rows, frame.height, csv_name, empty_text)
+
+
+def _cell(column: Column, record: dict[str, object]) -> str:
+    value = record.get(column.key)
+    if column.unit is not None and value is not None:
+        return fmt_qty_uom(value, record.get(column.unit))  # type: ignore[arg-type]
+    return _FORMATS[column.fmt](value)
+
+
+@dataclass(frozen=True)
+class Glossary:
+    units: Table | None
+    ref_docs: Table
+    terms: Table
+
+
+def glossary(units: Sequence[tuple[str, str]], terms: Sequence[tuple[str, str]]) -> Glossary:
+    """The glossary tables: units that appear in the report, reference document types, terms."""
+
+    def two(rows: Sequence[tuple[str, str]], first: str, second: str, width: float) -> Table:
+        frame = pl.DataFrame(
+            {"a": [r[0] for r in rows], "b": [r[1] for r in rows]},
+            schema={"a": pl.String, "b": pl.String},
+        )
+        return table(
+            frame,
+            [Column("a", first, width), Column("b", second, 100 - width)],
+            limit=len(rows) or 1,
+        )
+
+    return Glossary(
+        units=two(units, "Code", "Unit", 12) if units else None,
+        ref_docs=two(
+            [(code, REF_DOC_NAMES.get(code, code)) for code in REF_DOC_TYPES],
+            "Code",
+            "Reference document type",
+            12,
+        ),
+        terms=two(terms, "Term", "Meaning", 18),
+    )
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """CSV as attached: UTF-8, header row, ISO 8601 dates, UTC instants with a 'Z'."""
+    out = frame.with_columns(
+        pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime)
+    )
+    return out.write_csv().encode("utf-8")
+
+
+# --- document control --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    name: str
+    data: bytes
+    mime_type: str
+    rows: int | None = None
+    description: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def as_tuple(self) -> Attachment:
+        return self.name, self.data, self.mime_type
+
+
+@dataclass(frozen=True)
+class DocumentControl:
+    """What identifies one rendering: printed on the cover and in every page header/footer."""
+
+    number: str
+    title: str
+    generated_at: datetime  # aware
+    snapshot: dict[str, object] | None
+    status: str = "DRAFT"
+    version: str = "1"
+    confidentiality: str = "Confidential — for regulatory and recall use"
+    generator: str = field(default_factory=lambda: f"lotline {package_version()}")
+    request_reference: str | None = None
+
+    @property
+    def snapshot_id(self) -> str:
+        return str(self.snapshot["snapshot_id"]) if self.snapshot else "(no data loaded)"
+
+    @property
+    def generated_local(self) -> str:
+        return fmt_offset_time(self.generated_at)
+
+    @property
+    def generated_utc(self) -> str:
+        return fmt_utc(self.generated_at, seconds=True)
+
+    @property
+    def generated_iso(self) -> str:
+        return self.generated_at.isoformat(timespec="seconds")
+
+    @property
+    def snapshot_created(self) -> str:
+        created = self.snapshot.get("created_at") if self.snapshot else None
+        return fmt_utc(created, seconds=True) if isinstance(created, datetime) else DASH
+
+
+def generated_now(generated_at: datetime | None = None) -> datetime:
+    """The rendering time as an aware datetime: now in the machine's offset by default; a naive
+    value is taken as UTC (lotline stores every instant in UTC)."""
+    if generated_at is None:
+        return datetime.now().astimezone()
+    return generated_at if generated_at.tzinfo is not None else generated_at.replace(tzinfo=UTC)
+
+
+def document_number(prefix: str, generated_at: datetime) -> str:
+    """`<prefix>-<UTC yyyymmddHHMMSS>-<6 hex>`: sortable by time, unique per rendering even for
+    two renderings in the same second (24 random bits)."""
+    stamp = as_utc(generated_at).strftime("%Y%m%d%H%M%S")
+    return f"{prefix}-{stamp}-{secrets.token_hex(3)}"
+
+
+@cache
+def package_version() -> str:
+    try:
+        return metadata.version("lotline")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def safe_name(text: str, max_length: int = 60) -> str:
+    """A file-name part: letters, digits, '-' and '_' only (lots can contain '/', spaces, '..')."""
+    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in text)
+    cleaned = cleaned.strip("_")[:max_length]
+    return cleaned or "_"
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Jinja2 over `reports/templates/`: HTML autoescaped, undefined names are errors."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(qty=fmt_qty, qty_uom=fmt_qty_uom, text=fmt_text, utc=fmt_utc)
+    return env
+
+
+def render_html(template: str, **context: object) -> str:
+    return environment().get_template(template).render(**context)
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+def _local_fetcher(root: Path):  # type: ignore[no-untyped-def]
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalOnlyFetcher(URLFetcher):
+        """Serves files under `root`; anything else (http, data:, files elsewhere) is refused,
+        and with fail_on_errors a refusal stops the rendering instead of a silent fallback."""
+
+        def __init__(self) -> None:
+            super().__init__(fail_on_errors=True, allowed_protocols={"file"})
+
+        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def,override]
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                raise ValueError(f"resource outside the report templates refused: {url}")
+            path = Path(url2pathname(unquote(parts.path))).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                raise ValueError(f"resource outside the report templates refused: {url}")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime}
+            )
+
+    return LocalOnlyFetcher()
+
+
+def _dedupe_associated_files(_document: object, pdf: object) -> None:
+    """WeasyPrint 70 lists each embedded file twice in the catalog's /AF array (once from the
+    EmbeddedFiles name tree, once from the file specifications); keep one reference each."""
+    associated = pdf.catalog.get("AF")  # type: ignore[attr-defined]
+    if associated:
+        unique = list(dict.fromkeys(associated))
+        associated.clear()
+        associated.extend(unique)
+
+
+def write_pdf(
+    html: str,
+    path: Path,
+    attachments: list[Attachment] | None = None,
+    title: str = "",
+    *,
+    generated_at: datetime | None = None,
+    base_dir: Path = TEMPLATES,
+    pdf_tags: bool = False,
+) -> Path:
+    """Render `html` to a PDF/A-3b file at `path` with `attachments` embedded as associated
+    files (`/AFRelationship /Data`), and return `path`.
+
+    Relative URLs in the HTML (stylesheet, fonts) resolve against `base_dir`, the only folder
+    resources may come from. The file is written next to its destination and renamed into
+    place, so an archive folder never holds a half-written report. Any WeasyPrint failure,
+    including the `BaseException`-derived `FatalURLFetchingError`, is raised as RuntimeError.
+    """
+    import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
+
+    root = Path(base_dir).resolve()
+    generated_at = generated_now(generated_at)
+    stamp = as_utc(generated_at).replace(tzinfo=None)  # WeasyPrint writes it with a 'Z'
+    fetcher = _local_fetcher(root)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher
+        ).render()
+        if title:
+            document.metadata.title = title
+        embedded = [
+            weasyprint.Attachment(
+                file_obj=io.BytesIO(data),
+                name=name,
+                url_fetcher=fetcher,
+                description=f"{name} ({mime})",
+                relationship="Data",
+                created=stamp,
+                modified=stamp,
+            )
+            for name, data, mime in (attachments or [])
+        ]
+        document.write_pdf(
+            partial,
+            pdf_variant=PDF_VARIANT,
+            attachments=embedded,
+            pdf_tags=pdf_tags,
+            finisher=_dedupe_associated_files,
+        )
+        partial.replace(path)
+    except FatalURLFetchingError as error:
+        partial.unlink(missing_ok=True)
+        cause = f": {error.__cause__}" if error.__cause__ else ""
+        raise RuntimeError(f"PDF rendering refused a resource: {error}{cause}") from error
+    except Exception as error:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"PDF rendering failed: {type(error).__name__}: {error}") from error
+    return path
