@@ -8,12 +8,14 @@ result.shipments, result.consignees, result.lots
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 import models
-from lotline import store, trace
+from lotline import store, trace, trace_query
 from lotline.lineage import Lineage
 
 
@@ -72,9 +74,36 @@ def trace_lot(
     lot: str,
     direction: trace.Direction = "both",
     lineage: Lineage | None = None,
+    min_exposure: float = 0.0,
 ) -> trace.TraceResult:
-    lineage = lineage or load_lineage(engine)
-    result = trace.trace_lot(lineage, _gtin14(gtin), lot, direction, locations(engine))
+    """Trace a lot. From the database through the closure table (reading only the lots reached),
+    or over `lineage` in memory when a notebook already holds the tables.
+
+    `min_exposure` scopes a recall: downstream lots holding less than that share of the lot's
+    material are left out, with their shipments (a lot's exposure never exceeds that of its most
+    exposed input, so the lots kept stay connected to the subject)."""
+    gtin = _gtin14(gtin)
+    if lineage is not None:
+        if min_exposure:
+            raise ValueError("an exposure threshold needs the closure table: trace the database")
+        result = trace.trace_lot(lineage, gtin, lot, direction, locations(engine))
+        return _with_snapshot(engine, result)
+    with engine.connect() as conn:
+        key = trace_query.find_lot_key(conn, gtin, lot)
+        reached = _reach(conn, [key], [key], direction)
+        if min_exposure:
+            forward = reached["forward"]
+            reached["forward"] = forward.filter(pl.col("exposure") >= min_exposure)
+            left_out = forward.height - reached["forward"].height
+        sub = trace_query.lineage_of(conn, _keys(reached, [key]))
+    result = trace.trace_lot(
+        sub, gtin, lot, direction, locations(engine), reach=lambda _s, way: reached[way]
+    )
+    if min_exposure:
+        result.notes.append(
+            f"forward scope limited to lots with exposure ≥ {min_exposure:.4%} of the subject lot; "
+            f"{left_out} less exposed downstream lots left out"
+        )
     return _with_snapshot(engine, result)
 
 
@@ -85,27 +114,42 @@ def trace_serial(
     direction: trace.Direction = "both",
     lineage: Lineage | None = None,
 ) -> trace.TraceResult:
-    lineage = lineage or load_lineage(engine)
+    """Trace a serial: back through its lot, forward through its own shipments and through the
+    transformations that consumed it."""
     gtin = _gtin14(gtin)
-    consumption = store.table(models.ConsumptionRecord)
-    consumed_in = (
-        store.read_frame(
-            engine,
-            models.ConsumptionRecord,
-            where=(consumption.c.gtin == gtin) & (consumption.c.serial == serial),
-            columns=["production_id"],
-        )["production_id"]
-        .unique()
-        .to_list()
+    with engine.connect() as conn:
+        production_ids = trace_query.consumed_in(conn, gtin, serial)
+        if lineage is None:
+            lot_key, _ = trace_query.find_serial(conn, gtin, serial)
+            outputs = trace_query.outputs_of(conn, production_ids)
+            reached = _reach(conn, [lot_key], outputs, direction)
+            lineage = trace_query.lineage_of(conn, _keys(reached, [lot_key]))
+            walk: trace.Reach | None = lambda _s, way: reached[way]  # noqa: E731
+        else:
+            walk = None
+    result = trace.trace_serial(
+        lineage, gtin, serial, production_ids, direction, locations(engine), reach=walk
     )
-    result = trace.trace_serial(lineage, gtin, serial, consumed_in, direction, locations(engine))
     return _with_snapshot(engine, result)
+
+
+def _reach(
+    conn: Connection, backward: list[int], forward: list[int], direction: trace.Direction
+) -> dict[str, pl.DataFrame]:
+    return {
+        "backward": trace_query.reach(conn, backward if direction != "forward" else [], "backward"),
+        "forward": trace_query.reach(conn, forward if direction != "backward" else [], "forward"),
+    }
+
+
+def _keys(reached: dict[str, pl.DataFrame], subject: list[int]) -> list[int]:
+    return sorted(
+        set(subject) | set(reached["backward"]["lot_key"]) | set(reached["forward"]["lot_key"])
+    )
 
 
 def _with_snapshot(engine: Engine, result: trace.TraceResult) -> trace.TraceResult:
     snapshot = current_snapshot(engine)
-    from dataclasses import replace
-
     return replace(result, snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None)
 
 

@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     subject.add_argument("--lot")
     subject.add_argument("--serial")
     p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
+    p.add_argument(
+        "--min-exposure",
+        type=float,
+        default=0.0,
+        help="recall scope: leave out downstream lots holding less than this share (0-1)",
+    )
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     p = command("report", _report, "Render a regulator-ready PDF report.")
@@ -148,7 +154,9 @@ def _trace(args: argparse.Namespace) -> int:
 
     engine = api.connect(args.database_url)
     if args.lot is not None:
-        result = api.trace_lot(engine, args.gtin, args.lot, args.direction)
+        result = api.trace_lot(
+            engine, args.gtin, args.lot, args.direction, min_exposure=args.min_exposure
+        )
     else:
         result = api.trace_serial(engine, args.gtin, args.serial, args.direction)
     if args.format == "json":
@@ -242,6 +250,7 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
             result.lots.select(
                 "direction",
                 "depth",
+                "exposure",
                 "gtin",
                 "lot",
                 "product_name",
@@ -288,6 +297,8 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
                     "uom",
                 )
             )
+    for note in result.notes:
+        print(f"\nnote: {note}")
 
 
 # --- reports ------------------------------------------------------------------------------------

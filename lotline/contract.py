@@ -34,6 +34,7 @@ class Field:
     required: bool = True
     choices: tuple[str, ...] = ()
     doc: str = ""
+    default: str | None = None  # stored when the cell is empty (optional fields only)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class RecordType:
 TRACKING = ("lot", "serial")
 LOCATION_KINDS = ("supplier", "site", "warehouse", "customer")
 MOVE_REASONS = ("transfer", "adjustment", "scrap", "return", "destroy")
+EXPIRY_KINDS = ("use_by", "best_before")
+PACKING_ACTIONS = ("pack", "unpack")
+STATUSES = ("hold", "release", "recall", "quarantine")
+STATUSES_NEEDING_REASON = ("hold", "recall", "quarantine")
 REF_DOC_TYPES = (
     "bol",  # bill of lading
     "po",  # purchase order
@@ -131,6 +136,15 @@ PRODUCTS = RecordType(
         Field("tracking", "choice", choices=TRACKING, doc="`lot` or `serial` (serialised units)"),
         Field("shelf_life_days", "integer", required=False),
         Field("uom", "uom", doc="unit of measure every quantity of this product is recorded in"),
+        Field(
+            "expiry_kind",
+            "choice",
+            required=False,
+            choices=EXPIRY_KINDS,
+            default="use_by",
+            doc="what `expiry_date` means: use-by = not to be used or shipped "
+            "after the date (safety); best-before = quality date, the product stays usable",
+        ),
     ),
 )
 
@@ -218,7 +232,13 @@ CONSUMPTION = RecordType(
     fields=(
         Field("production_id", "text"),
         Field("gtin", "gtin"),
-        Field("lot", "text"),
+        Field(
+            "lot",
+            "text",
+            required=False,
+            doc="input lot; empty when the system recorded only the product (the input lots are "
+            "then inferred from stock, evidence `inferred`)",
+        ),
         Field("serial", "text", required=False),
         Field("quantity", "decimal", doc=_qty),
         Field("uom", "uom"),
@@ -252,31 +272,107 @@ SHIPMENTS = RecordType(
     key=("shipment_id", "gtin", "lot", "serial", "sscc"),
     name="shipments",
     doc="Stock shipped to the immediate subsequent recipient (FSMA 204 shipping CTE, 1.1340; "
-    "21 CFR 211.196 distribution record).",
+    "21 CFR 211.196 distribution record). A line names either a lot (`gtin` + `lot`, optionally "
+    "the `sscc` it travelled in) or only an `sscc`: a whole pallet or case, resolved to every "
+    "serial and lot quantity packed in it at `shipped_at` (see `packing`).",
     epcis="ObjectEvent OBSERVE, bizStep `shipping`, disposition `in_transit`, sourceList = "
-    "from_location_id, destinationList = to_location_id, parentID = sscc",
+    "from_location_id, destinationList = to_location_id, parentID = sscc; an SSCC-only line is "
+    "an ObjectEvent on the SSCC (epcList `urn:epc:id:sscc:...`) whose contents the packing "
+    "AggregationEvents give",
     references={"from_location_id": "locations", "to_location_id": "locations", "gtin": "products"},
     fields=(
         Field("shipment_id", "text"),
         Field("shipped_at", "timestamp"),
         Field("from_location_id", "text", doc="ship-from location"),
         Field("to_location_id", "text", doc="immediate subsequent recipient"),
-        Field("gtin", "gtin"),
-        Field("lot", "text"),
+        Field("gtin", "gtin", required=False, doc="required unless the line is an SSCC only"),
+        Field("lot", "text", required=False, doc="required with `gtin`"),
         Field("serial", "text", required=False),
         Field("sscc", "sscc", required=False, doc="pallet or case the line shipped in"),
-        Field("quantity", "decimal", doc=_qty),
-        Field("uom", "uom"),
+        Field("quantity", "decimal", required=False, doc=_qty + "; required with `gtin`"),
+        Field("uom", "uom", required=False, doc="required with `gtin`"),
+        *_ref,
+    ),
+)
+
+PACKING = RecordType(
+    key=("packing_id", "parent_sscc", "child_sscc", "gtin", "lot", "serial"),
+    name="packing",
+    doc="Packing and unpacking of logistic units (pallets, cases) identified by an SSCC. Each "
+    "row puts exactly one child into `parent_sscc` (`pack`) or takes it out (`unpack`): another "
+    "SSCC (`child_sscc`, a case on a pallet), one serial (`gtin` + `serial`) or a lot quantity "
+    "(`gtin` + `lot` + `quantity` + `uom`). Contents at a time are derived from the events, so "
+    "an unpack followed by a pack into another pallet is followed (DSCSA inference by "
+    "aggregation; see `lotline.aggregation`).",
+    epcis="AggregationEvent, action ADD (`pack`, bizStep `packing`) or DELETE (`unpack`, bizStep "
+    "`unpacking`), parentID = parent_sscc, childEPCs = child_sscc / sgtin of the serial, "
+    "childQuantityList = lgtin of the lot with quantity and uom, bizLocation = location_id",
+    references={"location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("packing_id", "text"),
+        Field("packed_at", "timestamp"),
+        Field("action", "choice", choices=PACKING_ACTIONS, doc="`pack` (ADD) or `unpack` (DELETE)"),
+        Field("parent_sscc", "sscc", doc="the pallet or case packed into or unpacked from"),
+        Field("child_sscc", "sscc", required=False, doc="a case or other SSCC inside the parent"),
+        Field("gtin", "gtin", required=False, doc="product of the serial or lot quantity inside"),
+        Field("lot", "text", required=False, doc="lot of a lot quantity inside (not with serial)"),
+        Field("serial", "text", required=False, doc="a serial inside; must be commissioned"),
+        Field("quantity", "decimal", required=False, doc=_qty + "; with `lot` only"),
+        Field("uom", "uom", required=False, doc="with `lot` only"),
+        Field("location_id", "text", doc="where the packing took place"),
+        *_ref,
+    ),
+)
+
+STATUS = RecordType(
+    key=("status_id", "gtin", "lot", "serial"),
+    name="status",
+    doc="Hold, release, recall and quarantine decisions as append-only events. The status in "
+    "force is derived (latest event at or before a time, per lot; a serial follows its lot unless "
+    "it has an event of its own at least as recent), never overwritten, so the history stays "
+    "auditable (21 CFR 211.142/211.150, 7.46; see `lotline.status`).",
+    epcis="ObjectEvent OBSERVE on the lgtin (gtin+lot) or sgtin (gtin+serial); hold and "
+    "quarantine: bizStep `holding`, disposition `non_sellable_other`; recall: bizStep `holding`, "
+    "disposition `recalled`; release: bizStep `inspecting`, disposition `sellable_accessible`; "
+    "EPCIS 2.0 persistentDisposition set (hold, quarantine, recall) or unset (release); "
+    "bizTransactionList = ref_doc_type/ref_doc_number",
+    references={"gtin": "products"},
+    fields=(
+        Field("status_id", "text"),
+        Field("at", "timestamp", doc="when the decision took effect"),
+        Field("gtin", "gtin"),
+        Field("lot", "text", required=False, doc="required unless `serial` is given"),
+        Field("serial", "text", required=False, doc="status of one serial; must be commissioned"),
+        Field("status", "choice", choices=STATUSES),
+        Field("actor", "text", doc="who decided (person or role), for the audit trail"),
+        Field("reason", "text", required=False, doc="required for hold, recall and quarantine"),
         *_ref,
     ),
 )
 
 RECORD_TYPES: dict[str, RecordType] = {
-    rt.name: rt for rt in (PRODUCTS, LOCATIONS, RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, SHIPMENTS)
+    rt.name: rt
+    for rt in (
+        PRODUCTS,
+        LOCATIONS,
+        RECEIPTS,
+        PRODUCTION,
+        CONSUMPTION,
+        MOVES,
+        PACKING,
+        SHIPMENTS,
+        STATUS,
+    )
 }
-"""In load order: master data first, then events; consumption after the production it refers to."""
+"""In load order: master data first, then events; consumption after the production it refers to,
+packing after the receipts and production that commission its serials and before the shipments
+that ship its SSCCs."""
 
 STOCK_RECORD_TYPES = ("receipts", "production", "consumption", "moves", "shipments")
+"""Record types that change the quantity of a lot at a location."""
+
+EVENT_RECORD_TYPES = (*STOCK_RECORD_TYPES, "packing", "status")
+"""Every append-only record type (stored with provenance, business keys must not conflict)."""
 
 FILE_PATTERN = re.compile(
     r"^(?P<record_type>" + "|".join(RECORD_TYPES) + r")(?:[_.\-][^/]*)?\.(?P<ext>csv|parquet)$",

@@ -7,11 +7,15 @@ Regenerate with `uv run python -m lotline.contract_doc > docs/data-contract.md`.
 from __future__ import annotations
 
 from lotline.contract import (
+    EXPIRY_KINDS,
     FILE_PATTERN,
     LOCATION_KINDS,
     MOVE_REASONS,
+    PACKING_ACTIONS,
     RECORD_TYPES,
     REF_DOC_TYPES,
+    STATUSES,
+    STATUSES_NEEDING_REASON,
     UOM_NAMES,
     RecordType,
 )
@@ -58,7 +62,17 @@ Every stored event row maps onto an EPCIS 2.0 event (what, when, where, why):
 | receipts | ObjectEvent OBSERVE | `quantityList` (lgtin = gtin+lot) or `epcList` (sgtin = gtin+serial) | `received_at` + `tz_offset` | bizLocation `to_location_id`; sourceList `from_location_id` | bizStep `receiving`; bizTransactionList `ref_doc_type`/`ref_doc_number` |
 | production + consumption | TransformationEvent (`transformationID` = production_id) | inputs from consumption, outputs from production; ILMD production/expiry date | `completed_at` | bizLocation `location_id` | bizStep `creating_class_instance` / `commissioning`; bizTransaction `prodorder` |
 | moves | ObjectEvent OBSERVE | lot or serial quantity | `moved_at` | source/destination locations | bizStep by reason: transfer `departing`/`arriving`, adjustment `stock_taking`, scrap/destroy `destroying`, return `receiving` (disposition `returned`) |
-| shipments | ObjectEvent OBSERVE (AggregationEvent for `sscc`) | lot or serial quantity; parentID = SSCC | `shipped_at` | sourceList `from_location_id`, destinationList `to_location_id` | bizStep `shipping`, disposition `in_transit` |
+| shipments | ObjectEvent OBSERVE (AggregationEvent for `sscc`) | lot or serial quantity; parentID = SSCC; an SSCC-only line: epcList = the SSCC, contents from packing | `shipped_at` | sourceList `from_location_id`, destinationList `to_location_id` | bizStep `shipping`, disposition `in_transit` |
+| packing | AggregationEvent, action ADD (`pack`) / DELETE (`unpack`) | parentID = `parent_sscc`; childEPCs = `child_sscc` or sgtin (gtin+serial); childQuantityList = lgtin (gtin+lot) with quantity and uom | `packed_at` | bizLocation `location_id` | bizStep `packing` / `unpacking`; bizTransactionList `ref_doc_type`/`ref_doc_number` |
+| status | ObjectEvent OBSERVE | lgtin (gtin+lot) or sgtin (gtin+serial) | `at` | — | hold, quarantine: bizStep `holding`, disposition `non_sellable_other`; recall: bizStep `holding`, disposition `recalled`; release: bizStep `inspecting`, disposition `sellable_accessible`; persistentDisposition set / unset; who = `actor`, why = `reason` |
+
+Containment is derived, never stored: the contents of an SSCC at a time are the children whose
+pack precedes the time with no unpack in between, followed through nesting (pallet → cases →
+serials and lot quantities). An SSCC-only shipment line is resolved to those contents at
+`shipped_at` (`lotline.aggregation.explode_shipments`): inference by aggregation, as DSCSA
+serialisation practice does with EPCIS packing events. Likewise the status in force is the latest status event at or before a
+time, per lot, and per serial where the serial has a later decision of its own
+(`lotline.status`); no event means nothing restricts the stock.
 """
 
 
@@ -74,6 +88,15 @@ def render() -> str:
     parts.append("## Code lists\n")
     parts.append(f"- `kind` of a location: {', '.join(f'`{k}`' for k in LOCATION_KINDS)}")
     parts.append(f"- `reason` of a move: {', '.join(f'`{r}`' for r in MOVE_REASONS)}")
+    parts.append(f"- `action` of a packing row: {', '.join(f'`{a}`' for a in PACKING_ACTIONS)}")
+    parts.append(
+        f"- `status`: {', '.join(f'`{v}`' for v in STATUSES)} "
+        f"(a `reason` is required for {', '.join(f'`{v}`' for v in STATUSES_NEEDING_REASON)})"
+    )
+    parts.append(
+        f"- `expiry_kind` of a product: {', '.join(f'`{k}`' for k in EXPIRY_KINDS)} "
+        "(use-by: not to be used or shipped after the date; best-before: a quality date)"
+    )
     parts.append(
         "- `ref_doc_type` (CBV bizTransaction types and lotline additions): "
         + ", ".join(f"`{t}`" for t in REF_DOC_TYPES)
@@ -103,6 +126,8 @@ def _record_type(rt: RecordType, rules: list) -> str:  # type: ignore[type-arg]
             notes = (
                 (notes + "; " if notes else "") + "one of " + ", ".join(f"`{c}`" for c in f.choices)
             )
+        if f.default is not None:
+            notes += f"; default `{f.default}`"
         lines.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | {notes} |")
     lines += [
         "",

@@ -1,26 +1,63 @@
-"""Expiry positions and shipments at or after expiry: pure functions over Polars frames.
+"""Expiry positions, shipments at or after expiry and expiry propagation: pure functions over
+Polars frames.
 
 The expiry report, notebooks and tests share these; nothing here touches a database or Dagster,
 so the date rules below can be tested on hand-made frames.
 
-Date rules (the reading of "use by" / "expiration date" in GS1 General Specifications and FDA
-labelling practice): a lot is usable *through* its expiry day. On the expiry day it is
-"expiring" with 0 days left; it is "expired" from the next day on. A shipment made on the
-expiry day is therefore already an exception ("at or after expiry"): the consignee receives
-stock that can no longer be sold or used once it arrives. Dates are compared as calendar dates;
-a shipment's date is its *local* date at the ship-from location (the UTC instant shifted by the
-shipment's own `tz_offset`), because that is the date printed on the bill of lading and the one
-an auditor compares with the label.
+Date rules
+----------
+1. *A date, not an instant.* An expiry is a calendar date with no time and no zone: the label
+   names a day wherever the stock is. GS1 `YYMMDD` values (AI 17 expiry, 15 best before, 16 sell
+   by, 11 production) are read by `lotline.gs1.parse_yymmdd` (century window −49/+50 years,
+   day `00` = last day of the month).
+2. *Use-by / expiration date* (AI 17, 21 CFR 211.137; EU 1169/2011 Art. 24 "use by"): the lot
+   may be used and shipped *through the end of* its expiry day. On that day it is `expiring`
+   with 0 days left — the expiry day itself does not count as expired; from the next day it is
+   `expired` (severity `error`).
+3. *Best-before* (AI 15; EU 1169/2011 "date of minimum durability"): a quality date, not a
+   safety limit. Up to and on the day the lot is `best_before_soon` (0 days left on the day);
+   from the next day it is `past_best_before` — a `warning`, never `expired`.
+   Which rule applies comes from the product's `expiry_kind` (`use_by` | `best_before`); a
+   missing column or a null value means `use_by`, the stricter reading.
+4. *Which "today" for stock.* Stock is compared with the as-of date *at its location*: an
+   `as_of` given as a `date` is that calendar date everywhere (the user named the day); given as
+   an instant (`datetime`; naive = UTC) it becomes each location's local date — the location's
+   `time_zone` (IANA name, DST-aware) if present, else its `tz_offset` ("+hh:mm"), else UTC. At
+   11:00 UTC on 15 Sep it is already 16 Sep in Kiritimati (UTC+14) and still 15 Sep in
+   Honolulu (UTC−10).
+5. *Which "today" for a shipment.* Its local date at the ship-from location: the UTC instant
+   shifted by the shipment's own `tz_offset` (missing = UTC), because that is the date on the
+   bill of lading and the one an auditor compares with the label. A shipment *on* the expiry day
+   is already an exception ("at or after expiry", `days_after_expiry` 0): the consignee receives
+   stock that can no longer be sold or used once it arrives. The same boundary holds for
+   best-before lots, with severity `warning` instead of `error`.
+6. *Transformations.* An output is normally no longer-lived than its shortest-lived input, at any
+   depth of the genealogy; `propagated_expiry` finds that earliest ancestor expiry and flags
+   outputs that outlive it. A flag is a warning to review, not an error: a kill step (baking)
+   legitimately resets shelf life.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from lotline.contract import EXPIRY_KINDS
+
 EXPIRED = "expired"
 EXPIRING = "expiring"
+PAST_BEST_BEFORE = "past_best_before"
+BEST_BEFORE_SOON = "best_before_soon"
+STATUS_ORDER = (EXPIRED, PAST_BEST_BEFORE, EXPIRING, BEST_BEFORE_SOON)
+
+USE_BY, BEST_BEFORE = "use_by", "best_before"  # the contract's EXPIRY_KINDS
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITY = {EXPIRED: ERROR, PAST_BEST_BEFORE: WARNING, EXPIRING: INFO, BEST_BEFORE_SOON: INFO}
 
 POSITION_COLUMNS = [
     "location_id",
@@ -34,6 +71,9 @@ POSITION_COLUMNS = [
     "quantity",
     "uom",
     "last_movement_at",
+    "expiry_kind",
+    "severity",
+    "as_of_date",
 ]
 LATE_SHIPMENT_COLUMNS = [
     "shipment_id",
@@ -56,6 +96,15 @@ LATE_SHIPMENT_COLUMNS = [
     "days_after_expiry",
     "ref_doc_type",
     "ref_doc_number",
+    "expiry_kind",
+    "severity",
+]
+PROPAGATED_COLUMNS = [
+    "lot_key",
+    "expiry_date",
+    "earliest_input_expiry",
+    "earliest_input_key",
+    "outlives_input",
 ]
 
 
@@ -63,36 +112,45 @@ def expiry_positions(
     lots: pl.DataFrame,
     on_hand: pl.DataFrame,
     locations: pl.DataFrame,
-    as_of: date,
+    as_of: date | datetime,
     within_days: int,
+    *,
+    products: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Stock on hand that is expired or expires soon: one row per lot and stocking location.
+    """Stock on hand that is past its date or reaches it soon: one row per lot and location.
 
     Why per location: a recall or a write-off is executed where the stock physically is, so the
     report must say which warehouse holds how much of which lot.
 
-    Inputs are the lineage tables (`Lineage.lots`, `Lineage.on_hand`) and the location master;
-    lots and stock are matched on `lot_key` when both frames have it, else on (gtin, lot).
+    Inputs are the lineage tables (`Lineage.lots`, `Lineage.on_hand`), the location master
+    (optional `time_zone` / `tz_offset`, rule 4) and optionally the product master for
+    `expiry_kind` (rule 3; `lots` may carry the column itself). Lots and stock are matched on
+    `lot_key` when both frames have it, else on (gtin, lot).
 
     Rules:
     - only positions with quantity on hand > 0 (a negative balance is a data-quality exception
       reported elsewhere, not stock that can expire);
     - lots without an expiry date are left out (nothing to compare);
-    - `days_to_expiry` = expiry_date − as_of in calendar days, negative once expired;
-    - `expired` when expiry_date < as_of; a lot whose expiry_date == as_of is NOT yet expired
-      (usable through its expiry day, the GS1/FDA "use by" reading): it is `expiring` with
-      days_to_expiry 0;
-    - `expiring` when 0 ≤ days_to_expiry ≤ within_days (the window includes its last day);
-      later expiries are left out.
+    - `as_of_date` is the as-of date at the location (rule 4); `days_to_expiry` = expiry_date −
+      as_of_date in calendar days, negative once past;
+    - use-by: `expired` when days_to_expiry < 0; on the expiry day (0) it is NOT yet expired but
+      `expiring`, as is anything up to within_days (the window includes its last day);
+    - best-before: `past_best_before` when < 0, `best_before_soon` for 0…within_days;
+    - later dates are left out; `severity` is error / warning / info (expired / past
+      best-before / the rest).
 
-    Sorted by location, expired before expiring, soonest expiry first.
+    Sorted by location, then expired, past best-before, expiring, best-before soon, then soonest
+    date first.
     """
     if within_days < 0:
         raise ValueError("within_days must be >= 0")
+    lots = with_expiry_kind(lots, products)
     key = _lot_join_key(lots, on_hand)
     lot_columns = [
         c
-        for c in dict.fromkeys([*key, "gtin", "lot", "product_name", "uom", "expiry_date"])
+        for c in dict.fromkeys(
+            [*key, "gtin", "lot", "product_name", "uom", "expiry_date", "expiry_kind"]
+        )
         if c in lots.columns
     ]
     stock = on_hand.filter(pl.col("quantity") > 0)
@@ -101,18 +159,21 @@ def expiry_positions(
     frame = (
         stock.join(lots.select(lot_columns), on=key, how="inner")
         .filter(pl.col("expiry_date").is_not_null())
+        .join(location_as_of_dates(locations, as_of), on="location_id", how="left")
+        # stock at a location missing from the master: the UTC date (rule 4's default)
+        .with_columns(pl.col("as_of_date").fill_null(pl.lit(_utc_date(as_of), pl.Date)))
         .with_columns(
-            (pl.col("expiry_date").cast(pl.Date) - pl.lit(as_of, pl.Date))
+            (pl.col("expiry_date").cast(pl.Date) - pl.col("as_of_date"))
             .dt.total_days()
             .cast(pl.Int64)
             .alias("days_to_expiry")
         )
         .filter(pl.col("days_to_expiry") <= within_days)
         .with_columns(
-            pl.when(pl.col("days_to_expiry") < 0)
-            .then(pl.lit(EXPIRED))
-            .otherwise(pl.lit(EXPIRING))
-            .alias("status")
+            expiry_status(pl.col("days_to_expiry"), pl.col("expiry_kind")).alias("status")
+        )
+        .with_columns(
+            pl.col("status").replace_strict(SEVERITY, return_dtype=pl.String).alias("severity")
         )
     )
     if "stock_uom" in frame.columns:
@@ -122,15 +183,85 @@ def expiry_positions(
         {"product_name": pl.String, "uom": pl.String, "last_movement_at": pl.Datetime("us", "UTC")},
     )
     names = locations.select("location_id", pl.col("business_name").alias("location_name"))
+    rank = pl.col("status").replace_strict(
+        {s: i for i, s in enumerate(STATUS_ORDER)}, return_dtype=pl.Int8
+    )
     return (
         frame.join(names, on="location_id", how="left")
         .select(POSITION_COLUMNS)
-        .sort("location_id", pl.col("status") != EXPIRED, "expiry_date", "gtin", "lot")
+        .sort(pl.col("location_id"), rank, "expiry_date", "gtin", "lot")
     )
 
 
+def expiry_status(days_to_expiry: pl.Expr, expiry_kind: pl.Expr) -> pl.Expr:
+    """Status of a dated lot from its days to expiry (rules 2 and 3; null kind = use-by)."""
+    past = days_to_expiry < 0
+    return (
+        pl.when(expiry_kind.fill_null(USE_BY) == BEST_BEFORE)
+        .then(pl.when(past).then(pl.lit(PAST_BEST_BEFORE)).otherwise(pl.lit(BEST_BEFORE_SOON)))
+        .otherwise(pl.when(past).then(pl.lit(EXPIRED)).otherwise(pl.lit(EXPIRING)))
+    )
+
+
+def with_expiry_kind(lots: pl.DataFrame, products: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`lots` with an `expiry_kind` column: its own, else the product's (by gtin), else use-by.
+
+    Null means use-by: treating an unknown date as a safety limit errs on the side of the
+    consumer. A value outside `EXPIRY_KINDS` is refused rather than guessed.
+    """
+    if "expiry_kind" not in lots.columns:
+        if products is not None and "expiry_kind" in products.columns and "gtin" in lots.columns:
+            kinds = products.select("gtin", "expiry_kind").unique("gtin", keep="first")
+            lots = lots.join(kinds, on="gtin", how="left")
+        else:
+            lots = lots.with_columns(pl.lit(None, pl.String).alias("expiry_kind"))
+    lots = lots.with_columns(pl.col("expiry_kind").cast(pl.String).fill_null(USE_BY))
+    unknown = lots.filter(~pl.col("expiry_kind").is_in(EXPIRY_KINDS))["expiry_kind"].unique()
+    if unknown.len():
+        raise ValueError(f"unknown expiry_kind {sorted(unknown.to_list())}; use {EXPIRY_KINDS}")
+    return lots
+
+
+def location_as_of_dates(locations: pl.DataFrame, as_of: date | datetime) -> pl.DataFrame:
+    """(location_id, as_of_date): the as-of date at each location (rule 4).
+
+    A `date` is the same day everywhere. An instant is converted per location with its
+    `time_zone` (IANA name) if set, else its `tz_offset`, else UTC. An unknown zone name raises
+    ValueError: a wrong zone would silently move stock across an expiry day.
+    """
+    if not isinstance(as_of, datetime):
+        return locations.select("location_id", pl.lit(as_of, pl.Date).alias("as_of_date"))
+    instant = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
+    locations = _with_optional(locations, {"tz_offset": pl.String, "time_zone": pl.String})
+    zone = pl.col("time_zone").str.strip_chars()
+    zone = pl.when(zone != "").then(zone)
+    names = locations.select(zone.alias("z"))["z"].drop_nulls().unique().to_list()
+    dates: dict[str, date] = {}
+    unknown = []
+    for name in names:  # one conversion per distinct zone, not per row
+        try:
+            dates[name] = instant.astimezone(ZoneInfo(name)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            unknown.append(name)
+    if unknown:
+        raise ValueError(f"unknown time zone name(s) in locations: {sorted(unknown)}")
+    by_zone = zone.replace_strict(dates, default=None, return_dtype=pl.Date)
+    by_offset = local_date(pl.lit(instant.replace(tzinfo=None)), pl.col("tz_offset"))
+    return locations.select("location_id", pl.coalesce(by_zone, by_offset).alias("as_of_date"))
+
+
+def _utc_date(as_of: date | datetime) -> date:
+    if not isinstance(as_of, datetime):
+        return as_of
+    return (as_of if as_of.tzinfo is None else as_of.astimezone(UTC)).date()
+
+
 def shipped_at_or_after_expiry(
-    lots: pl.DataFrame, shipments: pl.DataFrame, locations: pl.DataFrame
+    lots: pl.DataFrame,
+    shipments: pl.DataFrame,
+    locations: pl.DataFrame,
+    *,
+    products: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Shipment lines whose local ship date is on or after the lot's expiry date.
 
@@ -140,13 +271,17 @@ def shipped_at_or_after_expiry(
     The ship date is `shipped_at` (a UTC instant) shifted by the shipment's own `tz_offset`
     ("+hh:mm"/"-hh:mm"/"Z"; missing means UTC) and truncated to a calendar date: a truck leaving
     Chicago at 20:00 on the 17th (01:00 UTC on the 18th) shipped on the 17th. A shipment on the
-    expiry day counts (`days_after_expiry` 0). Lines of lots without an expiry date are left out.
-    The consignee (the `to_location_id`) is named from the location master with its address and
-    phone so the report can be acted on.
+    expiry day counts (`days_after_expiry` 0). Use-by lots are `error`s, best-before lots
+    `warning`s (rule 5; `expiry_kind` as in `with_expiry_kind`). Lines of lots without an expiry
+    date are left out. The consignee (the `to_location_id`) is named from the location master
+    with its address and phone so the report can be acted on.
     """
+    lots = with_expiry_kind(lots, products)
     key = _lot_join_key(lots, shipments)
     lot_columns = [
-        c for c in dict.fromkeys([*key, "product_name", "expiry_date"]) if c in lots.columns
+        c
+        for c in dict.fromkeys([*key, "product_name", "expiry_date", "expiry_kind"])
+        if c in lots.columns
     ]
     shipments = _with_optional(
         shipments,
@@ -171,6 +306,12 @@ def shipped_at_or_after_expiry(
             .alias("days_after_expiry")
         )
         .filter(pl.col("days_after_expiry") >= 0)
+        .with_columns(
+            pl.when(pl.col("expiry_kind") == BEST_BEFORE)
+            .then(pl.lit(WARNING))
+            .otherwise(pl.lit(ERROR))
+            .alias("severity")
+        )
     )
     frame = _with_optional(frame, {"product_name": pl.String})
     consignees = _consignees(locations)
@@ -178,6 +319,94 @@ def shipped_at_or_after_expiry(
         frame.join(consignees, on="to_location_id", how="left")
         .select(LATE_SHIPMENT_COLUMNS)
         .sort("ship_date", "shipment_id", "gtin", "lot", "serial", nulls_last=True)
+    )
+
+
+def propagated_expiry(lots: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """Per lot: the earliest expiry among all its ancestors and whether the lot outlives it.
+
+    Why every level: a sauce made from a base made from a 3-day cream still carries the
+    cream's risk; looking only at direct inputs misses it.
+
+    `lots` needs `lot_key`, `expiry_date`; `edges` needs `parent_key` → `child_key` (input →
+    output). Ancestors without an expiry date are not candidates but are passed through, so a
+    dated grandparent still counts. `earliest_input_key` breaks ties by the lowest key. A lot is
+    never its own input, even on a cycle (rework fed back into its own line). `outlives_input` is
+    True when the lot's own expiry is later than the earliest input expiry, False when either
+    is missing.
+
+    Method: min-propagation along the edges iterated to a fixpoint. Each lot keeps its two
+    earliest distinct candidates (so one can be itself, on a cycle, and the other still be the
+    answer). Each round offers only the candidates that changed in the previous one to the
+    children; candidates only ever get earlier and come from a finite set, so the loop ends, on
+    cycles too, after at most one round per lot in the graph (in practice: the genealogy depth).
+    """
+    own = lots.select("lot_key", pl.col("expiry_date").cast(pl.Date))
+    links = edges.select("parent_key", "child_key").unique()
+    dated = own.filter(pl.col("expiry_date").is_not_null())
+
+    def offers(candidates: pl.DataFrame) -> pl.DataFrame:
+        """What each child inherits from its parents' candidates (`lot_key` = the parent)."""
+        return links.join(candidates, left_on="parent_key", right_on="lot_key").select(
+            pl.col("child_key").alias("lot_key"), "input_key", "input_expiry"
+        )
+
+    best = _two_earliest(
+        offers(
+            dated.select(
+                "lot_key",
+                pl.col("lot_key").alias("input_key"),
+                pl.col("expiry_date").alias("input_expiry"),
+            )
+        )
+    )
+    nodes = pl.concat(
+        [
+            own.select(key="lot_key"),
+            links.select(key="parent_key"),
+            links.select(key="child_key"),
+        ],
+        how="vertical_relaxed",
+    )["key"].n_unique()
+    changed = best  # semi-naive: only what changed last round is offered onwards
+    for _ in range(nodes + 1):
+        offered = offers(changed)
+        if offered.is_empty():
+            break
+        touched = offered.select("lot_key").unique()
+        merged = _two_earliest(pl.concat([best.join(touched, on="lot_key", how="semi"), offered]))
+        changed = merged.join(best, on=["lot_key", "input_key"], how="anti")
+        best = pl.concat([best.join(touched, on="lot_key", how="anti"), merged])
+    else:  # pragma: no cover - unreachable by the argument in the docstring
+        raise RuntimeError("expiry propagation did not converge")
+    best = best.sort("lot_key", "input_expiry", "input_key")
+    earliest = (
+        best.filter(pl.col("input_key") != pl.col("lot_key"))
+        .group_by("lot_key", maintain_order=True)  # `best` is sorted: first = earliest
+        .first()
+        .rename({"input_expiry": "earliest_input_expiry", "input_key": "earliest_input_key"})
+    )
+    return (
+        own.join(earliest, on="lot_key", how="left")
+        .with_columns(
+            (pl.col("expiry_date") > pl.col("earliest_input_expiry"))
+            .fill_null(False)
+            .alias("outlives_input")
+        )
+        .select(PROPAGATED_COLUMNS)
+        .sort("lot_key")
+    )
+
+
+def _two_earliest(candidates: pl.DataFrame) -> pl.DataFrame:
+    """Per lot, its two earliest distinct candidates (by date, then key)."""
+    order = ["lot_key", "input_expiry", "input_key"]
+    return (
+        candidates.unique(["lot_key", "input_key"])
+        .sort(order)
+        .group_by("lot_key", maintain_order=True)
+        .head(2)
+        .select("lot_key", "input_key", "input_expiry")
     )
 
 

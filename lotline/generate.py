@@ -1854,12 +1854,38 @@ class _World:
             outputs.append(("crumb", crumb * _MILLI))
         lot = self._record(site, day, window, outputs, used, recipe.ref_doc_type, recipe.cap_expiry)
         if crumb:
-            self._maybe_hold_crumb(lot, crumb * _MILLI)
+            self._maybe_hold_crumb(lot, crumb * _MILLI, window)
         if key == "pralines":
             self._maybe_rework(lot, made, used)
         return True
 
-    def _maybe_hold_crumb(self, lot: str, qty: int) -> None:
+    def _status(
+        self,
+        window: _Window,
+        pkey: str,
+        lot: str,
+        serial: str | None,
+        status: str,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        """A hold, quarantine, release or recall decision, recorded as its own event."""
+        row: Row = [
+            f"ST-{self._next('status'):05d}",
+            None,
+            _P[pkey].gtin,
+            lot,
+            serial,
+            status,
+            actor,
+            reason,
+            None,
+            None,
+        ]
+        window.event().append(row)
+        self.rows["status"].append(row)
+
+    def _maybe_hold_crumb(self, lot: str, qty: int, window: _Window) -> None:
         """PLANTED: the first crumb lot goes on QA hold and is shipped on and after its expiry
         day; the first one from day `_CRUMB_HOLD_B_FROM` is held and never released."""
         hold_a = "crumb hold A" not in self.flags
@@ -1867,6 +1893,7 @@ class _World:
         if not (hold_a or hold_b):
             return
         self.flags.add("crumb hold A" if hold_a else "crumb hold B")
+        self._status(window, "crumb", lot, None, "hold", "QA Chicago", "moisture above spec")
         self.inv.remove(CHI, "crumb", lot, qty)
         expiry = self.lot_dates[("crumb", lot)][1]
         self.held.add(CHI, "crumb", lot, expiry, qty)
@@ -2133,6 +2160,10 @@ class _World:
         self.quarantine.add(wh, pkey, lot, expiry, qty, serials)
         pick: Pick = (lot, expiry, qty, serials)
         self._move_rows(window.event(), self._move_id(), pkey, pick, customer, wh, "return")
+        # returned serials are quarantined one by one; a returned lot quantity is kept apart by
+        # location (the quarantine area), not by a lot status that would hold the whole lot
+        for unit in serials or []:
+            self._status(window, pkey, lot, unit, "quarantine", f"QA {wh}", "customer return")
         when = self._next_workday(self.i + self.rnd.randint(2, 5))
         destroy = self.rnd.random() < 0.7
         self.due_dispositions[(wh, when)].append((pkey, pick, destroy))
@@ -2145,6 +2176,8 @@ class _World:
         if destroy:
             self._move_rows(window.event(), self._move_id(), pkey, pick, wh, None, "destroy")
         else:
+            for unit in serials or []:
+                self._status(window, pkey, lot, unit, "release", f"QA {wh}", "inspected, intact")
             self.inv.add(wh, pkey, lot, expiry, qty, serials)
 
     def _customer_orders(self, wh: str, day: date, window: _Window) -> None:
@@ -2260,15 +2293,136 @@ def generate_records(
     for name, rt in contract.RECORD_TYPES.items():
         rows = world.rows[name]
         columns = rt.columns
+        # the world writes the leading contract columns; optional ones added later stay empty
+        written = columns[: len(rows[0])] if rows else []
         data = (
-            {c: list(values) for c, values in zip(columns, zip(*rows, strict=True), strict=True)}
+            {c: list(values) for c, values in zip(written, zip(*rows, strict=True), strict=True)}
             if rows
             else {}
         )
         frames[name] = pl.DataFrame(
-            {c: data.get(c, []) for c in columns}, schema={c: pl.String for c in columns}
+            {c: data.get(c, [None] * len(rows)) for c in columns},
+            schema={c: pl.String for c in columns},
         )
+    serialised = frames["products"].filter(pl.col("tracking") == "serial")["gtin"]
+    frames["packing"], frames["shipments"] = _palletise(
+        frames["shipments"], frames["moves"], serialised
+    )
     return frames
+
+
+_REPACK_SSCC = with_check_digit("3" + _COMPANY + "999999999")
+"""PLANTED: the pallet a serial is packed onto, then taken off again before it ships on another."""
+
+
+def _palletise(
+    shipments: pl.DataFrame, moves: pl.DataFrame, serialised: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Packing events for every pallet shipped, and serialised pallets shipped by SSCC only.
+
+    The simulation assigns pallets while picking; packing rows are derived from those lines so
+    they agree with the shipments by construction: each line is packed onto its SSCC an hour
+    before it ships, a serial returned by a customer is unpacked from its pallet on its return,
+    and (PLANTED) the first serial shipped was first packed onto another pallet and unpacked
+    again. Pallets of serialised goods then ship as SSCC-only lines, as a DSCSA aggregation
+    does: what is inside is known from the packing events alone.
+    """
+    columns = list(contract.PACKING.columns)
+    local = pl.col("shipped_at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
+    offset = pl.col("shipped_at").str.slice(19)
+
+    def before(minutes: int) -> pl.Expr:
+        return (local - pl.duration(minutes=minutes)).dt.strftime("%Y-%m-%dT%H:%M:%S") + offset
+
+    is_serial = pl.col("serial").is_not_null()
+    lines = shipments.filter(pl.col("sscc").is_not_null()).sort("shipped_at", "shipment_id")
+    packed = lines.select(
+        ("PK-" + pl.col("shipment_id")).alias("packing_id"),
+        before(60).alias("packed_at"),
+        pl.lit("pack").alias("action"),
+        pl.col("sscc").alias("parent_sscc"),
+        pl.lit(None, pl.String).alias("child_sscc"),
+        "gtin",
+        pl.when(is_serial).then(None).otherwise(pl.col("lot")).alias("lot"),
+        "serial",
+        pl.when(is_serial).then(None).otherwise(pl.col("quantity")).alias("quantity"),
+        pl.when(is_serial).then(None).otherwise(pl.col("uom")).alias("uom"),
+        pl.col("from_location_id").alias("location_id"),
+        pl.lit(None, pl.String).alias("ref_doc_type"),
+        pl.lit(None, pl.String).alias("ref_doc_number"),
+    )
+    first_serial = packed.filter(is_serial).head(1)
+    repack = pl.concat(
+        [
+            first_serial.with_columns(
+                pl.lit("PK-REPACK-1").alias("packing_id"),
+                (
+                    pl.col("packed_at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
+                    - pl.duration(minutes=120)
+                ).dt.strftime("%Y-%m-%dT%H:%M:%S")
+                + pl.col("packed_at").str.slice(19),
+                pl.lit(_REPACK_SSCC).alias("parent_sscc"),
+            ),
+            first_serial.with_columns(
+                pl.lit("PK-REPACK-2").alias("packing_id"),
+                (
+                    pl.col("packed_at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
+                    - pl.duration(minutes=60)
+                ).dt.strftime("%Y-%m-%dT%H:%M:%S")
+                + pl.col("packed_at").str.slice(19),
+                pl.lit("unpack").alias("action"),
+                pl.lit(_REPACK_SSCC).alias("parent_sscc"),
+            ),
+        ]
+    )
+    instant = "%Y-%m-%dT%H:%M:%S%:z"
+    returned = (
+        moves.filter((pl.col("reason") == "return") & is_serial)
+        .select("gtin", "serial", "move_id", "moved_at", "to_location_id")
+        .with_columns(pl.col("moved_at").str.to_datetime(instant).alias("_at"))
+        .sort("_at")
+    )
+    last_pallet = (
+        packed.filter(is_serial)
+        .with_columns(pl.col("packed_at").str.to_datetime(instant).alias("_at"))
+        .sort("_at")
+    )
+    unpacked = (
+        returned.join_asof(
+            last_pallet,
+            on="_at",
+            by=["gtin", "serial"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("parent_sscc").is_not_null())
+        .select(
+            ("UNPK-" + pl.col("move_id")).alias("packing_id"),
+            pl.col("moved_at").alias("packed_at"),
+            pl.lit("unpack").alias("action"),
+            "parent_sscc",
+            "child_sscc",
+            "gtin",
+            "lot",
+            "serial",
+            "quantity",
+            "uom",
+            pl.col("to_location_id").alias("location_id"),
+            "ref_doc_type",
+            "ref_doc_number",
+        )
+    )
+    packing = pl.concat([repack.select(columns), packed.select(columns), unpacked.select(columns)])
+    serial_lines = pl.col("gtin").is_in(serialised.implode()) & pl.col("sscc").is_not_null()
+    pallets = (
+        shipments.filter(serial_lines)
+        .group_by("shipment_id", "sscc", maintain_order=True)
+        .agg(pl.all().first())
+        .with_columns(pl.lit(None, pl.String).alias(c) for c in ("gtin", "lot", "serial"))
+        .with_columns(pl.lit(None, pl.String).alias(c) for c in ("quantity", "uom"))
+    )
+    shipped = pl.concat([shipments.filter(~serial_lines), pallets.select(shipments.columns)])
+    return packing, shipped.sort("shipped_at", "shipment_id", "sscc", nulls_last=True)
 
 
 def generate(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 import models
-from lotline import store
-from lotline.contract import RECORD_TYPES, STOCK_RECORD_TYPES
+from lotline import aggregation, store
+from lotline.contract import EVENT_RECORD_TYPES, RECORD_TYPES
 from lotline.lineage import Records, build_lineage
 from lotline.reading import SourceFile, discover, read_source
 from lotline.validation import (
@@ -194,8 +194,17 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
     ]
     serials += [batch[n].select("gtin", "serial") for n in ("receipts", "production") if n in batch]
     serial_keys = pl.concat(serials).select(serial_key()).drop_nulls().to_series()
+    packing = pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
+    if record_type in ("packing", "shipments"):
+        packing = with_batch(
+            "packing",
+            store.read_frame(
+                engine, models.PackingRecord, columns=list(aggregation.PACKING_SCHEMA)
+            ),
+            list(aggregation.PACKING_SCHEMA),
+        )
     line_keys: set[str] = set()
-    if record_type in STOCK_RECORD_TYPES:
+    if record_type in EVENT_RECORD_TYPES:
         rt = RECORD_TYPES[record_type]
         stored_lines = store.read_frame(
             engine, models.RECORD_TABLES[record_type], columns=list(rt.key)
@@ -207,6 +216,10 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
         production_ids=frozenset(production_ids["production_id"]),
         serial_keys=frozenset(serial_keys),
         line_keys=frozenset(line_keys),
+        packing=packing,
+        ssccs=frozenset(
+            pl.concat([packing["parent_sscc"], packing["child_sscc"]]).drop_nulls().unique()
+        ),
     )
 
 
@@ -248,7 +261,7 @@ def commit(
                         .where(store.table(model).c[key].in_(keys[chunk : chunk + 500]))
                     )
                 store.insert_frame(conn, model, rows)
-        for name in STOCK_RECORD_TYPES:
+        for name in EVENT_RECORD_TYPES:
             rows = typed_rows.get(name)
             if rows is not None:
                 store.insert_frame(
@@ -354,12 +367,21 @@ def stored_records(conn: Connection | Engine) -> Records:
     return Records(
         products=store.read_frame(conn, models.Product),
         locations=store.read_frame(conn, models.Location),
-        **{name: store.read_frame(conn, models.RECORD_TABLES[name]) for name in STOCK_RECORD_TYPES},
+        **{name: store.read_frame(conn, models.RECORD_TABLES[name]) for name in EVENT_RECORD_TYPES},
     )
 
 
+def lineage_records(records: Records) -> Records:
+    """Records as lineage reads them: an SSCC-only shipment line (a whole pallet) becomes a line
+    per serial and lot quantity packed in it at the ship time; an SSCC that held nothing then
+    is left out (`aggregation.unresolved_shipments` lists those). Idempotent."""
+    serials = aggregation.commissioned_serials(records.receipts, records.production)
+    shipments = aggregation.explode_shipments(records.shipments, records.packing, serials)
+    return replace(records, shipments=shipments)
+
+
 def rebuild_lineage(conn: Connection, snapshot_id: str) -> dict[str, int]:
-    lineage = build_lineage(stored_records(conn))
+    lineage = build_lineage(lineage_records(stored_records(conn)))
     counts = {}
     for name, frame in lineage.tables().items():
         counts[name] = store.replace_frame(

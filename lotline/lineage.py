@@ -8,7 +8,7 @@ Nothing here touches a database, so notebooks, tests and the pipeline share it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -27,6 +27,10 @@ class Records:
     consumption: pl.DataFrame
     moves: pl.DataFrame
     shipments: pl.DataFrame
+    packing: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Pack/unpack events (empty when none): see `lotline.aggregation.explode_shipments`."""
+    status: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Hold/release/recall/quarantine events (empty when none): see `lotline.status`."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,10 @@ class Lineage:
     shipments: pl.DataFrame
     receipts: pl.DataFrame
     on_hand: pl.DataFrame
+    closure: pl.DataFrame | None = None  # ancestor/descendant pairs; None where not built
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        return {
+        tables = {
             "lot": self.lots,
             "lot_edge": self.edges,
             "serial": self.serials,
@@ -47,6 +52,9 @@ class Lineage:
             "lot_receipt": self.receipts,
             "lot_on_hand": self.on_hand,
         }
+        if self.closure is not None:
+            tables["lot_closure"] = self.closure
+        return tables
 
 
 def lot_keys(records: Records) -> pl.DataFrame:
@@ -75,18 +83,108 @@ def production_events(production: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+INPUT_SCHEMA = {
+    "production_id": pl.String,
+    "parent_key": pl.Int64,
+    "input_quantity": pl.Float64,
+    "input_uom": pl.String,
+    "evidence": pl.String,
+}
+
+
+def inferred_inputs(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
+    """Input lots for consumption that names a product but no lot, with evidence 'inferred'.
+
+    Every lot of that GTIN with stock at the production's location just before `completed_at`
+    could have been used, so the production order's whole lot-less quantity of the GTIN is
+    allocated to them in proportion to their quantity on hand then (from the ledger of
+    lot-identified flows: lot-less consumption itself moves no known lot). When no lot had stock
+    (records missing), the lots that had entered the location before are used instead, in
+    proportion to the quantity that entered. No candidate at all: no edge, the gap stays visible
+    as a production without that input."""
+    lotless = (
+        records.consumption.filter(pl.col("lot").is_null())
+        .group_by("production_id", "gtin")
+        .agg(pl.col("quantity").sum().alias("used"), pl.col("uom").first().alias("input_uom"))
+        .join(production_events(records.production), on="production_id")
+    )
+    if lotless.is_empty():
+        return pl.DataFrame(schema=INPUT_SCHEMA)
+    place = ["gtin", "location_id"]
+    ledger = (
+        stock_flows(records)
+        .filter(pl.col("lot").is_not_null())
+        .join(lotless.select(place).unique(), on=place, how="semi")
+        .group_by(*LOT_ID, "location_id", "at")
+        .agg(
+            pl.col("quantity").sum().alias("net"),
+            pl.col("quantity").clip(lower_bound=0).sum().alias("entered"),
+        )
+        .sort("at")
+        .with_columns(
+            pl.col("net").cum_sum().over(*LOT_ID, "location_id").alias("on_hand"),
+            pl.col("entered").cum_sum().over(*LOT_ID, "location_id").alias("entered"),
+        )
+    )
+    weight = pl.when(pl.col("on_hand").gt(0).any().over("production_id", "gtin"))
+    weight = weight.then(pl.col("on_hand").clip(lower_bound=0)).otherwise(pl.col("entered"))
+    return (
+        lotless.join(ledger.select(*LOT_ID, "location_id").unique(), on=place)
+        .sort("completed_at")
+        .join_asof(
+            ledger.select(*LOT_ID, "location_id", "at", "on_hand", "entered"),
+            left_on="completed_at",
+            right_on="at",
+            by=[*LOT_ID, "location_id"],
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,  # both sides sorted by time above; by-groups defeat the check
+        )
+        .filter(pl.col("at").is_not_null())
+        .with_columns(weight.alias("weight"))
+        .filter(pl.col("weight") > 0)
+        .with_columns(
+            (
+                pl.col("used")
+                * pl.col("weight")
+                / pl.col("weight").sum().over("production_id", "gtin")
+            ).alias("input_quantity")
+        )
+        .join(keys, on=LOT_ID)
+        .select(
+            "production_id",
+            pl.col("lot_key").alias("parent_key"),
+            "input_quantity",
+            "input_uom",
+            pl.lit("inferred").alias("evidence"),
+        )
+        .cast(INPUT_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
 def genealogy_edges(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
-    """Input lot → output lot for every transformation, with quantities on both sides."""
-    inputs = (
-        records.consumption.group_by("production_id", *LOT_ID)
+    """Input lot → output lot for every transformation, with quantities on both sides.
+
+    evidence: 'explicit' where the consumption record names the input lot, 'inferred' where it
+    names only the product (see `inferred_inputs`)."""
+    explicit = (
+        records.consumption.filter(pl.col("lot").is_not_null())
+        .group_by("production_id", *LOT_ID)
         .agg(
             pl.col("quantity").sum().alias("input_quantity"),
             pl.col("uom").first().alias("input_uom"),
         )
         .join(keys, on=LOT_ID)
         .select(
-            "production_id", pl.col("lot_key").alias("parent_key"), "input_quantity", "input_uom"
+            "production_id",
+            pl.col("lot_key").alias("parent_key"),
+            "input_quantity",
+            "input_uom",
+            pl.lit("explicit").alias("evidence"),
         )
+    )
+    inputs = pl.concat(
+        [explicit.cast(INPUT_SCHEMA), inferred_inputs(records, keys)]  # type: ignore[arg-type]
     )
     outputs = (
         records.production.group_by("production_id", *LOT_ID)
@@ -102,7 +200,6 @@ def genealogy_edges(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
     return (
         inputs.join(outputs, on="production_id")
         .join(production_events(records.production), on="production_id")
-        .with_columns(pl.lit("explicit").alias("evidence"))
         .select(
             "parent_key",
             "child_key",
@@ -115,7 +212,7 @@ def genealogy_edges(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
             "output_uom",
             "evidence",
         )
-        .sort("parent_key", "child_key", "production_id")
+        .sort("parent_key", "child_key", "production_id", "evidence")
     )
 
 
@@ -315,11 +412,15 @@ def serials(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
 
 
 def build_lineage(records: Records) -> Lineage:
+    from lotline import genealogy  # scipy: kept off the import path of `lotline trace`
+
     keys = lot_keys(records)
     stock = on_hand(records, keys)
+    edges = genealogy.edge_shares(genealogy_edges(records, keys))
     return Lineage(
         lots=lots(records, keys, stock),
-        edges=genealogy_edges(records, keys),
+        edges=edges,
+        closure=genealogy.closure(edges, keys.height),
         serials=serials(records, keys),
         shipments=records.shipments.join(keys, on=LOT_ID)
         .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id", strict=False)

@@ -74,6 +74,10 @@ def _polars_type(sa_type: sa.types.TypeEngine) -> pl.DataType:
     return pl.String()
 
 
+CHUNK_ROWS = 250_000
+"""Rows converted and sent per round trip: bounds memory on closures of 10⁸ pairs."""
+
+
 def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame) -> int:
     """Append `frame` (columns named like the table's) inside `conn`'s transaction."""
     if frame.is_empty():
@@ -83,38 +87,47 @@ def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFr
     schema = polars_schema(model)
     frame = frame.select(pl.col(c).cast(schema[c]) for c in columns)
     raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        text = frame.with_columns(
-            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
-            for c, t in frame.schema.items()
-            if isinstance(t, pl.Datetime)
-        ).write_csv(include_header=False, null_value="")
-        cols = ", ".join(f'"{c}"' for c in columns)
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f'COPY "{tbl.name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy,
-        ):
-            copy.write(text)
-    else:
-        rows = (
-            frame.with_columns(
-                pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-                for c, t in frame.schema.items()
-                if isinstance(t, pl.Datetime)
-            )
-            .with_columns(
-                pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
-            )
-            .rows()
-        )
-        placeholders = ", ".join("?" for _ in columns)
-        cols = ", ".join(f'"{c}"' for c in columns)
-        cursor = raw.cursor()
-        try:
-            cursor.executemany(f'INSERT INTO "{tbl.name}" ({cols}) VALUES ({placeholders})', rows)
-        finally:
-            cursor.close()
+    cols = ", ".join(f'"{c}"' for c in columns)
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS)
+        if conn.dialect.name == "postgresql":
+            _copy_chunk(raw, tbl.name, cols, chunk)
+        else:
+            _insert_chunk(raw, tbl.name, cols, chunk)
     return frame.height
+
+
+def _copy_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    text = chunk.with_columns(
+        pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
+        for c, t in chunk.schema.items()
+        if isinstance(t, pl.Datetime)
+    ).write_csv(include_header=False, null_value="")
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f'COPY "{name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy,
+    ):
+        copy.write(text)
+
+
+def _insert_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        chunk.with_columns(
+            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            for c, t in chunk.schema.items()
+            if isinstance(t, pl.Datetime)
+        )
+        .with_columns(
+            pl.col(c).dt.strftime("%Y-%m-%d") for c, t in chunk.schema.items() if t == pl.Date
+        )
+        .rows()
+    )
+    placeholders = ", ".join("?" for _ in chunk.columns)
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({placeholders})', rows)
+    finally:
+        cursor.close()
 
 
 def read_frame(

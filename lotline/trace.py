@@ -9,6 +9,7 @@ consignees.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,11 @@ from lotline.lineage import Lineage
 
 Direction = Literal["backward", "forward", "both"]
 DIRECTIONS: tuple[Direction, ...] = ("backward", "forward", "both")
+
+
+Reach = Callable[[list[int], Literal["backward", "forward"]], pl.DataFrame]
+"""Lots reached from start lots (depth 0) in one direction: `lot_key`, `depth` and, where the
+source knows it, `exposure`. The in-memory BFS below is one; the closure table is another."""
 
 
 class UnknownSubject(LookupError):
@@ -84,6 +90,7 @@ class TraceResult:
                     "lot",
                     "depth",
                     "direction",
+                    "exposure",
                     "product_name",
                     "expiry_date",
                     "quantity_on_hand",
@@ -136,6 +143,7 @@ def trace_lot(
     lot: str,
     direction: Direction = "both",
     locations: pl.DataFrame | None = None,
+    reach: Reach | None = None,
 ) -> TraceResult:
     key = find_lot(lineage, gtin, lot)
     return _assemble(
@@ -145,6 +153,7 @@ def trace_lot(
         start_backward=[key],
         start_forward=[key],
         locations=locations,
+        reach=reach,
     )
 
 
@@ -155,6 +164,7 @@ def trace_serial(
     consumed_in: list[str],
     direction: Direction = "both",
     locations: pl.DataFrame | None = None,
+    reach: Reach | None = None,
 ) -> TraceResult:
     """A serial traces back through its lot; forward through its own shipments and through the
     transformations that consumed it (`consumed_in`: their production ids)."""
@@ -176,6 +186,7 @@ def trace_serial(
         locations=locations,
         forward_offset=1,
         serial=serial,
+        reach=reach,
     )
     return result
 
@@ -189,23 +200,37 @@ def _assemble(
     locations: pl.DataFrame | None,
     forward_offset: int = 0,
     serial: str | None = None,
+    reach: Reach | None = None,
 ) -> TraceResult:
+    def walk(start: list[int], way: Literal["backward", "forward"]) -> pl.DataFrame:
+        found = reach(start, way) if reach is not None else reachable(lineage.edges, start, way)
+        if "exposure" not in found.columns:
+            found = found.with_columns(pl.lit(None, pl.Float64).alias("exposure"))
+        if serial is not None:  # a serial's share of a lot is not what the lot's exposure says
+            found = found.with_columns(pl.lit(None, pl.Float64).alias("exposure"))
+        return found.select(
+            pl.col("lot_key").cast(pl.Int64),
+            pl.col("depth").cast(pl.Int64),
+            pl.col("exposure").cast(pl.Float64),
+            pl.lit(way).alias("direction"),
+        )
+
     parts = []
     if direction in ("backward", "both"):
-        parts.append(
-            reachable(lineage.edges, start_backward, "backward").with_columns(
-                pl.lit("backward").alias("direction")
-            )
-        )
+        parts.append(walk(start_backward, "backward"))
     if direction in ("forward", "both"):
-        forward = reachable(lineage.edges, start_forward, "forward").with_columns(
-            pl.col("depth") + forward_offset, pl.lit("forward").alias("direction")
-        )
-        parts.append(forward)
+        parts.append(walk(start_forward, "forward").with_columns(pl.col("depth") + forward_offset))
     reached = (
         pl.concat(parts)
         if parts
-        else pl.DataFrame(schema={"lot_key": pl.Int64, "depth": pl.Int64, "direction": pl.String})
+        else pl.DataFrame(
+            schema={
+                "lot_key": pl.Int64,
+                "depth": pl.Int64,
+                "exposure": pl.Float64,
+                "direction": pl.String,
+            }
+        )
     )
     if serial is None:  # the subject lot itself appears once, as depth 0
         reached = (
@@ -302,6 +327,7 @@ def _edges_within(
             "output_lot",
             "output_quantity",
             "output_uom",
+            "share",
             "evidence",
         )
         .sort("completed_at", "production_id", "input_gtin", "input_lot")

@@ -14,9 +14,9 @@ from functools import cache
 
 import polars as pl
 
+from lotline import aggregation, gs1, values
 from lotline import expectations as lx
-from lotline import values
-from lotline.contract import RECORD_TYPES, UOM_NAMES, RecordType
+from lotline.contract import RECORD_TYPES, STATUSES_NEEDING_REASON, UOM_NAMES, RecordType
 from lotline.reading import SOURCE_ROW
 
 SOURCE_FILE = "_source_file"
@@ -53,6 +53,12 @@ class References:
     """`gtin14<US>serial` of serials already commissioned (received or produced)."""
     line_keys: frozenset[str] = frozenset()
     """Business keys of stored lines of this record type (see `RecordType.key`)."""
+    packing: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
+    )
+    """Typed packing events stored or valid in this load: an unpack must undo an earlier pack."""
+    ssccs: frozenset[str] = frozenset()
+    """SSCCs named by any packing event (as parent or child): a pallet-only shipment needs one."""
 
 
 @dataclass(frozen=True)
@@ -273,7 +279,7 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                 column_A="uom", column_B="_product_uom", ignore_row_if="either_value_is_missing"
             ),
         )
-    if "serial" in names:
+    if {"serial", "quantity"} <= names:
         add(
             "serial_required",
             "serial",
@@ -309,6 +315,72 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             gxe.ExpectColumnValuesToNotBeInSet(
                 column="_serial_key", value_set=sorted(refs.serial_keys)
             ),
+        )
+    if record_type.name in ("packing", "status"):
+        add(
+            "serial_known",
+            "serial",
+            "serial of this GTIN was never received or produced",
+            gxe.ExpectColumnValuesToBeInSet(
+                column="_serial_key", value_set=sorted(refs.serial_keys)
+            ),
+        )
+    if record_type.name == "shipments":
+        add(
+            "lot_or_sscc",
+            "lot",
+            "a line names either gtin and lot, or only an sscc (a whole pallet or case)",
+            gxe.ExpectColumnValuesToBeInSet(column="_line_identified", value_set=[True]),
+        )
+        add(
+            "known_sscc",
+            "sscc",
+            "an sscc-only line needs packing records saying what the SSCC contains",
+            gxe.ExpectColumnValuesToBeInSet(column="_sscc_only", value_set=sorted(refs.ssccs)),
+        )
+        add(
+            "quantity_with_lot",
+            "quantity",
+            "a lot line needs quantity and uom",
+            gxe.ExpectColumnValuesToBeInSet(column="_quantity_given", value_set=[True]),
+        )
+    if record_type.name == "packing":
+        add(
+            "one_child",
+            "child_sscc",
+            "name exactly one child: child_sscc alone, gtin+serial, or gtin+lot+quantity+uom",
+            gxe.ExpectColumnValuesToBeInSet(column="_one_child", value_set=[True]),
+        )
+        add(
+            "child_is_not_parent",
+            "child_sscc",
+            "an SSCC cannot be packed into itself",
+            gxe.ExpectColumnValuesToBeInSet(column="_child_not_parent", value_set=[True]),
+        )
+        add(
+            "unpack_of_packed",
+            "action",
+            "unpack of something that was not in this SSCC at that time",
+            gxe.ExpectColumnValuesToBeInSet(column="_unpack_ok", value_set=[True]),
+        )
+        add(
+            "child_not_already_packed",
+            "action",
+            "this SSCC or serial is already inside an SSCC at that time: unpack it first",
+            gxe.ExpectColumnValuesToBeInSet(column="_pack_ok", value_set=[True]),
+        )
+    if record_type.name == "status":
+        add(
+            "lot_or_serial",
+            "lot",
+            "a status names a lot, a serial or both",
+            gxe.ExpectColumnValuesToBeInSet(column="_subject_given", value_set=[True]),
+        )
+        add(
+            "reason_required",
+            "reason",
+            f"a reason is required for {', '.join(STATUSES_NEEDING_REASON)}",
+            gxe.ExpectColumnValuesToBeInSet(column="_reason_given", value_set=[True]),
         )
     if record_type.name == "moves":
         add(
@@ -371,7 +443,10 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
             .otherwise(True)
             .alias("_move_locations_ok")
         )
+    helpers += _composite_checks(record_type)
     frame = raw.with_columns(helpers)
+    if record_type.name == "packing":
+        frame = frame.join(_packing_history_checks(frame, refs.packing), on=_RID, how="left")
     if "gtin" in record_type.references:
         products = refs.products.select(
             pl.col("gtin").alias("gtin__14"),
@@ -380,6 +455,125 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
         ).unique("gtin__14")
         frame = frame.join(products, on="gtin__14", how="left")
     return frame.sort(_RID)
+
+
+def _composite_checks(record_type: RecordType) -> list[pl.Expr]:
+    """Booleans for rules spanning several columns of a row (true where the row is fine)."""
+    match record_type.name:
+        case "shipments":
+            lot_line = pl.col("gtin").is_not_null() & pl.col("lot").is_not_null()
+            sscc_only = (
+                pl.col("gtin").is_null()
+                & pl.col("lot").is_null()
+                & pl.col("serial").is_null()
+                & pl.col("sscc").is_not_null()
+            )
+            return [
+                (lot_line | sscc_only).alias("_line_identified"),
+                pl.when(sscc_only).then(pl.col("sscc")).alias("_sscc_only"),
+                _quantity_given(),
+            ]
+        case "packing":
+            sscc_child = pl.col("child_sscc").is_not_null() & pl.all_horizontal(
+                pl.col(c).is_null() for c in ("gtin", "lot", "serial", "quantity", "uom")
+            )
+            serial_child = pl.all_horizontal(
+                pl.col("gtin").is_not_null(), pl.col("serial").is_not_null()
+            ) & pl.all_horizontal(pl.col(c).is_null() for c in ("child_sscc", "lot", "quantity"))
+            lot_child = pl.all_horizontal(
+                pl.col(c).is_not_null() for c in ("gtin", "lot", "quantity", "uom")
+            ) & pl.all_horizontal(pl.col(c).is_null() for c in ("child_sscc", "serial"))
+            return [
+                (sscc_child | serial_child | lot_child).alias("_one_child"),
+                (pl.col("child_sscc") != pl.col("parent_sscc"))
+                .fill_null(True)
+                .alias("_child_not_parent"),
+            ]
+        case "status":
+            return [
+                (pl.col("lot").is_not_null() | pl.col("serial").is_not_null()).alias(
+                    "_subject_given"
+                ),
+                (
+                    ~pl.col("status").is_in(list(STATUSES_NEEDING_REASON))
+                    | pl.col("reason").is_not_null()
+                )
+                .fill_null(True)
+                .alias("_reason_given"),
+            ]
+    return []
+
+
+def _quantity_given() -> pl.Expr:
+    lot_line = pl.col("lot").is_not_null() & pl.col("serial").is_null()
+    return (~lot_line | (pl.col("quantity").is_not_null() & pl.col("uom").is_not_null())).alias(
+        "_quantity_given"
+    )
+
+
+def _packing_history_checks(batch: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """`_unpack_ok` and `_pack_ok` per batch row, from stored plus batch events in time order.
+
+    Per parent and child the balance of packs minus unpacks before an unpack must cover it; an
+    SSCC or serial must not be inside any SSCC when it is packed (a child is in one place).
+    Batch rows count when well formed (time, one child, SSCC check digits); a row rejected
+    only by another rule (say an unknown location) still counts: the check is about the history.
+    """
+    well_formed = (
+        values.parse_timestamp(pl.col("packed_at")).is_not_null()
+        & pl.col("_one_child")
+        & pl.col("_child_not_parent")
+        & gs1.valid_check_digit_expr(pl.col("parent_sscc"), (18,))
+        & (pl.col("child_sscc").is_null() | gs1.valid_check_digit_expr(pl.col("child_sscc"), (18,)))
+    )
+    batch_events = batch.filter(well_formed).select(
+        pl.col(_RID),
+        values.parse_timestamp(pl.col("packed_at")).alias("packed_at"),
+        "action",
+        "parent_sscc",
+        aggregation.child_key().alias("_child_key"),
+        aggregation.child_kind().alias("_kind"),
+        aggregation.packed_quantity(values.parse_number(pl.col("quantity")))
+        .fill_null(0.0)
+        .alias("_signed"),
+    )
+    stored_events = aggregation.packing_frame(stored).select(
+        pl.lit(None, dtype=pl.Int64).alias(_RID),
+        "packed_at",
+        "action",
+        "parent_sscc",
+        aggregation.child_key().alias("_child_key"),
+        aggregation.child_kind().alias("_kind"),
+        aggregation.packed_quantity().fill_null(0.0).alias("_signed"),
+    )
+    events = (
+        pl.concat([stored_events, batch_events])
+        .filter(
+            pl.col("packed_at").is_not_null()
+            & pl.col("_child_key").is_not_null()
+            & pl.col("action").is_in(["pack", "unpack"])
+        )
+        .with_columns((pl.col("action") == "unpack").cast(pl.Int8).alias("_order"))
+        .sort("packed_at", "_order", pl.col(_RID).fill_null(-1))
+    )
+    in_parent = pl.col("_signed").cum_sum().over("parent_sscc", "_child_key") - pl.col("_signed")
+    anywhere = pl.col("_signed").cum_sum().over("_child_key") - pl.col("_signed")
+    single = pl.col("_kind") != "lot"  # an SSCC or a serial is in one place; a lot in many
+    checked = events.with_columns(
+        pl.when(pl.col("action") == "unpack")
+        .then(in_parent + pl.col("_signed") > -1e-9)
+        .otherwise(True)
+        .alias("_unpack_ok"),
+        pl.when((pl.col("action") == "pack") & single)
+        .then(anywhere < 1e-9)
+        .otherwise(True)
+        .alias("_pack_ok"),
+    ).filter(pl.col(_RID).is_not_null())
+    return (
+        batch.select(_RID)
+        .join(checked.select(_RID, "_unpack_ok", "_pack_ok"), on=_RID, how="left")
+        .with_columns(pl.col("_unpack_ok", "_pack_ok").fill_null(True))
+    )
 
 
 def validate(record_type: RecordType | str, raw: pl.DataFrame, refs: References) -> Validation:
@@ -536,7 +730,7 @@ def typed(record_type: RecordType | str, valid: pl.DataFrame) -> pl.DataFrame:
             case "date":
                 exprs.append(values.parse_date(col).alias(f.name))
             case _:
-                exprs.append(col)
+                exprs.append(col.fill_null(f.default) if f.default is not None else col)
     provenance = [
         pl.col(RECORD_HASH).alias("record_hash"),
         pl.col(SOURCE_SHA256).alias("source_sha256"),

@@ -1,15 +1,29 @@
 """SQLModel tables of lotline. Plain package: no Dagster, no Polars."""
 
-from models.lineage import LINEAGE_TABLES, Lot, LotEdge, LotOnHand, LotReceipt, LotShipment, Serial
+from models.lineage import (
+    LINEAGE_TABLES,
+    Lot,
+    LotClosure,
+    LotCompleteness,
+    LotEdge,
+    LotMassBalance,
+    LotOnHand,
+    LotReceipt,
+    LotShipment,
+    Serial,
+    TraceException,
+)
 from models.loads import RejectedRecord, Snapshot, SourceFile
 from models.master import Location, Product
 from models.records import (
     RECORD_TABLES,
     ConsumptionRecord,
     MoveRecord,
+    PackingRecord,
     ProductionRecord,
     ReceiptRecord,
     ShipmentRecord,
+    StatusRecord,
 )
 
 __all__ = [
@@ -18,11 +32,15 @@ __all__ = [
     "ConsumptionRecord",
     "Location",
     "Lot",
+    "LotClosure",
+    "LotCompleteness",
+    "LotMassBalance",
     "LotEdge",
     "LotOnHand",
     "LotReceipt",
     "LotShipment",
     "MoveRecord",
+    "PackingRecord",
     "Product",
     "ProductionRecord",
     "ReceiptRecord",
@@ -31,4 +49,6 @@ __all__ = [
     "ShipmentRecord",
     "Snapshot",
     "SourceFile",
+    "StatusRecord",
+    "TraceException",
 ]

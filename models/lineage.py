@@ -48,6 +48,9 @@ class LotEdge(SQLModel, table=True):
     input_uom: str
     output_quantity: float = Field(description="quantity of the output lot produced")
     output_uom: str
+    share: float | None = Field(
+        default=None, description="share of the output lot's material that came from this input"
+    )
     evidence: str = Field(default="explicit", description="explicit | inferred")
     snapshot_id: str
 
@@ -119,6 +122,76 @@ class LotOnHand(SQLModel, table=True):
     snapshot_id: str
 
 
+class LotClosure(SQLModel, table=True):
+    """Every (ancestor, descendant) pair of the genealogy, precomputed so that a trace is one
+    indexed range read: the shortest number of transformations between them and the exposure,
+    the share of the descendant's material that came from the ancestor (≤ 1)."""
+
+    __tablename__ = "lot_closure"
+    ancestor_key: int = Field(primary_key=True)
+    descendant_key: int = Field(primary_key=True, index=True)
+    depth: int
+    exposure: float
+    snapshot_id: str
+
+
+class TraceException(SQLModel, table=True):
+    """A finding of a trace completeness check (`lotline.completeness.CHECKS`)."""
+
+    __tablename__ = "trace_exception"
+    id: int | None = Field(default=None, primary_key=True)
+    check: str = Field(index=True)
+    severity: str = Field(description="error | warning | info")
+    gtin: str | None = Field(default=None, index=True)
+    lot: str | None = Field(default=None, index=True)
+    serial: str | None = None
+    reference: str | None = None
+    detail: str | None = None
+    snapshot_id: str
+
+
+class LotCompleteness(SQLModel, table=True):
+    """Per lot: the share of the applicable completeness checks it passes (reports print it)."""
+
+    __tablename__ = "lot_completeness"
+    lot_key: int = Field(primary_key=True)
+    gtin: str
+    lot: str
+    score: float
+    n_checks: int
+    n_exceptions: int
+    checks_failed: str | None = Field(default=None, description="comma-separated check names")
+    snapshot_id: str
+
+
+class LotMassBalance(SQLModel, table=True):
+    """Per lot, in the product's unit: inflow = received + produced + returned + adjusted in;
+    accounted = consumed + shipped + destroyed + adjusted out + on hand; status pass|fail|..."""
+
+    __tablename__ = "lot_mass_balance"
+    lot_key: int = Field(primary_key=True)
+    gtin: str
+    lot: str
+    product_name: str | None = None
+    uom: str | None = None
+    quantity_received: float | None = None
+    quantity_produced: float | None = None
+    quantity_returned: float | None = None
+    quantity_adjusted_in: float | None = None
+    quantity_consumed: float | None = None
+    quantity_shipped: float | None = None
+    quantity_destroyed: float | None = None
+    quantity_adjusted_out: float | None = None
+    quantity_on_hand: float | None = None
+    inflow: float | None = None
+    accounted: float | None = None
+    difference: float | None = None
+    balance_ratio: float | None = None
+    unconvertible_rows: int = 0
+    status: str = Field(index=True)
+    snapshot_id: str
+
+
 LINEAGE_TABLES: tuple[type[SQLModel], ...] = (
     Lot,
     LotEdge,
@@ -126,4 +199,8 @@ LINEAGE_TABLES: tuple[type[SQLModel], ...] = (
     LotShipment,
     LotReceipt,
     LotOnHand,
+    LotClosure,
+    TraceException,
+    LotCompleteness,
+    LotMassBalance,
 )

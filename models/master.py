@@ -15,6 +15,11 @@ class Product(SQLModel, table=True):
     tracking: str = Field(description="lot | serial")
     shelf_life_days: int | None = None
     uom: str = Field(description="UN/CEFACT Rec 20 unit every quantity is recorded in")
+    expiry_kind: str | None = Field(
+        default="use_by",
+        description="use_by | best_before: what expiry_date means",
+        sa_column_kwargs={"server_default": "use_by"},
+    )
     record_hash: str
 
 

@@ -58,6 +58,7 @@ class ProductionRecord(_Provenance, _Line, _RefDoc, table=True):
 class ConsumptionRecord(_Provenance, _Line, table=True):
     __tablename__ = "consumption_record"
     production_id: str = Field(index=True)
+    lot: str | None = Field(default=None, index=True, description="empty: input lots inferred")
 
 
 class MoveRecord(_Provenance, _Line, table=True):
@@ -77,7 +78,45 @@ class ShipmentRecord(_Provenance, _Line, _RefDoc, table=True):
     tz_offset: str
     from_location_id: str
     to_location_id: str
-    sscc: str | None = None
+    sscc: str | None = Field(default=None, index=True)
+    # an SSCC-only line (a whole pallet) has no gtin/lot/quantity of its own: see PackingRecord
+    gtin: str | None = Field(default=None, index=True)
+    lot: str | None = Field(default=None, index=True)
+    quantity: float | None = None
+    uom: str | None = None
+
+
+class PackingRecord(_Provenance, _RefDoc, table=True):
+    """EPCIS AggregationEvent: one child packed into (`pack`) or taken out of (`unpack`) an SSCC."""
+
+    __tablename__ = "packing_record"
+    packing_id: str = Field(index=True)
+    packed_at: datetime = utc_timestamp()
+    tz_offset: str
+    action: str = Field(description="pack | unpack")
+    parent_sscc: str = Field(index=True)
+    child_sscc: str | None = Field(default=None, index=True)
+    gtin: str | None = Field(default=None, index=True)
+    lot: str | None = Field(default=None, index=True)
+    serial: str | None = None
+    quantity: float | None = None
+    uom: str | None = None
+    location_id: str
+
+
+class StatusRecord(_Provenance, _RefDoc, table=True):
+    """A hold/release/recall/quarantine decision; the status in force is derived, not stored."""
+
+    __tablename__ = "status_record"
+    status_id: str = Field(index=True)
+    at: datetime = utc_timestamp()
+    tz_offset: str
+    gtin: str = Field(index=True)
+    lot: str | None = Field(default=None, index=True)
+    serial: str | None = None
+    status: str = Field(description="hold | release | recall | quarantine")
+    actor: str
+    reason: str | None = None
 
 
 RECORD_TABLES: dict[str, type[SQLModel]] = {
@@ -86,4 +125,6 @@ RECORD_TABLES: dict[str, type[SQLModel]] = {
     "consumption": ConsumptionRecord,
     "moves": MoveRecord,
     "shipments": ShipmentRecord,
+    "packing": PackingRecord,
+    "status": StatusRecord,
 }

@@ -7,10 +7,12 @@ never see edges from one snapshot and shipments from another.
 import json
 
 import dagster as dg
+import polars as pl
 import sqlalchemy as sa
 
 import models
 from lotline import store
+from lotline.completeness import CHECKS, check_summary
 from lotline.contract import RECORD_TYPES
 from lotline.ingest import commit
 from pipelines.defs.records import ValidatedBatch
@@ -23,6 +25,10 @@ LINEAGE_DOCS = {
     "lot_shipment": "Shipment lines resolved to lots: what went to which consignee, when.",
     "lot_receipt": "Receipt lines resolved to lots: what came from which supplier, when.",
     "lot_on_hand": "Stock on hand per lot and own location.",
+    "lot_closure": "Every ancestor/descendant lot pair with depth and exposure (instant traces).",
+    "trace_exception": "Findings of the trace completeness checks (broken chains, held shipments).",
+    "lot_completeness": "Per lot, the share of the applicable completeness checks it passes.",
+    "lot_mass_balance": "Per lot mass balance in the product's unit, with tolerance and pass/fail.",
     "rejected_record": "Rows that failed validation, with file, row, column, rule and value.",
 }
 
@@ -52,6 +58,12 @@ def _specs() -> list[dg.AssetSpec]:
             asset="lot_edge",
             blocking=True,
             description="every genealogy edge joins two lots of the lot table",
+        ),
+        # findings, not integrity failures: a recall report must still be rendered (and list
+        # them), so these never block the report assets
+        *(
+            dg.AssetCheckSpec(check.name, asset="trace_exception", description=check.description)
+            for check in CHECKS
         ),
     ],
 )
@@ -100,3 +112,28 @@ def lineage_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, **ba
         passed=dangling == 0,
         metadata={"dangling_edges": dangling},
     )
+    yield from completeness_results(engine)
+
+
+def completeness_results(engine: sa.Engine):  # type: ignore[no-untyped-def]
+    """One check result per completeness check, from the stored `trace_exception` table."""
+    exceptions = store.read_frame(engine, models.TraceException)
+    summary = check_summary(exceptions)
+    for row in summary.iter_rows(named=True):
+        found = exceptions.filter(pl.col("check") == row["check"])
+        yield dg.AssetCheckResult(
+            check_name=row["check"],
+            asset_key="trace_exception",
+            passed=bool(row["passed"]),
+            severity=dg.AssetCheckSeverity.ERROR
+            if row["severity"] == "error"
+            else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "exceptions": int(row["n_exceptions"]),
+                "lots": int(row["n_lots"]),
+                "severity": row["severity"],
+                "first": dg.MetadataValue.json(
+                    found.head(10).select("gtin", "lot", "serial", "detail").to_dicts()
+                ),
+            },
+        )

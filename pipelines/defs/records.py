@@ -22,7 +22,9 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
     "production": ("products", "locations", "receipts"),
     "consumption": ("products", "production"),
     "moves": ("products", "locations"),
-    "shipments": ("products", "locations"),
+    "packing": ("products", "locations", "receipts", "production"),
+    "shipments": ("products", "locations", "packing"),
+    "status": ("products", "receipts", "production"),
 }
 
 

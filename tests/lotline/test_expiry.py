@@ -1,17 +1,29 @@
 """Expiry rules on hand-made frames: the boundaries a regulator or a customer would argue about."""
 
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import polars as pl
 import pytest
 
+from lotline.contract import EXPIRY_KINDS
 from lotline.expiry import (
+    BEST_BEFORE,
+    BEST_BEFORE_SOON,
+    ERROR,
     EXPIRED,
     EXPIRING,
+    INFO,
+    PAST_BEST_BEFORE,
+    USE_BY,
+    WARNING,
     expiry_positions,
     local_date,
+    location_as_of_dates,
     offset_minutes,
+    propagated_expiry,
     shipped_at_or_after_expiry,
+    with_expiry_kind,
 )
 
 AS_OF = date(2026, 9, 15)
@@ -271,3 +283,271 @@ def test_local_date_accepts_naive_utc_instants():
     assert frame.select(local_date(pl.col("t"), pl.col("o")).alias("d"))["d"].to_list() == [
         date(2026, 9, 14)
     ]
+
+
+# --- use-by vs best-before ---------------------------------------------------------------------
+
+
+def kinds_products(kind: str | None) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"gtin": [GTIN], "expiry_kind": [kind]}, schema_overrides={"expiry_kind": pl.String}
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "expiry", "status", "severity", "days"),
+    [
+        # use-by: usable through its expiry day, expired from the next day
+        ("use_by", date(2026, 9, 16), EXPIRING, INFO, 1),
+        ("use_by", AS_OF, EXPIRING, INFO, 0),
+        ("use_by", date(2026, 9, 14), EXPIRED, ERROR, -1),
+        # best-before: the same boundary, but past it is a warning, never "expired"
+        ("best_before", date(2026, 9, 16), BEST_BEFORE_SOON, INFO, 1),
+        ("best_before", AS_OF, BEST_BEFORE_SOON, INFO, 0),
+        ("best_before", date(2026, 9, 14), PAST_BEST_BEFORE, WARNING, -1),
+        # no kind recorded: the stricter use-by reading
+        (None, date(2026, 9, 14), EXPIRED, ERROR, -1),
+    ],
+)
+def test_status_by_expiry_kind_around_the_day(
+    kind: str | None, expiry: date, status: str, severity: str, days: int
+):
+    lots = lots_frame({"A": expiry})
+    result = expiry_positions(
+        lots,
+        on_hand_frame([(0, "SITE-1", 1.0)]),
+        LOCATIONS,
+        AS_OF,
+        30,
+        products=kinds_products(kind),
+    )
+    assert result.select("status", "severity", "days_to_expiry", "expiry_kind").rows() == [
+        (status, severity, days, kind or "use_by")
+    ]
+
+
+def test_best_before_past_is_listed_after_expired_and_before_expiring():
+    lots = pl.concat(
+        [
+            lots_frame({"UB_PAST": date(2026, 9, 1), "UB_SOON": date(2026, 9, 20)}).with_columns(
+                expiry_kind=pl.lit("use_by")
+            ),
+            lots_frame({"BB_PAST": date(2026, 8, 1), "BB_SOON": date(2026, 9, 16)})
+            .with_columns(pl.col("lot_key") + 2)
+            .with_columns(expiry_kind=pl.lit("best_before")),
+        ]
+    )
+    stock = on_hand_frame([(i, "SITE-1", 1.0) for i in range(4)])
+    result = expiry_positions(lots, stock, LOCATIONS, AS_OF, 30)
+    assert result.select("lot", "status", "severity").rows() == [
+        ("UB_PAST", EXPIRED, ERROR),
+        ("BB_PAST", PAST_BEST_BEFORE, WARNING),
+        ("UB_SOON", EXPIRING, INFO),
+        ("BB_SOON", BEST_BEFORE_SOON, INFO),
+    ]
+
+
+def test_lot_kind_wins_over_product_kind_and_unknown_kinds_are_refused():
+    lots = lots_frame({"A": date(2026, 9, 1)}).with_columns(expiry_kind=pl.lit("best_before"))
+    assert with_expiry_kind(lots, kinds_products("use_by"))["expiry_kind"].to_list() == [
+        "best_before"
+    ]
+    assert with_expiry_kind(lots.drop("expiry_kind"))["expiry_kind"].to_list() == ["use_by"]
+    with pytest.raises(ValueError, match="bestbefore"):
+        with_expiry_kind(lots.drop("expiry_kind"), kinds_products("bestbefore"))
+
+
+# --- the as-of date at the location --------------------------------------------------------------
+
+ZONED = LOCATIONS.with_columns(
+    tz_offset=pl.Series([None, "+14:00", "-05:00"], dtype=pl.String),
+    time_zone=pl.Series([None, None, "Pacific/Honolulu"], dtype=pl.String),
+)
+
+
+def zoned_positions(as_of: date | datetime, expiry: date) -> list[tuple[str, date, int, str]]:
+    lots = lots_frame({"A": expiry})
+    stock = on_hand_frame([(0, "SITE-1", 1.0), (0, "WH-1", 1.0), (0, "CUST-A", 1.0)])
+    result = expiry_positions(lots, stock, ZONED, as_of, 30)
+    return result.select("location_id", "as_of_date", "days_to_expiry", "status").rows()
+
+
+def test_as_of_instant_is_the_local_date_at_utc_plus_14():
+    # 11:00 UTC on the 15th = 01:00 on the 16th at UTC+14 (WH-1), 01:00 on the 15th in Honolulu
+    # (CUST-A, UTC−10; its IANA zone wins over the stale -05:00 offset), 11:00 at UTC (SITE-1).
+    rows = zoned_positions(datetime(2026, 9, 15, 11, tzinfo=UTC), date(2026, 9, 15))
+    assert rows == [
+        ("CUST-A", date(2026, 9, 15), 0, EXPIRING),
+        ("SITE-1", date(2026, 9, 15), 0, EXPIRING),
+        ("WH-1", date(2026, 9, 16), -1, EXPIRED),
+    ]
+
+
+def test_as_of_instant_is_the_local_date_at_utc_minus_10():
+    # 05:00 UTC on the 15th is still 19:00 on the 14th in Honolulu: a lot with use-by the 14th
+    # is expired at UTC and at UTC+14 but still usable (0 days) in Honolulu.
+    rows = zoned_positions(datetime(2026, 9, 15, 5, tzinfo=UTC), date(2026, 9, 14))
+    assert rows == [
+        ("CUST-A", date(2026, 9, 14), 0, EXPIRING),
+        ("SITE-1", date(2026, 9, 15), -1, EXPIRED),
+        ("WH-1", date(2026, 9, 15), -1, EXPIRED),
+    ]
+
+
+def test_as_of_date_is_the_same_day_everywhere_and_naive_instants_are_utc():
+    assert location_as_of_dates(ZONED, AS_OF)["as_of_date"].to_list() == [AS_OF] * 3
+    naive = location_as_of_dates(ZONED, datetime(2026, 9, 15, 11))
+    assert naive["as_of_date"].to_list() == [AS_OF, date(2026, 9, 16), AS_OF]
+    aware = datetime(2026, 9, 15, 6, tzinfo=timezone(timedelta(hours=-5)))  # 11:00 UTC
+    assert location_as_of_dates(ZONED, aware).equals(naive)
+
+
+def test_unknown_time_zone_is_refused():
+    locations = ZONED.with_columns(time_zone=pl.lit("Mars/Olympus_Mons"))
+    with pytest.raises(ValueError, match="Mars/Olympus_Mons"):
+        location_as_of_dates(locations, datetime(2026, 9, 15, 11, tzinfo=UTC))
+
+
+def test_stock_at_a_location_missing_from_the_master_uses_the_utc_date():
+    lots = lots_frame({"A": AS_OF})
+    stock = on_hand_frame([(0, "ELSEWHERE", 1.0)])
+    result = expiry_positions(lots, stock, ZONED, datetime(2026, 9, 15, 23, tzinfo=UTC), 30)
+    assert result.select("location_name", "as_of_date", "days_to_expiry").rows() == [
+        (None, AS_OF, 0)
+    ]
+
+
+# --- shipments of best-before lots -------------------------------------------------------------
+
+
+def test_best_before_shipments_are_warnings_use_by_shipments_errors():
+    lots = SHIP_LOTS.with_columns(
+        expiry_kind=pl.when(pl.col("lot") == "B").then(pl.lit("best_before"))
+    ).with_columns(
+        pl.when(pl.col("lot") == "B").then(EXPIRY).otherwise("expiry_date").alias("expiry_date")
+    )
+    shipments = shipments_frame(
+        [
+            ("UB_ON", datetime(2026, 9, 15, 17, tzinfo=UTC), "-05:00", "A"),
+            ("BB_BEFORE", datetime(2026, 9, 14, 17, tzinfo=UTC), "-05:00", "B"),
+            ("BB_ON", datetime(2026, 9, 15, 17, tzinfo=UTC), "-05:00", "B"),
+            ("BB_AFTER", datetime(2026, 9, 16, 17, tzinfo=UTC), "-05:00", "B"),
+        ]
+    )
+    result = shipped_at_or_after_expiry(lots, shipments, LOCATIONS)
+    assert result.select("shipment_id", "days_after_expiry", "expiry_kind", "severity").rows() == [
+        ("BB_ON", 0, "best_before", WARNING),
+        ("UB_ON", 0, "use_by", ERROR),
+        ("BB_AFTER", 1, "best_before", WARNING),
+    ]
+
+
+# --- propagation through transformations -----------------------------------------------------
+
+
+def genealogy(expiries: dict[int, date | None], links: list[tuple[int, int]]):
+    lots = pl.DataFrame(
+        {"lot_key": list(expiries), "expiry_date": list(expiries.values())},
+        schema={"lot_key": pl.Int64, "expiry_date": pl.Date},
+    )
+    edges = pl.DataFrame(
+        {"parent_key": [p for p, _ in links], "child_key": [c for _, c in links]},
+        schema={"parent_key": pl.Int64, "child_key": pl.Int64},
+    )
+    return propagated_expiry(lots, edges)
+
+
+def test_propagation_through_a_three_level_chain():
+    # cream (0) → filling (1) → undated base (2) → cake (3); flour (4) also goes into the cake
+    result = genealogy(
+        {
+            0: date(2026, 9, 10),
+            1: date(2026, 9, 30),
+            2: None,
+            3: date(2026, 10, 1),
+            4: date(2027, 3, 1),
+            5: date(2026, 9, 10),
+        },
+        [(0, 1), (1, 2), (2, 3), (4, 3), (0, 5), (0, 5)],
+    )
+    assert result.columns == [
+        "lot_key",
+        "expiry_date",
+        "earliest_input_expiry",
+        "earliest_input_key",
+        "outlives_input",
+    ]
+    assert result.rows() == [
+        (0, date(2026, 9, 10), None, None, False),  # no inputs
+        (1, date(2026, 9, 30), date(2026, 9, 10), 0, True),
+        (2, None, date(2026, 9, 10), 0, False),  # no own date: nothing to compare
+        # the cream three levels up, through the undated base, not the flour next to it
+        (3, date(2026, 10, 1), date(2026, 9, 10), 0, True),
+        (4, date(2027, 3, 1), None, None, False),
+        (5, date(2026, 9, 10), date(2026, 9, 10), 0, False),  # same day is not later
+    ]
+
+
+def test_propagation_terminates_on_cycles_and_never_names_a_lot_its_own_input():
+    # rework loop 1 → 2 → 3 → 1 fed by 0; 4 is its own input (self-loop); 5 and 6 tie
+    result = genealogy(
+        {
+            0: date(2026, 9, 20),
+            1: date(2026, 9, 5),
+            2: date(2026, 9, 25),
+            3: None,
+            4: date(2026, 9, 1),
+            5: date(2026, 9, 8),
+            6: date(2026, 9, 8),
+            7: date(2026, 9, 9),
+        },
+        [(0, 1), (1, 2), (2, 3), (3, 1), (4, 4), (6, 7), (5, 7)],
+    )
+    assert result.rows() == [
+        (0, date(2026, 9, 20), None, None, False),
+        # 1's ancestors are 0, 3, 2 and itself: the earliest other than itself is 0
+        (1, date(2026, 9, 5), date(2026, 9, 20), 0, False),
+        (2, date(2026, 9, 25), date(2026, 9, 5), 1, True),
+        (3, None, date(2026, 9, 5), 1, False),
+        (4, date(2026, 9, 1), None, None, False),
+        (5, date(2026, 9, 8), None, None, False),
+        (6, date(2026, 9, 8), None, None, False),
+        (7, date(2026, 9, 9), date(2026, 9, 8), 5, True),  # tie → lowest key
+    ]
+
+
+def test_propagation_agrees_with_a_brute_force_ancestor_walk():
+    rng = random.Random(204)
+    expiries = {
+        k: None if rng.random() < 0.2 else date(2026, 9, 1) + timedelta(days=rng.randrange(60))
+        for k in range(60)
+    }
+    links = [(rng.randrange(60), rng.randrange(60)) for _ in range(120)]  # cycles included
+    result = {row[0]: row for row in genealogy(expiries, links).rows()}
+    parents: dict[int, set[int]] = {k: set() for k in expiries}
+    for parent, child in links:
+        parents[child].add(parent)
+    for lot, own in expiries.items():
+        seen: set[int] = set()
+        todo = [lot]
+        while todo:
+            for parent in parents[todo.pop()] - seen:
+                seen.add(parent)
+                todo.append(parent)
+        dated = sorted((expiries[a], a) for a in seen - {lot} if expiries[a] is not None)
+        earliest, key = dated[0] if dated else (None, None)
+        outlives = own is not None and earliest is not None and own > earliest
+        assert result[lot] == (lot, own, earliest, key, outlives)
+
+
+def test_time_zone_names_follow_daylight_saving():
+    berlin = pl.DataFrame({"location_id": ["DC-BER"], "time_zone": ["Europe/Berlin"]})
+    # 22:30 UTC is 00:30 next day in summer (CEST, +02:00) but 23:30 same day in winter (+01:00)
+    summer = location_as_of_dates(berlin, datetime(2026, 9, 15, 22, 30, tzinfo=UTC))
+    winter = location_as_of_dates(berlin, datetime(2026, 12, 15, 22, 30, tzinfo=UTC))
+    assert summer["as_of_date"].to_list() == [date(2026, 9, 16)]
+    assert winter["as_of_date"].to_list() == [date(2026, 12, 15)]
+
+
+def test_expiry_kinds_are_the_contracts():
+    assert set(EXPIRY_KINDS) == {USE_BY, BEST_BEFORE}

@@ -367,7 +367,7 @@ def test_serials(scale):
     r = records(scale)
     serial_gtins = r["products"].filter(pl.col("tracking") == "serial")["gtin"].implode()
     assert serial_gtins.list.len().item() >= 1
-    for name in ("production", "consumption", "moves", "shipments"):
+    for name in ("production", "consumption", "moves", "packing"):
         rows = r[name].filter(pl.col("gtin").is_in(serial_gtins))
         assert rows.height > 0, name
         assert rows["serial"].null_count() == 0, name
@@ -379,10 +379,24 @@ def test_serials(scale):
     produced = r["production"].filter(pl.col("serial").is_not_null())
     assert not produced.select("gtin", "serial").is_duplicated().any()
     assert produced["lot"].null_count() == 0
-    # every serial consumed or shipped was produced under that lot
-    for name in ("consumption", "shipments"):
-        used = r[name].filter(pl.col("serial").is_not_null()).select("gtin", "lot", "serial")
-        assert used.join(produced, on=["gtin", "lot", "serial"], how="anti").is_empty()
+    # every serial consumed was produced under that lot, every serial packed was produced
+    used = r["consumption"].filter(pl.col("serial").is_not_null()).select("gtin", "lot", "serial")
+    assert used.join(produced, on=["gtin", "lot", "serial"], how="anti").is_empty()
+    packed = r["packing"].filter(pl.col("serial").is_not_null()).select("gtin", "serial")
+    assert packed.join(produced, on=["gtin", "serial"], how="anti").is_empty()
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_serialised_pallets_ship_by_sscc_and_their_packing_explains_them(scale):
+    r = records(scale)
+    pallets = r["shipments"].filter(pl.col("gtin").is_null())
+    assert pallets.height > 0 and pallets["sscc"].null_count() == 0
+    packed = r["packing"].filter(pl.col("action") == "pack")
+    assert pallets.join(packed, left_on="sscc", right_on="parent_sscc", how="anti").is_empty()
+    # PLANTED: one serial is packed on a pallet and unpacked again before it ships on another
+    repack = r["packing"].filter(pl.col("packing_id").str.starts_with("PK-REPACK"))
+    assert repack["action"].to_list() == ["pack", "unpack"]
+    assert repack["serial"].n_unique() == 1
 
 
 @pytest.mark.parametrize("scale", SCALES)

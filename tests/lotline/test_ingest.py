@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +13,13 @@ import sqlalchemy as sa
 
 import models
 from lotline import ingest, store
+from lotline.aggregation import commissioned_serials, contents_at
 from lotline.ingest import load_folder
+from lotline.status import current_status, status_event_frame
+
+PACKING = Path(__file__).parents[1] / "data" / "packing"
+PALLET1, PALLET2 = "306141410000010012", "306141410000010029"
+CASE1, CASE2 = "306141410000020011", "306141410000020028"
 
 ALL_TABLES = sorted(
     store.table(m).name
@@ -137,3 +145,104 @@ def test_master_data_update_replaces_the_row(small_engine, tmp_path: Path) -> No
     stored = store.read_frame(small_engine, models.Location)
     assert stored.height == 6
     assert stored.filter(pl.col("location_id") == "CUST-A")["phone"][0] == "+1 555 9999"
+
+
+@pytest.fixture
+def packed(small_engine, small_drop):
+    """The small chain loaded, then its packing and status files added in a second load."""
+    for path in PACKING.glob("*.csv"):
+        shutil.copy(path, small_drop)
+    return small_engine, small_drop, load_folder(small_engine, small_drop)
+
+
+def test_packing_and_status_load_once(packed) -> None:
+    engine, drop, report = packed
+    new = {f.record_type: f.rows_loaded for f in report.files if not f.already_loaded}
+    assert new == {"packing": 9, "status": 4} and report.rejected.is_empty()
+    before = table_contents(engine)
+    assert not load_folder(engine, drop).changed
+    assert table_contents(engine) == before
+    for name in ("packing", "status"):  # the same rows in new bytes under another name
+        text = (drop / f"{name}.csv").read_text()
+        (drop / f"{name}.csv").unlink()
+        (drop / f"{name}_resent.csv").write_text(text + "\n")
+    resent = load_folder(engine, drop)
+    assert {(f.record_type, f.rows_loaded, f.rows_unchanged) for f in resent.files} >= {
+        ("packing", 0, 9),
+        ("status", 0, 4),
+    }
+    after = table_contents(engine)
+    assert {k: v for k, v in after.items() if k != "source_file"} == {
+        k: v for k, v in before.items() if k != "source_file"
+    }
+
+
+def test_stored_packing_and_status_are_typed_with_provenance(packed) -> None:
+    engine, _, _ = packed
+    records = ingest.stored_records(engine)
+    k3 = records.packing.filter(pl.col("packing_id") == "K3").sort("source_row")
+    assert k3["source_row"].to_list() == [5, 6, 7]
+    assert k3["tz_offset"].unique().to_list() == ["-05:00"]
+    assert k3["packed_at"][0] == datetime(2026, 9, 9, 13, tzinfo=UTC)
+    # 13:30 UTC (08:30 -05:00): both cases are on pallet 1, T1-0003 is still in case 1
+    inside = contents_at(records.packing, PALLET1, datetime(2026, 9, 9, 13, 30, tzinfo=UTC))
+    assert sorted(inside.select("depth", pl.coalesce("child_sscc", "serial", "lot")).rows()) == [
+        (1, CASE1),
+        (1, CASE2),
+        (1, "C2"),
+        (2, "C1"),
+        (2, "T1-0001"),
+        (2, "T1-0003"),
+    ]
+    serials = commissioned_serials(records.receipts, records.production)
+    now = current_status(status_event_frame(records.status), serials=serials)
+    assert now.select("lot", "serial", "status").rows() == [
+        ("C1", None, "release"),
+        ("T1", None, "recall"),
+        ("T1", "T1-0003", "release"),
+    ]
+    assert records.products["expiry_kind"].unique().to_list() == ["use_by"]
+
+
+def test_an_unpack_is_checked_against_the_stored_packing(packed, tmp_path: Path) -> None:
+    engine, _, _ = packed
+    drop = tmp_path / "later"
+    drop.mkdir()
+    (drop / "packing_2.csv").write_text(
+        "packing_id,packed_at,action,parent_sscc,child_sscc,location_id\n"
+        f"K7,2026-09-10T08:00:00-05:00,unpack,{PALLET2},{CASE2},WH-1\n"
+        f"K8,2026-09-10T08:00:00-05:00,unpack,{PALLET1},{CASE2},WH-1\n"  # already taken off
+        f"K9,2026-09-10T09:00:00-05:00,pack,{PALLET1},{CASE1},WH-1\n"  # still on pallet 1
+    )
+    report = load_folder(engine, drop)
+    assert report.files[0].rows_loaded == 1
+    assert report.rejected.select("row_number", "rule").sort("row_number").rows() == [
+        (3, "unpack_of_packed"),
+        (4, "child_not_already_packed"),
+    ]
+
+
+def test_a_pallet_shipment_reaches_the_lineage_as_its_contents(packed, tmp_path: Path) -> None:
+    engine, _, _ = packed
+    drop = tmp_path / "pallet"
+    drop.mkdir()
+    (drop / "shipments_pallet.csv").write_text(
+        "shipment_id,shipped_at,from_location_id,to_location_id,sscc,ref_doc_type,ref_doc_number\n"
+        f"SH9,2026-09-09T09:00:00-05:00,WH-1,CUST-A,{PALLET1},bol,BOL-9\n"
+        # case 2 has been moved to pallet 2 by 2026-09-10: pallet 2 ships C1 only
+        f"SH10,2026-09-10T09:00:00-05:00,WH-1,CUST-B,{PALLET2},bol,BOL-10\n"
+    )
+    report = load_folder(engine, drop)
+    assert report.files[0].rows_loaded == 2 and report.rejected.is_empty()
+    lines = store.read_frame(engine, models.LotShipment).filter(
+        pl.col("shipment_id").is_in(["SH9", "SH10"])
+    )
+    assert sorted(lines.select("shipment_id", "lot", "serial", "quantity", "sscc").rows()) == [
+        ("SH10", "C1", None, 10.0, PALLET2),
+        ("SH9", "C1", None, 10.0, PALLET1),
+        ("SH9", "C2", None, 5.0, PALLET1),
+        ("SH9", "T1", "T1-0001", 1.0, PALLET1),
+        ("SH9", "T1", "T1-0003", 1.0, PALLET1),
+    ]
+    stored = store.read_frame(engine, models.ShipmentRecord).filter(pl.col("shipment_id") == "SH9")
+    assert stored.select("gtin", "lot", "quantity").row(0) == (None, None, None)  # kept as sent

@@ -86,3 +86,38 @@ def test_parquet_is_read_as_text(tmp_path: Path) -> None:
     assert frame["moved_at"][0] == "2026-09-01T08:00:00+00:00"
     assert frame["quantity"][0] == "2.5"
     assert frame["serial"][0] is None  # optional column absent from the file
+
+
+def test_packing_and_status_files_are_recognised_in_load_order(tmp_path: Path) -> None:
+    for name in ("status_2026-09.csv", "shipments.csv", "packing-pallets.csv", "products.csv"):
+        (tmp_path / name).write_text("x\n")
+    assert [s.record_type for s in discover(tmp_path)] == [
+        "products",
+        "packing",
+        "shipments",
+        "status",
+    ]
+
+
+def test_a_packing_file_without_parent_sscc_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "packing.csv").write_text(
+        "packing_id,packed_at,action,child_sscc,location_id\n"
+        "K1,2026-09-09T08:00:00Z,pack,306141410000020011,WH-1\n"
+    )
+    with pytest.raises(InputError, match="missing required column.*parent_sscc") as err:
+        read_source(_only(tmp_path))
+    assert (err.value.row, err.value.column) == (1, "parent_sscc")
+
+
+def test_a_pallet_only_shipment_file_needs_no_gtin_lot_or_quantity_column(tmp_path: Path) -> None:
+    (tmp_path / "shipments.csv").write_text(
+        "shipment_id,shipped_at,from_location_id,to_location_id,sscc\n"
+        "SH1,2026-09-10T07:00:00-05:00,WH-1,CUST-A,306141410000010012\n"
+    )
+    frame = read_source(_only(tmp_path))
+    assert frame.select("sscc", "gtin", "lot", "quantity").row(0) == (
+        "306141410000010012",
+        None,
+        None,
+        None,
+    )

@@ -6,8 +6,9 @@ from collections import deque
 
 import polars as pl
 import pytest
+from sqlalchemy.engine import Engine
 
-from lotline import api, trace
+from lotline import api, trace, trace_query
 from lotline.lineage import Lineage
 
 FLOUR, DOUGH, COOKIES, TIN = (
@@ -101,27 +102,45 @@ def brute_force(lineage: Lineage, start: int, direction: str) -> dict[int, int]:
     return depth
 
 
-def assert_engine_matches_brute_force(lineage: Lineage) -> None:
-    for key in lineage.lots["lot_key"].to_list():
-        for direction in ("backward", "forward"):
-            got = dict(trace.reachable(lineage.edges, [key], direction).iter_rows())
-            assert got == brute_force(lineage, key, direction), (key, direction)
-        gtin, lot = lineage.lots.filter(pl.col("lot_key") == key).select("gtin", "lot").row(0)
-        result = trace.trace_lot(lineage, gtin, lot, "both")
-        reached_forward = set(brute_force(lineage, key, "forward"))
-        expected_shipments = lineage.shipments.filter(
-            pl.col("lot_key").is_in(list(reached_forward))
-        ).height
-        assert result.shipments.height == expected_shipments
-        reached_backward = set(brute_force(lineage, key, "backward"))
-        assert (
-            result.receipts.height
-            == lineage.receipts.filter(pl.col("lot_key").is_in(list(reached_backward))).height
-        )
+def assert_engine_matches_brute_force(lineage: Lineage, engine: Engine) -> None:
+    """The in-memory walk, the closure table and the assembled database trace all agree with a
+    plain breadth-first search, for every lot in both directions."""
+    with engine.connect() as conn:
+        for key in lineage.lots["lot_key"].to_list():
+            for direction in ("backward", "forward"):
+                expected = brute_force(lineage, key, direction)
+                got = dict(trace.reachable(lineage.edges, [key], direction).iter_rows())
+                assert got == expected, (key, direction)
+                closure = trace_query.reach(conn, [key], direction).select("lot_key", "depth")
+                assert dict(closure.iter_rows()) == expected, (key, direction, "closure")
+            _assert_one_lot(lineage, engine, key)
+
+
+def _assert_one_lot(lineage: Lineage, engine: Engine, key: int) -> None:
+    gtin, lot = lineage.lots.filter(pl.col("lot_key") == key).select("gtin", "lot").row(0)
+    result = trace.trace_lot(lineage, gtin, lot, "both")
+    from_db = api.trace_lot(engine, gtin, lot, "both")
+    columns = ["direction", "lot_key", "depth"]
+    assert (
+        from_db.lots.select(columns).sort(columns).equals(result.lots.select(columns).sort(columns))
+    )
+    assert from_db.shipments.height == result.shipments.height
+    assert from_db.receipts.height == result.receipts.height
+    assert from_db.edges.height == result.edges.height
+    reached_forward = set(brute_force(lineage, key, "forward"))
+    expected_shipments = lineage.shipments.filter(
+        pl.col("lot_key").is_in(list(reached_forward))
+    ).height
+    assert result.shipments.height == expected_shipments
+    reached_backward = set(brute_force(lineage, key, "backward"))
+    assert (
+        result.receipts.height
+        == lineage.receipts.filter(pl.col("lot_key").is_in(list(reached_backward))).height
+    )
 
 
 def test_engine_matches_brute_force_on_the_small_chain(small_engine) -> None:
-    assert_engine_matches_brute_force(api.load_lineage(small_engine))
+    assert_engine_matches_brute_force(api.load_lineage(small_engine), small_engine)
 
 
 @pytest.mark.parametrize("seed", [1, 7, 42])
@@ -136,4 +155,4 @@ def test_engine_matches_brute_force_on_generated_data(seed: int, tmp_path) -> No
     assert sum(f.rows_rejected for f in report.files) == 0
     lineage = api.load_lineage(engine)
     assert lineage.edges.height > 50
-    assert_engine_matches_brute_force(lineage)
+    assert_engine_matches_brute_force(lineage, engine)

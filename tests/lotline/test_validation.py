@@ -20,7 +20,11 @@ from lotline.gs1 import with_check_digit
 from lotline.ingest import load_folder
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
+PACKING = Path(__file__).parents[1] / "data" / "packing"
 UNKNOWN_GTIN = with_check_digit("0061414100009")
+CASE1, CASE2 = "306141410000020011", "306141410000020028"
+PALLET2, UNKNOWN_SSCC = "306141410000010029", "306141410000099994"
+LOT_CHILD = {"gtin": "00614141000043", "serial": "", "lot": "C1", "quantity": "2", "uom": "CS"}
 
 # (case id, file, {column: value} applied to a copy of the file's first row, column, rule)
 CASES = [
@@ -110,6 +114,113 @@ CASES = [
         "shipment_id,gtin,lot,serial,sscc",
         "unique_line",
     ),
+    # shipments: a lot line or a whole SSCC
+    ("shipment_lot_missing", "shipments", {"lot": ""}, "lot", "lot_or_sscc"),
+    (
+        "shipment_names_nothing",
+        "shipments",
+        {"gtin": "", "lot": "", "sscc": ""},
+        "lot",
+        "lot_or_sscc",
+    ),
+    (
+        "shipment_unknown_pallet",
+        "shipments",
+        {"gtin": "", "lot": "", "quantity": "", "uom": "", "sscc": UNKNOWN_SSCC},
+        "sscc",
+        "known_sscc",
+    ),
+    ("shipment_no_quantity", "shipments", {"quantity": ""}, "quantity", "quantity_with_lot"),
+    # packing (first row: pack serial T1-0001 into case 1 at 2026-09-07 11:00)
+    ("packing_bad_action", "packing", {"action": "move"}, "action", "allowed_value"),
+    (
+        "packing_parent_check_digit",
+        "packing",
+        {"parent_sscc": "306141410000020012"},
+        "parent_sscc",
+        "sscc_check_digit",
+    ),
+    (
+        "packing_time_no_offset",
+        "packing",
+        {"packed_at": "2026-09-07T11:00:00"},
+        "packed_at",
+        "timestamp_with_offset",
+    ),
+    (
+        "packing_unknown_location",
+        "packing",
+        {"location_id": "DOCK-9"},
+        "location_id",
+        "known_location",
+    ),
+    ("packing_unknown_product", "packing", {"gtin": UNKNOWN_GTIN}, "gtin", "known_product"),
+    ("packing_unknown_serial", "packing", {"serial": "T1-9999"}, "serial", "serial_known"),
+    ("packing_two_children", "packing", {"child_sscc": CASE2}, "child_sscc", "one_child"),
+    ("packing_no_child", "packing", {"gtin": "", "serial": ""}, "child_sscc", "one_child"),
+    (
+        "packing_lot_no_quantity",
+        "packing",
+        {**LOT_CHILD, "quantity": ""},
+        "child_sscc",
+        "one_child",
+    ),
+    ("packing_lot_unit", "packing", {**LOT_CHILD, "uom": "KGM"}, "uom", "uom_matches_product"),
+    (
+        "packing_into_itself",
+        "packing",
+        {"gtin": "", "serial": "", "child_sscc": CASE1},
+        "child_sscc",
+        "child_is_not_parent",
+    ),
+    (
+        "unpack_before_pack",
+        "packing",
+        {"action": "unpack", "packed_at": "2026-09-07T10:30:00-05:00"},
+        "action",
+        "unpack_of_packed",
+    ),
+    (
+        "unpack_from_other_sscc",
+        "packing",
+        {"action": "unpack", "parent_sscc": PALLET2, "serial": "T1-0003"},
+        "action",
+        "unpack_of_packed",
+    ),
+    (
+        "unpack_more_than_packed",
+        "packing",
+        {
+            **LOT_CHILD,
+            "action": "unpack",
+            "parent_sscc": CASE2,
+            "quantity": "11",
+            "packed_at": "2026-09-08T09:00:00-05:00",
+        },
+        "action",
+        "unpack_of_packed",
+    ),
+    (
+        "pack_while_in_other_sscc",
+        "packing",
+        {"parent_sscc": PALLET2, "packed_at": "2026-09-08T09:00:00-05:00"},
+        "action",
+        "child_not_already_packed",
+    ),
+    # status (first row: hold of lot C1)
+    ("status_bad_value", "status", {"status": "blocked"}, "status", "allowed_value"),
+    ("status_no_reason", "status", {"reason": ""}, "reason", "reason_required"),
+    ("status_no_subject", "status", {"lot": ""}, "lot", "lot_or_serial"),
+    ("status_no_actor", "status", {"actor": ""}, "actor", "required"),
+    ("status_time_no_offset", "status", {"at": "2026-09-09"}, "at", "timestamp_with_offset"),
+    ("status_unknown_product", "status", {"gtin": UNKNOWN_GTIN}, "gtin", "known_product"),
+    (
+        "status_unknown_serial",
+        "status",
+        {"gtin": "00614141000050", "lot": "", "serial": "T1-9999"},
+        "serial",
+        "serial_known",
+    ),
 ]
 KEYS = {
     "receipts": "receipt_id",
@@ -117,6 +228,8 @@ KEYS = {
     "moves": "move_id",
     "shipments": "shipment_id",
     "locations": "location_id",
+    "packing": "packing_id",
+    "status": "status_id",
 }
 
 
@@ -146,6 +259,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("validation")
     drop = folder / "drop"
     shutil.copytree(SMALL, drop)
+    shutil.copytree(PACKING, drop, dirs_exist_ok=True)
     where = _append_bad_rows(drop)
     engine = store.make_engine(store.sqlite_url(folder / "db.sqlite"))
     report = load_folder(engine, drop)
@@ -188,3 +302,37 @@ def test_nothing_is_lost(loaded) -> None:
     # every appended bad row is rejected; the good rows of the small chain are loaded (apart from
     # the two serial rows the duplicate serial case collides with, and their consumers)
     assert {(f, r) for f, r in where.values()} <= set(rejected_rows.iter_rows())
+
+
+def test_valid_packing_and_status_rows_are_loaded(loaded) -> None:
+    """The good rows survive next to their bad copies: rules reject rows, not files."""
+    _, report, _, _ = loaded
+    loaded_rows = {f.record_type: f.rows_loaded for f in report.files}
+    assert loaded_rows["packing"] == 9 and loaded_rows["status"] == 4
+
+
+def test_status_reason_rule_applies_to_restricting_statuses_only() -> None:
+    from lotline.validation import References, validate
+
+    raw = pl.DataFrame(
+        {
+            "_source_row": [2, 3],
+            **{c: [None, None] for c in RECORD_TYPES["status"].columns},
+            "_source_file": ["status.csv"] * 2,
+            "_source_sha256": ["x"] * 2,
+        },
+        schema_overrides={c: pl.String for c in RECORD_TYPES["status"].columns},
+    ).with_columns(
+        status_id=pl.Series(["S1", "S2"]),
+        at=pl.lit("2026-09-09T09:00:00Z"),
+        gtin=pl.lit("00614141000043"),
+        lot=pl.lit("C1"),
+        status=pl.Series(["release", "quarantine"]),
+        actor=pl.lit("qa"),
+    )
+    refs = References(
+        products=pl.DataFrame({"gtin": ["00614141000043"], "tracking": ["lot"], "uom": ["CS"]})
+    )
+    result = validate("status", raw, refs)
+    assert result.valid["status_id"].to_list() == ["S1"]
+    assert result.rejected.select("row_number", "rule").rows() == [(3, "reason_required")]
