@@ -91,6 +91,13 @@ CHECKS: tuple[Check, ...] = (
         _all,
     ),
     Check(
+        "unresolved_sscc",
+        "Shipment line naming only an SSCC that held nothing at ship time: its contents are "
+        "unknown, so it reaches no lot.",
+        ERROR,
+        pl.lit(False),  # a shipment finding: it names no lot, so no lot's score counts it
+    ),
+    Check(
         "mass_balance",
         "Lot whose mass balance is outside the tolerance band or cannot be converted to one unit.",
         ERROR,
@@ -109,8 +116,12 @@ def trace_exceptions(
     current_status: pl.DataFrame | None = None,
     balance: pl.DataFrame | None = None,
     tolerance: tuple[float, float] = TOLERANCE,
+    unresolved: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every check's exceptions in one frame, errors first.
+
+    `unresolved` are the SSCC-only shipment lines `aggregation.unresolved_shipments` found (the
+    lineage's records no longer hold them once pallets are resolved to their contents).
 
     `balance` is `mass_balance.lot_balance(...)` if already computed (else computed here with
     `tolerance`); `status_events`/`current_status` feed `shipped_held`, and when neither is
@@ -130,6 +141,7 @@ def trace_exceptions(
         serial_shipped_twice(records),
         duplicate_lot_codes(lineage),
         mass_balance_failures(balance),
+        unresolved_sscc(unresolved),
     ]
     return (
         pl.concat(parts)
@@ -455,6 +467,26 @@ def mass_balance_failures(balance: pl.DataFrame) -> pl.DataFrame:
                 _number(pl.col("difference")),
             )
         ),
+    )
+
+
+def unresolved_sscc(unresolved: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per SSCC-only shipment line whose pallet held nothing when it shipped."""
+    if unresolved is None or unresolved.is_empty():
+        return pl.DataFrame(schema=EXCEPTION_SCHEMA)
+    return unresolved.select(
+        pl.lit("unresolved_sscc").alias("check"),
+        pl.lit(ERROR).alias("severity"),
+        pl.lit(None, pl.String).alias("gtin"),
+        pl.lit(None, pl.String).alias("lot"),
+        pl.lit(None, pl.String).alias("serial"),
+        pl.format("shipment {} SSCC {}", "shipment_id", "sscc").alias("reference"),
+        pl.format(
+            "no packing event puts anything in SSCC {} at {} (shipped to {})",
+            "sscc",
+            pl.col("shipped_at").dt.to_string(),
+            "to_location_id",
+        ).alias("detail"),
     )
 
 

@@ -21,9 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 import models
-from lotline import aggregation, store
+from lotline import aggregation, completeness, mass_balance, store
 from lotline.contract import EVENT_RECORD_TYPES, RECORD_TYPES
-from lotline.lineage import Records, build_lineage
+from lotline.lineage import (
+    Lineage,
+    Records,
+    build_lineage,
+    lot_keys,
+    with_allocated_consumption,
+)
 from lotline.reading import SourceFile, discover, read_source
 from lotline.validation import (
     RECORD_HASH,
@@ -380,10 +386,33 @@ def lineage_records(records: Records) -> Records:
     return replace(records, shipments=shipments)
 
 
+def quality_tables(records: Records) -> tuple[Lineage, dict[str, pl.DataFrame]]:
+    """The lineage and what is known about its quality: per-lot mass balance, completeness
+    findings and scores. Built together so that a trace and its report read one snapshot."""
+    resolved = lineage_records(records)
+    lineage = build_lineage(resolved)
+    allocated = with_allocated_consumption(resolved, lot_keys(resolved))
+    balance = mass_balance.lot_balance(allocated, lineage)
+    exceptions = completeness.trace_exceptions(
+        resolved,
+        lineage,
+        balance=balance,
+        unresolved=aggregation.unresolved_shipments(records.shipments, records.packing),
+    )
+    scores = completeness.completeness_score(lineage.lots, exceptions).with_columns(
+        pl.col("checks_failed").list.join(", ")
+    )
+    return lineage, {
+        "lot_mass_balance": balance,
+        "trace_exception": exceptions,
+        "lot_completeness": scores,
+    }
+
+
 def rebuild_lineage(conn: Connection, snapshot_id: str) -> dict[str, int]:
-    lineage = build_lineage(lineage_records(stored_records(conn)))
+    lineage, quality = quality_tables(stored_records(conn))
     counts = {}
-    for name, frame in lineage.tables().items():
+    for name, frame in {**lineage.tables(), **quality}.items():
         counts[name] = store.replace_frame(
             conn, name, frame.with_columns(pl.lit(snapshot_id).alias("snapshot_id"))
         )

@@ -8,7 +8,7 @@ Nothing here touches a database, so notebooks, tests and the pipeline share it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -72,7 +72,10 @@ def lot_keys(records: Records) -> pl.DataFrame:
         ]
     ).unique()
     return (
-        seen.sort(LOT_ID).with_row_index("lot_key").with_columns(pl.col("lot_key").cast(pl.Int64))
+        seen.filter(pl.col("gtin").is_not_null() & pl.col("lot").is_not_null())
+        .sort(LOT_ID)
+        .with_row_index("lot_key")
+        .with_columns(pl.col("lot_key").cast(pl.Int64))
     )
 
 
@@ -411,12 +414,33 @@ def serials(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def with_allocated_consumption(records: Records, keys: pl.DataFrame) -> Records:
+    """Lot-less consumption replaced by its inferred allocation to lots, so that stock on hand,
+    lot totals and mass balance count what the genealogy says was used (`inferred_inputs`)."""
+    if records.consumption.filter(pl.col("lot").is_null()).is_empty():
+        return records
+    allocated = (
+        inferred_inputs(records, keys)
+        .join(keys.rename({"lot_key": "parent_key"}), on="parent_key")
+        .select(
+            "production_id",
+            *LOT_ID,
+            pl.lit(None, pl.String).alias("serial"),
+            pl.col("input_quantity").alias("quantity"),
+            pl.col("input_uom").alias("uom"),
+        )
+    )
+    explicit = records.consumption.filter(pl.col("lot").is_not_null())
+    return replace(records, consumption=pl.concat([explicit, allocated], how="diagonal_relaxed"))
+
+
 def build_lineage(records: Records) -> Lineage:
     from lotline import genealogy  # scipy: kept off the import path of `lotline trace`
 
     keys = lot_keys(records)
-    stock = on_hand(records, keys)
     edges = genealogy.edge_shares(genealogy_edges(records, keys))
+    records = with_allocated_consumption(records, keys)
+    stock = on_hand(records, keys)
     return Lineage(
         lots=lots(records, keys, stock),
         edges=edges,

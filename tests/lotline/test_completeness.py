@@ -319,7 +319,7 @@ def test_completeness_score_counts_applicable_checks() -> None:
 
 
 def test_checks_metadata_covers_every_check_that_reports() -> None:
-    assert len(set(c.CHECK_NAMES)) == len(c.CHECKS) == 9
+    assert len(set(c.CHECK_NAMES)) == len(c.CHECKS) == 10
     assert {check.severity for check in c.CHECKS} <= {c.ERROR, c.WARNING, c.INFO}
     assert all(check.description.endswith(".") for check in c.CHECKS)
     records, lineage = chain(
@@ -344,3 +344,23 @@ def test_check_summary_has_one_row_per_check() -> None:
     assert by_check["broken_chain"]["n_lots"] == 1
     assert by_check["negative_on_hand"]["n_exceptions"] == 1  # F9 at SITE: -11 KGM
     assert by_check["orphan_lot"]["passed"] and by_check["orphan_lot"]["n_exceptions"] == 0
+
+
+def test_unresolved_sscc_lines_are_reported_without_lowering_lot_scores() -> None:
+    records, lineage = chain()
+    pallet = pl.DataFrame(
+        {
+            "shipment_id": ["SH77"],
+            "shipped_at": [datetime(2026, 9, 9, 14, tzinfo=UTC)],
+            "to_location_id": ["CUST"],
+            "sscc": ["106141411234567891"],
+        }
+    )
+    found = c.trace_exceptions(records, lineage, unresolved=pallet)
+    unresolved = found.filter(pl.col("check") == "unresolved_sscc")
+    assert unresolved.select("severity", "gtin", "reference").rows() == [
+        ("error", None, "shipment SH77 SSCC 106141411234567891")
+    ]
+    assert "2026-09-09" in unresolved["detail"][0]
+    scores = c.completeness_score(lineage.lots, found)
+    assert scores["score"].min() == c.completeness_score(lineage.lots, found.clear())["score"].min()

@@ -246,3 +246,59 @@ def test_a_pallet_shipment_reaches_the_lineage_as_its_contents(packed, tmp_path:
     ]
     stored = store.read_frame(engine, models.ShipmentRecord).filter(pl.col("shipment_id") == "SH9")
     assert stored.select("gtin", "lot", "quantity").row(0) == (None, None, None)  # kept as sent
+
+
+def test_quality_tables_are_stored_with_the_lineage(tmp_path: Path) -> None:
+    """The generator plants a crumb lot shipped while on QA hold, on and after its expiry day:
+    the load stores those findings, the per-lot scores and the mass balance in one snapshot."""
+    from lotline.generate import generate
+
+    generate(tmp_path / "drop", seed=7, scale=0.3)
+    engine = store.make_engine(store.sqlite_url(tmp_path / "db.sqlite"))
+    report = load_folder(engine, tmp_path / "drop")
+    exceptions = store.read_frame(engine, models.TraceException)
+    held = exceptions.filter(pl.col("check") == "shipped_held")
+    expired = exceptions.filter(pl.col("check") == "shipped_expired")
+    assert held.height >= 1 and expired.height >= 2
+    assert set(held.select("gtin", "lot").rows()) <= set(expired.select("gtin", "lot").rows())
+    assert exceptions["snapshot_id"].unique().to_list() == [report.snapshot_id]
+    scores = store.read_frame(engine, models.LotCompleteness)
+    crumb = scores.join(held.select("gtin", "lot"), on=["gtin", "lot"], how="semi")
+    assert crumb.height >= 1
+    assert (crumb["score"] < 1).all() and crumb["checks_failed"].str.contains("shipped_held").all()
+    balance = store.read_frame(engine, models.LotMassBalance)
+    assert balance.height == store.read_frame(engine, models.Lot).height
+    assert set(balance["status"]) <= {"pass", "fail", "no_inflow", "unconvertible"}
+
+
+def test_lot_less_consumption_is_allocated_to_the_lots_on_hand(
+    small_engine, tmp_path: Path
+) -> None:
+    """A production order that records only the product it used: the flour lots on hand at
+    SITE-1 then (F1 300 kg, F2 500 kg) are its inferred inputs, 3:5, and their stock drops."""
+    from lotline import api
+
+    drop = tmp_path / "lotless"
+    drop.mkdir()
+    (drop / "production_p8.csv").write_text(
+        "production_id,completed_at,location_id,gtin,lot,quantity,uom\n"
+        "P8,2026-09-10T10:00:00-05:00,SITE-1,00614141000036,D5,80,KGM\n"
+    )
+    (drop / "consumption_p8.csv").write_text(
+        "production_id,gtin,lot,quantity,uom\nP8,00614141000012,,80,KGM\n"
+    )
+    report = load_folder(small_engine, drop)
+    assert report.rejected.is_empty()
+    result = api.trace_lot(small_engine, "00614141000036", "D5", "backward")
+    edges = result.edges.filter(pl.col("production_id") == "P8").sort("input_lot")
+    assert edges.select("input_lot", "input_quantity", "evidence").rows() == [
+        ("F1", 30.0, "inferred"),
+        ("F2", 50.0, "inferred"),
+    ]
+    backward = result.lots.filter(pl.col("direction") == "backward").sort("lot")
+    assert backward.select("lot", "exposure").rows() == [("F1", 0.375), ("F2", 0.625)]
+    lots = store.read_frame(small_engine, models.Lot).filter(pl.col("lot").is_in(["F1", "F2"]))
+    on_hand = dict(lots.sort("lot").select("lot", "quantity_on_hand").rows())
+    assert on_hand == {"F1": 270.0, "F2": 450.0}
+    balance = store.read_frame(small_engine, models.LotMassBalance)
+    assert set(balance.filter(pl.col("lot").is_in(["F1", "F2"]))["status"]) == {"pass"}

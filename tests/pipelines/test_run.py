@@ -21,6 +21,12 @@ def test_load_materialises_lineage_and_reports_checks(small_drop: Path, sqlite_u
         by_name = {c.check_name: c for c in outcome.checks}
         assert by_name["every_row_accounted_for"].passed
         assert by_name["gtin_check_digit__gtin"].passed
+        # completeness findings surface as non-blocking checks of `trace_exception`
+        from lotline.completeness import CHECK_NAMES
+
+        assert set(CHECK_NAMES) <= set(by_name)
+        assert not by_name["output_outlives_input"].passed  # cookies outlive their dough
+        assert by_name["broken_chain"].passed
         for key in ("lot", "lot_edge", "lot_shipment"):
             assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None
     lots = store.read_frame(api.connect(sqlite_url), models.Lot)
