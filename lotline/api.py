@@ -9,13 +9,14 @@ result.shipments, result.consignees, result.lots
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 import models
-from lotline import store, trace, trace_query
+from lotline import aggregation, store, trace, trace_query
 from lotline.lineage import Lineage
 
 
@@ -133,6 +134,61 @@ def trace_serial(
     return _with_snapshot(engine, result)
 
 
+def trace_sscc(
+    engine: Engine,
+    sscc: str,
+    at: datetime | None = None,
+    direction: trace.Direction = "both",
+) -> trace.TraceResult:
+    """Trace what a pallet or case held: its contents at `at`, through nested cases, from the
+    packing events (default `at`: when the SSCC last shipped, else now), then every lot inside
+    traced as one subject. A serial unpacked before `at` is not in it; one repacked is."""
+    packing = store.read_frame(engine, models.PackingRecord)
+    shipment = store.table(models.ShipmentRecord)
+    with engine.connect() as conn:
+        if at is None:
+            at = store.read_query(
+                conn,
+                sa.select(sa.func.max(shipment.c.shipped_at).label("at")).where(
+                    shipment.c.sscc == sscc
+                ),
+                {"at": pl.Datetime("us", "UTC")},
+            )["at"][0] or datetime.now(UTC)
+        contents = aggregation.contents_at(packing, sscc, at)
+        if contents.is_empty():
+            raise trace.UnknownSubject(f"SSCC {sscc} held nothing at {at.isoformat()}")
+        keys = sorted(_contained_lot_keys(conn, contents))
+        reached = _reach(conn, keys, keys, direction)
+        sub = trace_query.lineage_of(conn, _keys(reached, keys))
+    subject = {"gtin": None, "lot": None, "serial": None, "sscc": sscc, "at": at.isoformat()}
+    result = trace.trace_lots(
+        sub, subject, keys, direction, locations(engine), reach=lambda _s, way: reached[way]
+    )
+    serials = contents.filter(pl.col("serial").is_not_null()).height
+    quantities = contents.filter(pl.col("lot").is_not_null() & pl.col("serial").is_null()).height
+    cases = contents.filter(pl.col("child_kind") == "sscc").height
+    result.notes.append(
+        f"SSCC {sscc} at {at.isoformat()}: {cases} nested SSCCs, {serials} serials, "
+        f"{quantities} lot quantities in {len(keys)} lots"
+    )
+    return _with_snapshot(engine, result)
+
+
+def _contained_lot_keys(conn: Connection, contents: pl.DataFrame) -> set[int]:
+    keys = {
+        trace_query.find_lot_key(conn, gtin, lot)
+        for gtin, lot in contents.filter(pl.col("lot").is_not_null())
+        .select("gtin", "lot")
+        .unique()
+        .iter_rows()
+    }
+    for gtin, serial in (
+        contents.filter(pl.col("serial").is_not_null()).select("gtin", "serial").iter_rows()
+    ):
+        keys.add(trace_query.find_serial(conn, gtin, serial)[0])
+    return keys
+
+
 def _reach(
     conn: Connection, backward: list[int], forward: list[int], direction: trace.Direction
 ) -> dict[str, pl.DataFrame]:
@@ -149,8 +205,22 @@ def _keys(reached: dict[str, pl.DataFrame], subject: list[int]) -> list[int]:
 
 
 def _with_snapshot(engine: Engine, result: trace.TraceResult) -> trace.TraceResult:
+    """The snapshot the answer came from, and each lot's hold/recall status in force now."""
     snapshot = current_snapshot(engine)
-    return replace(result, snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None)
+    in_force = store.read_frame(
+        engine,
+        models.LotStatus,
+        where=store.table(models.LotStatus).c.serial.is_(None),
+        columns=["gtin", "lot", "status", "status_at"],
+    )
+    lots = result.lots.drop("status", "status_at", strict=False).join(
+        in_force, on=["gtin", "lot"], how="left"
+    )
+    return replace(
+        result,
+        lots=lots,
+        snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None,
+    )
 
 
 def _gtin14(gtin: str) -> str:

@@ -61,11 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     p = command("ingest", _ingest, "Load a drop folder of CSV/Parquet files into the database.")
     p.add_argument("drop_dir", type=Path)
 
-    p = command("trace", _trace, "Trace a lot or a serial backward and/or forward.")
-    p.add_argument("--gtin", required=True)
+    p = command("trace", _trace, "Trace a lot, a serial or a pallet (SSCC) backward/forward.")
+    p.add_argument("--gtin", help="GTIN of the lot or serial (not with --sscc)")
     subject = p.add_mutually_exclusive_group(required=True)
     subject.add_argument("--lot")
     subject.add_argument("--serial")
+    subject.add_argument("--sscc", help="a pallet or case: traces everything packed in it")
+    p.add_argument(
+        "--at",
+        type=_instant,
+        help="with --sscc: contents at this ISO 8601 time (default: when it last shipped)",
+    )
     p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
     p.add_argument(
         "--min-exposure",
@@ -149,11 +155,23 @@ def _print_load(files: list[dict], snapshot_id: str | None, database_url: str | 
 # --- trace --------------------------------------------------------------------------------------
 
 
+def _instant(text: str):  # type: ignore[no-untyped-def]
+    """An ISO 8601 time with its offset (UTC when none is given)."""
+    from datetime import UTC, datetime
+
+    value = datetime.fromisoformat(text)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _trace(args: argparse.Namespace) -> int:
     from lotline import api
 
+    if (args.sscc is None) == (args.gtin is None):
+        raise ValueError("trace needs --gtin with --lot or --serial, or --sscc alone")
     engine = api.connect(args.database_url)
-    if args.lot is not None:
+    if args.sscc is not None:
+        result = api.trace_sscc(engine, args.sscc, args.at, args.direction)
+    elif args.lot is not None:
         result = api.trace_lot(
             engine, args.gtin, args.lot, args.direction, min_exposure=args.min_exposure
         )
@@ -230,14 +248,13 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
     import polars as pl
 
     subject = result.subject
-    name = (
-        f"serial {subject['serial']} (lot {subject['lot']})"
-        if subject["serial"]
-        else f"lot {subject['lot']}"
-    )
-    print(
-        f"Trace of GTIN {subject['gtin']} {name}, {result.direction}; snapshot {result.snapshot_id}"
-    )
+    if subject.get("sscc"):
+        name = f"SSCC {subject['sscc']} as packed at {subject['at']}"
+    elif subject["serial"]:
+        name = f"GTIN {subject['gtin']} serial {subject['serial']} (lot {subject['lot']})"
+    else:
+        name = f"GTIN {subject['gtin']} lot {subject['lot']}"
+    print(f"Trace of {name}, {result.direction}; snapshot {result.snapshot_id}")
     with pl.Config(
         tbl_rows=200,
         tbl_cols=12,
@@ -256,6 +273,7 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
                 "product_name",
                 "expiry_date",
                 "quantity_on_hand",
+                "status",
             )
         )
         if not result.receipts.is_empty():

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 import models
-from lotline import aggregation, completeness, mass_balance, store
+from lotline import aggregation, completeness, mass_balance, status, store
 from lotline.contract import EVENT_RECORD_TYPES, RECORD_TYPES
 from lotline.lineage import (
     Lineage,
@@ -402,10 +402,15 @@ def quality_tables(records: Records) -> tuple[Lineage, dict[str, pl.DataFrame]]:
     scores = completeness.completeness_score(lineage.lots, exceptions).with_columns(
         pl.col("checks_failed").list.join(", ")
     )
+    events = status.status_event_frame(records.status)
+    in_force = status.current_status(events, serials=lineage.serials).filter(
+        pl.col("status").is_not_null()
+    )
     return lineage, {
         "lot_mass_balance": balance,
         "trace_exception": exceptions,
         "lot_completeness": scores,
+        "lot_status": in_force,
     }
 
 

@@ -86,14 +86,19 @@ class TraceResult:
             "snapshot_id": self.snapshot_id,
             "lots": rows(
                 self.lots.select(
-                    "gtin",
-                    "lot",
-                    "depth",
-                    "direction",
-                    "exposure",
-                    "product_name",
-                    "expiry_date",
-                    "quantity_on_hand",
+                    c
+                    for c in (
+                        "gtin",
+                        "lot",
+                        "depth",
+                        "direction",
+                        "exposure",
+                        "status",
+                        "product_name",
+                        "expiry_date",
+                        "quantity_on_hand",
+                    )
+                    if c in self.lots.columns  # status comes from the database, when there is one
                 )
             ),
             "transformations": rows(self.edges),
@@ -152,6 +157,27 @@ def trace_lot(
         direction,
         start_backward=[key],
         start_forward=[key],
+        locations=locations,
+        reach=reach,
+    )
+
+
+def trace_lots(
+    lineage: Lineage,
+    subject: dict[str, str | None],
+    keys: list[int],
+    direction: Direction = "both",
+    locations: pl.DataFrame | None = None,
+    reach: Reach | None = None,
+) -> TraceResult:
+    """Several lots traced as one subject (what a pallet held): each is a subject at depth 0; a
+    lot reached from two of them keeps its shortest depth."""
+    return _assemble(
+        lineage,
+        subject,
+        direction,
+        start_backward=keys,
+        start_forward=keys,
         locations=locations,
         reach=reach,
     )

@@ -10,6 +10,7 @@ from models.lineage import (
     LotOnHand,
     LotReceipt,
     LotShipment,
+    LotStatus,
     Serial,
     TraceException,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "LotOnHand",
     "LotReceipt",
     "LotShipment",
+    "LotStatus",
     "MoveRecord",
     "PackingRecord",
     "Product",

@@ -192,6 +192,24 @@ class LotMassBalance(SQLModel, table=True):
     snapshot_id: str
 
 
+class LotStatus(SQLModel, table=True):
+    """The hold / release / recall / quarantine status now in force per lot and per serial with
+    events of its own, derived from the append-only status records (never updated in place)."""
+
+    __tablename__ = "lot_status"
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(index=True)
+    lot: str | None = Field(default=None, index=True)
+    serial: str | None = None
+    status: str = Field(description="hold | release | recall | quarantine")
+    status_at: datetime = utc_timestamp()
+    status_id: str
+    status_actor: str | None = None
+    status_reason: str | None = None
+    status_source: str = Field(description="lot | serial: whose event is in force")
+    snapshot_id: str
+
+
 LINEAGE_TABLES: tuple[type[SQLModel], ...] = (
     Lot,
     LotEdge,
@@ -203,4 +221,5 @@ LINEAGE_TABLES: tuple[type[SQLModel], ...] = (
     TraceException,
     LotCompleteness,
     LotMassBalance,
+    LotStatus,
 )

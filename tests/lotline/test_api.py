@@ -11,10 +11,16 @@ part of the output lot):
 
 from __future__ import annotations
 
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
 import polars as pl
 import pytest
 
-from lotline import api
+from lotline import api, store, trace
+from lotline.ingest import load_folder
 
 FLOUR, SUGAR, DOUGH, COOKIES, TIN = (
     "00614141000012",
@@ -77,3 +83,57 @@ def test_exposure_threshold_needs_the_database(small_engine) -> None:
     lineage = api.load_lineage(small_engine)
     with pytest.raises(ValueError, match="closure table"):
         api.trace_lot(small_engine, FLOUR, "F1", "forward", lineage=lineage, min_exposure=0.5)
+
+
+PALLET1, PALLET2 = "306141410000010012", "306141410000010029"
+CASE1 = "306141410000020011"
+PACKING = Path(__file__).parents[1] / "data" / "packing"
+
+
+@pytest.fixture
+def packed_engine(small_drop: Path, sqlite_url: str):  # type: ignore[no-untyped-def]
+    """The small chain plus its pallets and cases (tests/data/packing/README.md)."""
+    for source in PACKING.glob("*.csv"):
+        shutil.copy(source, small_drop / source.name)
+    engine = store.make_engine(sqlite_url)
+    assert load_folder(engine, small_drop).rejected.is_empty()
+    return engine
+
+
+def subject_lots(result) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(result.lots.filter(pl.col("direction") == "subject")["lot"])
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_sscc_trace_reaches_everything_packed_at_that_time(packed_engine) -> None:
+    before = api.trace_sscc(packed_engine, PALLET1, local("2026-09-09T09:00:00-05:00"))
+    assert subject_lots(before) == {"C1", "C2", "T1"}  # case 1 (T1), case 2 (C1), 5 CS of C2
+    assert "2 nested SSCCs, 2 serials, 2 lot quantities in 3 lots" in before.notes[0]
+    backward = set(before.lots.filter(pl.col("direction") == "backward")["lot"])
+    assert {"F1", "F2", "S1", "D1", "D2"} <= backward
+    assert set(before.shipments["lot"]) >= {"C1", "C2"}
+
+
+def test_sscc_trace_follows_unpack_and_repack(packed_engine) -> None:
+    after = local("2026-09-09T15:00:00-05:00")
+    # case 2 (C1) moved from pallet 1 to pallet 2 at 13:00/14:00; T1-0003 left case 1 at 12:00
+    assert subject_lots(api.trace_sscc(packed_engine, PALLET1, after)) == {"C2", "T1"}
+    assert subject_lots(api.trace_sscc(packed_engine, PALLET2, after)) == {"C1"}
+    case = api.trace_sscc(packed_engine, CASE1, local("2026-09-09T12:30:00-05:00"))
+    assert "1 serials" in case.notes[0]
+    with pytest.raises(trace.UnknownSubject, match="held nothing"):
+        api.trace_sscc(packed_engine, PALLET2, local("2026-09-09T10:00:00-05:00"))
+
+
+def test_cli_traces_an_sscc(packed_engine, sqlite_url: str, capsys) -> None:
+    from lotline.cli import main
+
+    args = ["trace", "--database-url", sqlite_url, "--sscc", PALLET2]
+    assert main([*args, "--at", "2026-09-09T15:00:00-05:00", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["subject"]["sscc"] == PALLET2
+    assert {lot["lot"] for lot in out["lots"] if lot["direction"] == "subject"} == {"C1"}
+    assert main(["trace", "--database-url", sqlite_url, "--sscc", PALLET2, "--gtin", TIN]) == 2
