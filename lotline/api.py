@@ -51,6 +51,29 @@ def rejected_records(engine: Engine) -> pl.DataFrame:
     return store.read_frame(engine, models.RejectedRecord)
 
 
+def lot_balance(engine: Engine) -> pl.DataFrame:
+    """Mass balance per lot in its product's unit, as stored with the current snapshot."""
+    return store.read_frame(engine, models.LotMassBalance).drop("snapshot_id")
+
+
+def scope_balance(engine: Engine, result: trace.TraceResult) -> pl.DataFrame:
+    """Mass balance of a trace's scope (every lot it reached): one row per unit of measure,
+    with the pass/fail of the tolerance band and the number of failing lots."""
+    from lotline import mass_balance
+
+    return mass_balance.scope_balance(lot_balance(engine), result.lots.select("lot_key").unique())
+
+
+def trace_exceptions(engine: Engine) -> pl.DataFrame:
+    """Findings of the completeness checks (`lotline.completeness.CHECKS`) for the snapshot."""
+    return store.read_frame(engine, models.TraceException).drop("id", "snapshot_id")
+
+
+def completeness(engine: Engine) -> pl.DataFrame:
+    """Per lot, the share of its applicable completeness checks it passes."""
+    return store.read_frame(engine, models.LotCompleteness).drop("snapshot_id")
+
+
 def current_snapshot(engine: Engine) -> dict[str, object] | None:
     """The snapshot the lineage tables were built from (the newest one), or None before a load."""
     with engine.connect() as conn:

@@ -109,9 +109,11 @@ class ExpiryData:
 def build_expiry(engine: Engine, as_of: date, within_days: int = 30) -> ExpiryData:
     """Positions and late shipments from the lineage tables, plus the per-location summary."""
     lineage = api.load_lineage(engine)
-    locations = api.locations(engine)
-    positions = expiry_positions(lineage.lots, lineage.on_hand, locations, as_of, within_days)
-    late = shipped_at_or_after_expiry(lineage.lots, lineage.shipments, locations)
+    locations, products = api.locations(engine), api.products(engine)
+    positions = expiry_positions(
+        lineage.lots, lineage.on_hand, locations, as_of, within_days, products=products
+    )
+    late = shipped_at_or_after_expiry(lineage.lots, lineage.shipments, locations, products=products)
     uoms = sorted(
         set(positions["uom"].drop_nulls().to_list()) | set(late["uom"].drop_nulls().to_list())
     )

@@ -137,3 +137,16 @@ def test_cli_traces_an_sscc(packed_engine, sqlite_url: str, capsys) -> None:
     assert out["subject"]["sscc"] == PALLET2
     assert {lot["lot"] for lot in out["lots"] if lot["direction"] == "subject"} == {"C1"}
     assert main(["trace", "--database-url", sqlite_url, "--sscc", PALLET2, "--gtin", TIN]) == 2
+
+
+def test_scope_balance_and_quality_tables_from_the_database(small_engine) -> None:
+    result = api.trace_lot(small_engine, COOKIES, "C1", "both")
+    scope = api.scope_balance(small_engine, result)
+    assert set(scope["uom"]) == {"KGM", "CS", "EA"}  # flour and dough, cookies, tins
+    assert scope["lots"].sum() == result.lots.height
+    per_lot = api.lot_balance(small_engine)
+    assert per_lot.height == 10 and set(per_lot["status"]) <= {"pass", "fail", "no_inflow"}
+    findings = api.trace_exceptions(small_engine)
+    assert "output_outlives_input" in set(findings["check"])
+    scores = api.completeness(small_engine)
+    assert scores.height == 10 and scores["score"].is_between(0, 1).all()
