@@ -117,7 +117,7 @@ def child_trusted_load(drop: str, url: str) -> None:
         for name, frame in lineage.tables().items():
             if name in ("lot", "lot_edge", "lot_closure", "lot_shipment", "lot_receipt", "serial"):
                 frame = frame.with_columns(pl.lit("bench").alias("snapshot_id"))
-                counts[name] = store.insert_frame(conn, name, frame)
+                counts[name] = store.replace_frame(conn, name, frame)
     rows = sum(f.height for f in frames.values())
     seconds = time.perf_counter() - start
     print(

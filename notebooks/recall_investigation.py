@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -120,6 +122,31 @@ backward.receipts.select(
 )
 
 # %% [markdown]
+# ## How much of the suspect lot is in each product?
+# From the database (the closure table), every downstream lot carries its *exposure*: the share
+# of its material that came from the suspect lot, through every level. A recall can be scoped
+# to the lots above a threshold; the mass balance of the scope says whether every kilogram is
+# accounted for, and the completeness findings say where the records have gaps.
+
+# %%
+exposed = api.trace_lot(engine, suspect_gtin, suspect_lot, "forward")
+by_exposure = (
+    exposed.lots.filter(pl.col("direction") == "forward")
+    .select("gtin", "lot", "product_name", "depth", "exposure", "quantity_on_hand", "status")
+    .sort("exposure", descending=True)
+)
+print(by_exposure.head(10))
+threshold = 0.01
+scoped = api.trace_lot(engine, suspect_gtin, suspect_lot, "forward", min_exposure=threshold)
+print(scoped.notes[0])
+api.scope_balance(engine, scoped)
+
+# %%
+findings = api.trace_exceptions(engine)
+in_scope = findings.join(exposed.lots.select("gtin", "lot"), on=["gtin", "lot"], how="semi")
+in_scope.group_by("check", "severity").len().sort("severity", "check")
+
+# %% [markdown]
 # ## Checks an investigator makes before signing
 # Every shipment found must be of a lot in the trace, and every customer row must add up to the
 # shipment lines.
@@ -128,4 +155,6 @@ backward.receipts.select(
 assert forward.shipments["lot_key"].is_in(forward.lots["lot_key"].implode()).all()
 assert abs(forward.consignees["quantity"].sum() - forward.shipments["quantity"].sum()) < 1e-6
 assert not downstream.is_empty(), "the suspect lot should feed at least one product"
+assert by_exposure["exposure"].is_between(0, 1).all()
+assert scoped.lots.height <= exposed.lots.height
 print("trace is consistent; snapshot", forward.snapshot_id)
