@@ -51,6 +51,18 @@ def rejected_records(engine: Engine) -> pl.DataFrame:
     return store.read_frame(engine, models.RejectedRecord)
 
 
+def on_hand(engine: Engine, lot_keys: list[int]) -> pl.DataFrame:
+    """Stock on hand per own location of the given lots."""
+    table = store.table(models.LotOnHand)
+    keys = sorted(set(lot_keys))
+    parts = [
+        store.read_frame(engine, models.LotOnHand, where=table.c.lot_key.in_(keys[i : i + 5000]))
+        for i in range(0, len(keys), 5000)
+    ]
+    frame = pl.concat(parts) if parts else store.read_frame(engine, models.LotOnHand).clear()
+    return frame.drop("snapshot_id")
+
+
 def lot_balance(engine: Engine) -> pl.DataFrame:
     """Mass balance per lot in its product's unit, as stored with the current snapshot."""
     return store.read_frame(engine, models.LotMassBalance).drop("snapshot_id")

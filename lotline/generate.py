@@ -2328,17 +2328,18 @@ def _palletise(
     does: what is inside is known from the packing events alone.
     """
     columns = list(contract.PACKING.columns)
-    local = pl.col("shipped_at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
-    offset = pl.col("shipped_at").str.slice(19)
 
-    def before(minutes: int) -> pl.Expr:
-        return (local - pl.duration(minutes=minutes)).dt.strftime("%Y-%m-%dT%H:%M:%S") + offset
+    def before(column: str, minutes: int) -> pl.Expr:
+        """A local timestamp `minutes` earlier, written with the same UTC offset."""
+        local = pl.col(column).str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
+        earlier = (local - pl.duration(minutes=minutes)).dt.strftime("%Y-%m-%dT%H:%M:%S")
+        return earlier + pl.col(column).str.slice(19)
 
     is_serial = pl.col("serial").is_not_null()
     lines = shipments.filter(pl.col("sscc").is_not_null()).sort("shipped_at", "shipment_id")
     packed = lines.select(
         ("PK-" + pl.col("shipment_id")).alias("packing_id"),
-        before(60).alias("packed_at"),
+        before("shipped_at", 60).alias("packed_at"),
         pl.lit("pack").alias("action"),
         pl.col("sscc").alias("parent_sscc"),
         pl.lit(None, pl.String).alias("child_sscc"),
@@ -2351,27 +2352,18 @@ def _palletise(
         pl.lit(None, pl.String).alias("ref_doc_type"),
         pl.lit(None, pl.String).alias("ref_doc_number"),
     )
-    first_serial = packed.filter(is_serial).head(1)
+    first_serial = (
+        packed.filter(is_serial).head(1).with_columns(pl.lit(_REPACK_SSCC).alias("parent_sscc"))
+    )
     repack = pl.concat(
         [
             first_serial.with_columns(
-                pl.lit("PK-REPACK-1").alias("packing_id"),
-                (
-                    pl.col("packed_at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
-                    - pl.duration(minutes=120)
-                ).dt.strftime("%Y-%m-%dT%H:%M:%S")
-                + pl.col("packed_at").str.slice(19),
-                pl.lit(_REPACK_SSCC).alias("parent_sscc"),
+                pl.lit("PK-REPACK-1").alias("packing_id"), before("packed_at", 120)
             ),
             first_serial.with_columns(
                 pl.lit("PK-REPACK-2").alias("packing_id"),
-                (
-                    pl.col("packed_at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
-                    - pl.duration(minutes=60)
-                ).dt.strftime("%Y-%m-%dT%H:%M:%S")
-                + pl.col("packed_at").str.slice(19),
+                before("packed_at", 60),
                 pl.lit("unpack").alias("action"),
-                pl.lit(_REPACK_SSCC).alias("parent_sscc"),
             ),
         ]
     )

@@ -238,8 +238,7 @@ def build_recall(engine: Engine, gtin: str, lot: str, direction: Direction = "bo
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
-    lineage = api.load_lineage(engine)
-    result = api.trace_lot(engine, gtin, lot, direction, lineage=lineage)
+    result = api.trace_lot(engine, gtin, lot, direction)  # closure-backed: reads only the scope
     locations = api.locations(engine)
     products = api.products(engine)
     names = locations.select("location_id", "business_name")
@@ -319,7 +318,9 @@ def build_recall(engine: Engine, gtin: str, lot: str, direction: Direction = "bo
 
     traced = lots.select("lot_key", "gtin", "lot", "product_name", "direction").unique("lot_key")
     on_hand = named(
-        lineage.on_hand.join(traced, on="lot_key"), "location_id", "location_name"
+        api.on_hand(engine, traced["lot_key"].to_list()).join(traced, on="lot_key"),
+        "location_id",
+        "location_name",
     ).sort("location_id", "gtin", "lot")
     distribution = _distribution(shipments)
     rejected = api.rejected_records(engine)
@@ -660,6 +661,7 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
                 Column("output_gtin", "Output GTIN", 10.5),
                 Column("output_lot", "Output lot", 8),
                 Column("output_quantity", "Output qty", 7, "right", "qty", "output_uom"),
+                Column("share", "Share of output", 6, "right", "share"),
             ],
             "transformations.csv",
             "No transformations between the traced lots.",
@@ -668,6 +670,7 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             forward_lots,
             [
                 Column("depth", "Depth", 5, "right", "int"),
+                Column("exposure", "Contains of subject", 7, "right", "share"),
                 Column("gtin", "GTIN", 12),
                 Column("lot", "Lot", 8),
                 Column("product_name", "Product", 18),

@@ -75,6 +75,14 @@ def fmt_qty(value: float | int | None) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
+def fmt_share(value: float | None) -> str:
+    """A share of material as a percentage with enough digits for small exposures."""
+    if value is None:
+        return DASH
+    percent = float(value) * 100
+    return f"{percent:.1f} %" if percent >= 1 else f"{percent:.3g} %"
+
+
 def fmt_qty_uom(value: float | int | None, uom: str | None) -> str:
     return DASH if value is None else f"{fmt_qty(value)} {uom or ''}".rstrip()
 
@@ -145,6 +153,7 @@ class Table:
 _FORMATS = {
     "text": fmt_text,
     "qty": fmt_qty,
+    "share": fmt_share,
     "utc": fmt_utc,
     "utc_short": lambda v: fmt_utc(v).removesuffix(" UTC"),  # the header says UTC
     "date": lambda v: v.isoformat() if isinstance(v, date) else fmt_text(v),

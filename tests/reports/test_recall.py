@@ -223,3 +223,12 @@ def test_renderer_refuses_resources_outside_the_templates(tmp_path: Path):
                 f"<html><head></head><body>{html}x</body></html>", tmp_path / "x.pdf", None, "x"
             )
     assert not list(tmp_path.iterdir())
+
+
+def test_lineage_shows_shares_and_exposure(text: str):
+    """Edges carry the share of the output each input made (P3: C1 is 3/4 D1, 1/4 D2; P1: D1
+    is 2/3 F1, 1/3 S1), and downstream lots the share of the subject they contain."""
+    body = flat(text)
+    assert "Share of output" in body and "Contains of subject" in body
+    for share in ("75.0 %", "25.0 %", "66.7 %", "33.3 %", "100.0 %"):
+        assert share in body, share
