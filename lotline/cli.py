@@ -90,6 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--within-days", type=int, default=30)
     p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
 
+    p = command("export", _export, "Export the FSMA 204 sortable spreadsheet (XLSX + CSV).")
+    p.add_argument("kind", choices=["fsma204"])
+    p.add_argument("--gtin", help="with --lot: the rows of the lot's trace")
+    p.add_argument("--lot", action="append", help="a lot of --gtin; repeat for a lot list")
+    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
+    p.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the files")
+
     p = command("generate", _generate, "Write deterministic sample data in the contract format.")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=7)
@@ -358,6 +367,33 @@ def _report(args: argparse.Namespace) -> int:
         print(f"lotline: report failed: {outcome.error}", file=sys.stderr)
         return 1
     for path in outcome.reports:
+        print(path)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """FSMA 204 spreadsheet for a lot's trace or for a date range (1.1455(c)(3): "date ranges or
+    traceability lot codes"), read straight from the lineage tables: no pipeline run."""
+    from lotline import api, fsma204
+    from reports.fsma204 import write_fsma204
+
+    by_lot, by_period = bool(args.gtin or args.lot), bool(args.start or args.end)
+    if by_lot == by_period or (by_lot and not (args.gtin and args.lot)):
+        raise ValueError("export fsma204 needs --gtin and --lot, or --from and --to")
+    if by_period and not (args.start and args.end):
+        raise ValueError("export fsma204 needs both --from and --to")
+    engine = api.connect(args.database_url)
+    if by_lot:
+        results = [api.trace_lot(engine, args.gtin, lot, args.direction) for lot in args.lot]
+        frames = fsma204.for_traces(results, engine)
+        lots = args.lot[0] if len(args.lot) == 1 else f"{len(args.lot)}-lots"
+        name = f"fsma204_{results[0].subject['gtin']}_{lots}_{args.direction}"
+    else:
+        frames = fsma204.for_period(engine, args.start, args.end)
+        name = f"fsma204_{args.start.isoformat()}_{args.end.isoformat()}"
+    written = write_fsma204(frames, args.out, name)
+    print(written["xlsx"])
+    for path in written["csv"]:
         print(path)
     return 0
 

@@ -79,6 +79,19 @@ REF_DOC_TYPES = (
     "batch_record",  # batch or production log
 )
 
+REF_DOC_NAMES: dict[str, str] = {
+    "bol": "bill of lading",
+    "po": "purchase order",
+    "desadv": "despatch advice / advance shipping notice (ASN)",
+    "inv": "invoice",
+    "prodorder": "production or work order",
+    "recadv": "receiving advice",
+    "rma": "return merchandise authorisation",
+    "batch_record": "batch or production log",
+}
+"""Glossary names of the reference document types (in `REF_DOC_TYPES` order, as glossaries list
+them): one list for the PDFs and the FSMA 204 spreadsheet."""
+
 # UN/CEFACT Recommendation 20 codes accepted for quantities (the subset a food, drug, device or
 # chemical company uses; the full list has ~2,000 codes). Name is printed in the glossary.
 UOM_NAMES: dict[str, str] = {

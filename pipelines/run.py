@@ -14,6 +14,7 @@ import dagster as dg
 
 from lotline.reading import InputError
 from pipelines.definitions import defs
+from pipelines.defs.delivery import DeliveryConfig
 from pipelines.defs.resources import DropFolder, ReportArchive, Warehouse
 
 LOAD_ASSETS = dg.AssetSelection.groups("raw", "validated", "lineage")
@@ -35,6 +36,8 @@ def _resources(database_url: str | None, drop_dir: Path | None, report_dir: Path
         "warehouse": Warehouse(database_url=database_url or ""),
         "drop_folder": DropFolder(path=str(drop_dir or ".")),
         "report_archive": ReportArchive(path=str(report_dir or "reports-out")),
+        # required by the delivery assets in the asset list; they are never selected here
+        "delivery": DeliveryConfig(),
     }
 
 

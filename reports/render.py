@@ -36,25 +36,12 @@ from urllib.request import url2pathname
 import jinja2
 import polars as pl
 
-from lotline.contract import REF_DOC_TYPES
+from lotline.contract import REF_DOC_NAMES, REF_DOC_TYPES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TABLE_ROWS = 500
 PDF_VARIANT = "pdf/a-3b"
 DASH = "—"
-
-REF_DOC_NAMES: dict[str, str] = {
-    "bol": "bill of lading",
-    "po": "purchase order",
-    "desadv": "despatch advice / advance shipping notice (ASN)",
-    "inv": "invoice",
-    "prodorder": "production or work order",
-    "recadv": "receiving advice",
-    "rma": "return merchandise authorisation",
-    "batch_record": "batch or production log",
-}
-"""Glossary names of the data contract's reference document types (lotline.contract.REF_DOC_TYPES,
-whose order the glossary follows)."""
 
 Attachment = tuple[str, bytes, str]
 """(file name, content, MIME type) of a file embedded in the PDF."""

@@ -1,27 +1,44 @@
-"""Jobs, the daily expiry schedule and the drop-folder sensor."""
+"""Jobs, the daily expiry and weekly recall drill schedules and the drop-folder sensor.
+
+Delivery (e-mail, archive) runs only on the schedules, never from an ingest: a drop of new files
+must not mail anyone.
+"""
 
 import hashlib
 
 import dagster as dg
 
 from lotline.reading import InputError, discover
+from pipelines.defs.delivery import DELIVERY_GROUP
 from pipelines.defs.resources import DropFolder
 
 ingest_job = dg.define_asset_job(
     "ingest",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(DELIVERY_GROUP),
     description="Drop folder → validated records → lineage tables → reports.",
 )
 expiry_report_job = dg.define_asset_job(
     "expiry_report_job",
-    selection=dg.AssetSelection.assets("expiry_report"),
-    description="Render the expiry report from the current lineage tables.",
+    selection=dg.AssetSelection.assets("expiry_report", "delivered_expiry_report"),
+    description="Render the expiry report from the current lineage tables, archive and e-mail it.",
+)
+recall_drill_job = dg.define_asset_job(
+    "recall_drill_job",
+    selection=dg.AssetSelection.assets("recall_drill_report", "delivered_recall_drill_report"),
+    description="Mock recall: render the recall report for the drill lots, archive and e-mail it.",
 )
 
 daily_expiry_report = dg.ScheduleDefinition(
     name="daily_expiry_report",
     job=expiry_report_job,
     cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+weekly_recall_drill = dg.ScheduleDefinition(
+    name="weekly_recall_drill",
+    job=recall_drill_job,
+    cron_schedule="0 6 * * 1",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )

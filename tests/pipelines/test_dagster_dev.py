@@ -69,7 +69,11 @@ def test_dagster_dev_serves_the_definitions(tmp_path: Path) -> None:
         assert "expiry_report" in assets and "raw_shipments" in assets
         repo = data["repositoriesOrError"]["nodes"][0]
         assert {"ingest", "expiry_report_job"} <= {j["name"] for j in repo["jobs"]}
-        assert repo["schedules"] == [{"name": "daily_expiry_report", "cronSchedule": "0 6 * * *"}]
+        schedules = {s["name"]: s["cronSchedule"] for s in repo["schedules"]}
+        assert schedules == {
+            "daily_expiry_report": "0 6 * * *",
+            "weekly_recall_drill": "0 6 * * 1",
+        }
         assert [s["name"] for s in repo["sensors"]] == ["drop_folder_sensor"]
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -42,6 +42,9 @@ def test_every_stage_is_an_asset(definitions: dg.Definitions) -> None:
         "rejected_record",
         "expiry_report",
         "recall_reports",
+        "delivered_expiry_report",
+        "recall_drill_report",
+        "delivered_recall_drill_report",
     } <= keys
 
 
@@ -60,6 +63,28 @@ def test_checks_jobs_schedule_and_sensor(definitions: dg.Definitions) -> None:
     schedule = definitions.resolve_schedule_def("daily_expiry_report")
     assert schedule.cron_schedule == "0 6 * * *" and schedule.job_name == "expiry_report_job"
     assert definitions.resolve_sensor_def("drop_folder_sensor").job_name == "ingest"
+    drill = definitions.resolve_schedule_def("weekly_recall_drill")
+    assert drill.cron_schedule == "0 6 * * 1" and drill.job_name == "recall_drill_job"
+    assert {"delivered_expiry_report", "delivered_recall_drill_report"} <= {
+        key.to_user_string() for key in checks_of(definitions, "emailed")
+    }
+
+
+def checks_of(definitions: dg.Definitions, name: str) -> set[dg.AssetKey]:
+    graph = definitions.resolve_asset_graph()
+    return {key.asset_key for key in graph.asset_check_keys if key.name == name}
+
+
+def test_delivery_runs_only_on_its_schedules(definitions: dg.Definitions) -> None:
+    """An ingest (started by the drop-folder sensor) must not e-mail anyone."""
+
+    def selected(job: str) -> set[str]:
+        layer = definitions.resolve_job_def(job).asset_layer
+        return {key.to_user_string() for key in layer.executable_asset_keys}
+
+    assert not {"delivered_expiry_report", "delivered_recall_drill_report"} & selected("ingest")
+    assert selected("expiry_report_job") == {"expiry_report", "delivered_expiry_report"}
+    assert selected("recall_drill_job") == {"recall_drill_report", "delivered_recall_drill_report"}
 
 
 def test_sensor_requests_a_run_once_per_new_content(tmp_path: Path) -> None:
