@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--within-days", type=int, default=30)
     p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
 
+    p = command("mock-recall", _mock_recall, "Run a mock recall drill and render its evidence PDF.")
+    p.add_argument("--gtin", required=True)
+    p.add_argument("--lot", required=True)
+    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
+    p.add_argument("--by", help="who runs the drill (default: the login name)")
+    p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
+
     p = command("export", _export, "Export the FSMA 204 sortable spreadsheet (XLSX + CSV).")
     p.add_argument("kind", choices=["fsma204"])
     p.add_argument("--gtin", help="with --lot: the rows of the lot's trace")
@@ -108,7 +115,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path, default=Path(DEMO_DIR))
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", type=float, default=1.0)
+
+    p = command("verify", _verify, "Check a lotline PDF against its provenance and the database.")
+    p.add_argument("pdf", type=Path)
     return parser
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """0 unchanged, 1 tampered or data changed since, 2 cannot verify."""
+    from reports.verify import verify
+
+    verdict = verify(args.pdf, args.database_url)
+    print("\n".join(verdict.lines()))
+    return verdict.code
 
 
 # --- ingest -------------------------------------------------------------------------------------
@@ -368,6 +387,25 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     for path in outcome.reports:
         print(path)
+    return 0
+
+
+def _mock_recall(args: argparse.Namespace) -> int:
+    """Store the drill first, then render: a failed rendering still leaves the drill on record."""
+    from lotline import api, mock_recall
+    from reports.mock_recall import render_mock_recall_report
+
+    engine = api.connect(args.database_url)
+    drill = mock_recall.run_drill(engine, args.gtin, args.lot, args.direction, args.by)
+    path = render_mock_recall_report(engine, drill, args.out)
+    r = drill.record
+    percent = "—" if r["percent_accounted"] is None else f"{r['percent_accounted']:.1f} %"
+    print(
+        f"drill {r['drill_id']}: {r['lots_reached']} lots, {r['shipments']} shipments, "
+        f"{r['consignees']} consignees, {percent} accounted, "
+        f"answered in {r['seconds_to_answer']:.3f} s"
+    )
+    print(path)
     return 0
 
 

@@ -1,5 +1,6 @@
 """SQLModel tables of lotline. Plain package: no Dagster, no Polars."""
 
+from models.drill import MockRecall
 from models.lineage import (
     LINEAGE_TABLES,
     Lot,
@@ -41,6 +42,7 @@ __all__ = [
     "LotReceipt",
     "LotShipment",
     "LotStatus",
+    "MockRecall",
     "MoveRecord",
     "PackingRecord",
     "Product",

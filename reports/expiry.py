@@ -130,6 +130,7 @@ def render_expiry_report(
     within_days: int = 30,
     generated_at: datetime | None = None,
     max_rows: int = MAX_TABLE_ROWS,
+    run_id: str | None = None,
 ) -> Path:
     """Write `out_dir/expiry_<as_of>_<document number>.pdf` and return its path.
 
@@ -144,6 +145,7 @@ def render_expiry_report(
         title=TITLE,
         generated_at=generated,
         snapshot=data.snapshot,
+        run_id=run_id,
     )
     files = data.csv_files()
     html = render_html("expiry.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
@@ -153,6 +155,7 @@ def render_expiry_report(
         [f.as_tuple() for f in files],
         f"{TITLE} as of {as_of} — {doc.number}",
         generated_at=generated,
+        doc=doc,
     )
     import logging
 

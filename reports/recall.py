@@ -369,6 +369,7 @@ def render_recall_report(
     direction: Direction = "both",
     request_reference: str | None = None,
     max_rows: int = MAX_TABLE_ROWS,
+    run_id: str | None = None,
 ) -> Path:
     """Write `out_dir/recall_<gtin>_<lot>_<document number>.pdf` and return its path.
 
@@ -385,6 +386,7 @@ def render_recall_report(
         generated_at=generated,
         snapshot=data.snapshot,
         request_reference=request_reference,
+        run_id=run_id,
     )
     files = data.csv_files()
     html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
@@ -399,6 +401,7 @@ def render_recall_report(
         [f.as_tuple() for f in files],
         f"{TITLE} — {subject['gtin']} / {subject['lot']} — {doc.number}",
         generated_at=generated,
+        doc=doc,
     )
     _log_timing(path, started)
     return path
@@ -650,14 +653,14 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
         "transformations": t(
             data.transformations,
             [
-                Column("production_id", "Production", 10),
-                Column("completed_at", "Completed (UTC)", 10.5, fmt="utc_short"),
-                Column("location_id", "Location", 6.5),
-                Column("input_product", "Input product", 10.5),
+                Column("production_id", "Production", 8.5),
+                Column("completed_at", "Completed (UTC)", 9.5, fmt="utc_short"),
+                Column("location_id", "Location", 6),
+                Column("input_product", "Input product", 9),
                 Column("input_gtin", "Input GTIN", 10.5),
                 Column("input_lot", "Input lot", 8),
                 Column("input_quantity", "Qty used", 8, "right", "qty", "input_uom"),
-                Column("output_product", "→ Output product", 10.5),
+                Column("output_product", "→ Output product", 9),
                 Column("output_gtin", "Output GTIN", 10.5),
                 Column("output_lot", "Output lot", 8),
                 Column("output_quantity", "Output qty", 7, "right", "qty", "output_uom"),
@@ -671,10 +674,10 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             [
                 Column("depth", "Depth", 5, "right", "int"),
                 Column("exposure", "Contains of subject", 7, "right", "share"),
-                Column("gtin", "GTIN", 12),
+                Column("gtin", "GTIN", 11.5),
                 Column("lot", "Lot", 8),
-                Column("product_name", "Product", 18),
-                Column("origin", "Origin", 9),
+                Column("product_name", "Product", 12.5),
+                Column("origin", "Origin", 8),
                 Column("quantity_in", "Produced / received", 11, "right", "qty", "uom"),
                 Column("quantity_consumed", "Consumed", 9, "right", "qty", "uom"),
                 Column("quantity_shipped", "Shipped", 9, "right", "qty", "uom"),

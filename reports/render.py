@@ -36,12 +36,14 @@ from urllib.request import url2pathname
 import jinja2
 import polars as pl
 
+from lotline import provenance
 from lotline.contract import REF_DOC_NAMES, REF_DOC_TYPES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TABLE_ROWS = 500
 PDF_VARIANT = "pdf/a-3b"
 DASH = "—"
+PROVENANCE = provenance.FILE_NAME
 
 Attachment = tuple[str, bytes, str]
 """(file name, content, MIME type) of a file embedded in the PDF."""
@@ -249,6 +251,7 @@ class DocumentControl:
     confidentiality: str = "Confidential — for regulatory and recall use"
     generator: str = field(default_factory=lambda: f"lotline {package_version()}")
     request_reference: str | None = None
+    run_id: str | None = None  # the Dagster run that rendered it, if any
 
     @property
     def snapshot_id(self) -> str:
@@ -353,12 +356,27 @@ def _local_fetcher(root: Path):  # type: ignore[no-untyped-def]
 
 def _dedupe_associated_files(_document: object, pdf: object) -> None:
     """WeasyPrint 70 lists each embedded file twice in the catalog's /AF array (once from the
-    EmbeddedFiles name tree, once from the file specifications); keep one reference each."""
+    EmbeddedFiles name tree, once from the file specifications); keep one reference each.
+
+    The provenance record stays an associated file of the document (`/AF`) but leaves the
+    EmbeddedFiles name tree: the attachment list a reader sees is the report's data files, and
+    `reports.verify` finds the record through `/AF`."""
     associated = pdf.catalog.get("AF")  # type: ignore[attr-defined]
     if associated:
         unique = list(dict.fromkeys(associated))
         associated.clear()
         associated.extend(unique)
+    names = pdf.catalog.get("Names", {}).get("EmbeddedFiles")  # type: ignore[attr-defined]
+    if names:
+        ref = names.decode() if isinstance(names, bytes) else str(names)
+        tree = pdf.objects[int(ref.split()[0])]  # type: ignore[attr-defined]
+        pairs = list(zip(tree["Names"][::2], tree["Names"][1::2], strict=True))
+        hidden = {PROVENANCE, PROVENANCE.encode()}  # pydyf holds the names as str or bytes
+        kept = [
+            x for key, ref in pairs if getattr(key, "string", key) not in hidden for x in (key, ref)
+        ]
+        tree["Names"].clear()
+        tree["Names"].extend(kept)
 
 
 def write_pdf(
@@ -370,6 +388,7 @@ def write_pdf(
     generated_at: datetime | None = None,
     base_dir: Path = TEMPLATES,
     pdf_tags: bool = False,
+    doc: DocumentControl | None = None,
 ) -> Path:
     """Render `html` to a PDF/A-3b file at `path` with `attachments` embedded as associated
     files (`/AFRelationship /Data`), and return `path`.
@@ -378,12 +397,26 @@ def write_pdf(
     resources may come from. The file is written next to its destination and renamed into
     place, so an archive folder never holds a half-written report. Any WeasyPrint failure,
     including the `BaseException`-derived `FatalURLFetchingError`, is raised as RuntimeError.
+
+    With `doc`, the provenance record of `lotline.provenance` (snapshot, inputs, code version,
+    run id, hash of every attachment) is embedded as `provenance.json` for `lotline verify`.
     """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     root = Path(base_dir).resolve()
     generated_at = generated_now(generated_at)
+    attachments = list(attachments or [])
+    if doc is not None:
+        record = provenance.build_record(
+            document_number=doc.number,
+            title=doc.title,
+            generated_at=doc.generated_at,
+            snapshot=doc.snapshot,
+            attachments=attachments,
+            run_id=doc.run_id,
+        )
+        attachments.append((PROVENANCE, provenance.to_bytes(record), provenance.MIME_TYPE))
     stamp = as_utc(generated_at).replace(tzinfo=None)  # WeasyPrint writes it with a 'Z'
     fetcher = _local_fetcher(root)
     path = Path(path)
@@ -405,7 +438,7 @@ def write_pdf(
                 created=stamp,
                 modified=stamp,
             )
-            for name, data, mime in (attachments or [])
+            for name, data, mime in attachments
         ]
         document.write_pdf(
             partial,

@@ -39,7 +39,11 @@ def expiry_report(
 
     as_of = date.fromisoformat(config.as_of) if config.as_of else None
     path = render_expiry_report(
-        warehouse.engine(), report_archive.folder, as_of=as_of, within_days=config.within_days
+        warehouse.engine(),
+        report_archive.folder,
+        as_of=as_of,
+        within_days=config.within_days,
+        run_id=context.run_id,
     )
     context.log.info(f"expiry report: {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
@@ -65,7 +69,12 @@ def recall_reports(
         paths.append(
             str(
                 render_recall_report(
-                    warehouse.engine(), gtin, lot, report_archive.folder, direction=config.direction
+                    warehouse.engine(),
+                    gtin,
+                    lot,
+                    report_archive.folder,
+                    direction=config.direction,
+                    run_id=context.run_id,
                 )
             )
         )
