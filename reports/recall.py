@@ -422,6 +422,24 @@ def _local_text(column: str) -> pl.Expr:
     )
 
 
+LOTS_LISTED = 12
+"""Lot codes named in one table cell; the rest are counted. A hub lot's recall reaches tens of
+thousands of lots, which as one cell per consignee runs over thousands of pages; every lot is in
+the embedded lots.csv and shipments.csv."""
+
+
+def lot_list() -> pl.Expr:
+    """The distinct lot codes of a group, the first `LOTS_LISTED` named and the rest counted."""
+    lots = pl.col("lot").unique().sort()
+    more = lots.len().cast(pl.Int64) - LOTS_LISTED
+    listed = lots.head(LOTS_LISTED).str.join(", ")
+    return (
+        pl.when(more > 0)
+        .then(pl.concat_str([listed, pl.format(" … (+{} more)", more)]))
+        .otherwise(listed)
+    )
+
+
 def _consignees(shipments: pl.DataFrame, details: pl.DataFrame) -> pl.DataFrame:
     """One row per consignee: first/last local ship date and quantity per unit (never summing
     cases and eaches together)."""
@@ -453,7 +471,7 @@ def _consignees(shipments: pl.DataFrame, details: pl.DataFrame) -> pl.DataFrame:
         pl.col("shipment_id").n_unique().alias("shipments"),
         pl.col("ship_date").min().alias("first_ship"),
         pl.col("ship_date").max().alias("last_ship"),
-        pl.col("lot").unique().sort().str.join(", ").alias("lots"),
+        lot_list().alias("lots"),
     )
     return (
         summary.join(quantities, on="to_location_id")
@@ -467,7 +485,7 @@ def _distribution(shipments: pl.DataFrame) -> pl.DataFrame:
     return (
         shipments.group_by("gtin", "uom")
         .agg(
-            pl.col("lot").unique().sort().str.join(", ").alias("lots"),
+            lot_list().alias("lots"),
             pl.col("quantity").sum(),
             pl.col("to_location_id").n_unique().alias("consignees"),
             pl.col("ship_date").min().alias("first_ship"),

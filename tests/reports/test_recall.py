@@ -232,3 +232,29 @@ def test_lineage_shows_shares_and_exposure(text: str):
     assert "Share of output" in body and "Contains of subject" in body
     for share in ("75.0 %", "25.0 %", "66.7 %", "33.3 %", "100.0 %"):
         assert share in body, share
+
+
+def test_distribution_names_a_few_lots_and_counts_the_rest():
+    """A hub lot's recall reaches thousands of lots: one table cell must not list them all."""
+    from datetime import date
+
+    import polars as pl
+
+    from reports.recall import LOTS_LISTED, _distribution
+
+    shipments = pl.DataFrame(
+        {
+            "gtin": ["00614141000043"] * 20 + ["00614141000050"],
+            "uom": ["CS"] * 20 + ["EA"],
+            "lot": [f"L{i:02d}" for i in range(20)] + ["T1"],
+            "quantity": [1.0] * 21,
+            "to_location_id": ["CUST-A"] * 21,
+            "ship_date": [date(2026, 9, 10)] * 21,
+        }
+    )
+    rows = _distribution(shipments).rows(named=True)
+    many, one = rows
+    assert many["lots"].startswith("L00, L01") and many["lots"].endswith(
+        f"… (+{20 - LOTS_LISTED} more)"
+    )
+    assert one["lots"] == "T1" and many["quantity"] == 20.0
