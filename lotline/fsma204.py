@@ -39,7 +39,7 @@ from lotline import store
 from lotline.contract import REF_DOC_NAMES, REF_DOC_TYPES, UOM_NAMES
 from lotline.expiry import local_date
 from lotline.lineage import Lineage
-from lotline.trace import TraceResult
+from lotline.trace import TraceResult, edges_with_lots
 
 RECEIVING, SHIPPING, TRANSFORMATION, GLOSSARY = (
     "Receiving",
@@ -264,35 +264,6 @@ def _read_period(
     )
     lots = _read_in(engine, models.Lot, "lot_key", keys.to_list()).drop("snapshot_id")
     return receipts, shipments, edges, lots
-
-
-def edges_with_lots(edges: pl.DataFrame, lots: pl.DataFrame) -> pl.DataFrame:
-    """Lineage edges (lot keys) in the shape a trace gives them: input and output GTIN + lot."""
-    ids = lots.select("lot_key", "gtin", "lot")
-    return (
-        edges.join(
-            ids.rename({"lot_key": "parent_key", "gtin": "input_gtin", "lot": "input_lot"}),
-            on="parent_key",
-        )
-        .join(
-            ids.rename({"lot_key": "child_key", "gtin": "output_gtin", "lot": "output_lot"}),
-            on="child_key",
-        )
-        .select(
-            "production_id",
-            "completed_at",
-            "location_id",
-            "input_gtin",
-            "input_lot",
-            "input_quantity",
-            "input_uom",
-            "output_gtin",
-            "output_lot",
-            "output_quantity",
-            "output_uom",
-            "evidence",
-        )
-    )
 
 
 # --- sheets -------------------------------------------------------------------------------------

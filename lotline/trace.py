@@ -315,7 +315,6 @@ def _assemble(
 def _edges_within(
     lineage: Lineage, backward: pl.Series, forward: pl.Series, direction: Direction
 ) -> pl.DataFrame:
-    lots = lineage.lots.select("lot_key", "gtin", "lot")
     chosen = []
     if direction != "forward":
         chosen.append(
@@ -331,14 +330,20 @@ def _edges_within(
                 & pl.col("child_key").is_in(forward.implode())
             )
         )
-    edges = pl.concat(chosen).unique(maintain_order=True)
+    return edges_with_lots(pl.concat(chosen).unique(maintain_order=True), lineage.lots)
+
+
+def edges_with_lots(edges: pl.DataFrame, lots: pl.DataFrame) -> pl.DataFrame:
+    """Lineage edges (lot keys) as people read them: input and output GTIN + lot, with the
+    quantities, share and evidence, in completion order."""
+    ids = lots.select("lot_key", "gtin", "lot")
     return (
         edges.join(
-            lots.rename({"lot_key": "parent_key", "gtin": "input_gtin", "lot": "input_lot"}),
+            ids.rename({"lot_key": "parent_key", "gtin": "input_gtin", "lot": "input_lot"}),
             on="parent_key",
         )
         .join(
-            lots.rename({"lot_key": "child_key", "gtin": "output_gtin", "lot": "output_lot"}),
+            ids.rename({"lot_key": "child_key", "gtin": "output_gtin", "lot": "output_lot"}),
             on="child_key",
         )
         .select(
@@ -353,7 +358,7 @@ def _edges_within(
             "output_lot",
             "output_quantity",
             "output_uom",
-            "share",
+            *(["share"] if "share" in edges.columns else []),
             "evidence",
         )
         .sort("completed_at", "production_id", "input_gtin", "input_lot")
