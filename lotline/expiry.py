@@ -314,7 +314,7 @@ def shipped_at_or_after_expiry(
         )
     )
     frame = _with_optional(frame, {"product_name": pl.String})
-    consignees = _consignees(locations)
+    consignees = consignee_details(locations)
     return (
         frame.join(consignees, on="to_location_id", how="left")
         .select(LATE_SHIPMENT_COLUMNS)
@@ -449,7 +449,8 @@ def _with_optional(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.D
     )
 
 
-def _consignees(locations: pl.DataFrame) -> pl.DataFrame:
+def consignee_details(locations: pl.DataFrame) -> pl.DataFrame:
+    """Who a shipment went to, as a report prints it: name, one-line address, phone."""
     locations = _with_optional(
         locations,
         {c: pl.String for c in ("phone", "street", "city", "region", "postal_code", "country")},

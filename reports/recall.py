@@ -22,9 +22,9 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from lotline import api
+from lotline import api, expiry
 from lotline.contract import UOM_NAMES
-from lotline.expiry import address, local_datetime
+from lotline.expiry import local_datetime
 from lotline.trace import DIRECTIONS, Direction, TraceResult
 from reports.render import (
     DASH,
@@ -277,18 +277,12 @@ def build_recall(engine: Engine, gtin: str, lot: str, direction: Direction = "bo
         .with_columns(_local_text("received_at").alias("received_local"))
     )
 
-    consignee_details = locations.select(
-        pl.col("location_id").alias("to_location_id"),
-        pl.col("business_name").alias("consignee_name"),
-        address(
-            pl.col("street"),
-            pl.col("city"),
-            pl.col("region"),
-            pl.col("postal_code"),
-            pl.col("country"),
-        ).alias("consignee_address"),
-        pl.col("phone").alias("consignee_phone"),
-        pl.col("gln").alias("consignee_gln"),
+    consignee_details = expiry.consignee_details(locations).join(
+        locations.select(
+            pl.col("location_id").alias("to_location_id"), pl.col("gln").alias("consignee_gln")
+        ),
+        on="to_location_id",
+        how="left",
     )
     shipments = (
         named(result.shipments, "from_location_id", "from_name")
