@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 EXIT_INPUT = 2
@@ -88,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
     p.add_argument("--as-of", type=date.fromisoformat, help="expiry report date (default today)")
     p.add_argument("--within-days", type=int, default=30)
+    p.add_argument("--request-ref", default="", help="recall: FDA request id / recall number")
+    p.add_argument("--requester", default="", help="recall: who asked (agency, customer)")
+    p.add_argument(
+        "--received-at",
+        default="",
+        help="recall: ISO 8601 time with offset the request arrived (answer due 24 h later)",
+    )
+    p.add_argument("--prepared-by", default="", help="recall: printed name of the preparer")
     p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
 
     p = command("mock-recall", _mock_recall, "Run a mock recall drill and render its evidence PDF.")
@@ -357,7 +365,9 @@ def _report(args: argparse.Namespace) -> int:
         if not (args.gtin and args.lot):
             raise ValueError("report recall needs --gtin and --lot")
         from lotline import api, trace
+        from reports.recall import RecallRequest
 
+        RecallRequest.parse(args.request_ref, args.requester, args.received_at)  # fail early
         trace.find_lot(
             api.load_lineage(api.connect(args.database_url)), args.gtin.strip().zfill(14), args.lot
         )
@@ -368,6 +378,10 @@ def _report(args: argparse.Namespace) -> int:
             recall={
                 "lots": [f"{args.gtin.strip().zfill(14)}/{args.lot}"],
                 "direction": args.direction,
+                "request_reference": args.request_ref,
+                "requester": args.requester,
+                "received_at": args.received_at,
+                "prepared_by": args.prepared_by,
             },
             log_level="CRITICAL",
         )
@@ -449,9 +463,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from lotline import api, store
+    from lotline import api, mock_recall, store
     from lotline.generate import DEFAULT_ANCHOR, generate
     from pipelines.run import run_pipeline
+    from reports.mock_recall import render_mock_recall_report
 
     folder: Path = args.dir
     drop, out = folder / "drop", folder / "reports"
@@ -469,15 +484,24 @@ def _demo(args: argparse.Namespace) -> int:
         report_dir=out,
         load=False,
         expiry={"as_of": DEFAULT_ANCHOR.isoformat(), "within_days": 30},
-        recall={"lots": [f"{gtin}/{lot}"], "direction": "both"},
+        recall={
+            "lots": [f"{gtin}/{lot}"],
+            "direction": "both",
+            "request_reference": "SAMPLE-FDA-0001",
+            "requester": "FDA CORE (sample request)",
+            "received_at": datetime.now().astimezone().replace(microsecond=0).isoformat(),
+        },
         log_level="CRITICAL",
     )
     if not outcome.success:
         print(f"lotline: demo reports failed: {outcome.error}", file=sys.stderr)
         return 1
+    engine = api.connect(database_url)
+    drill = mock_recall.run_drill(engine, gtin, lot, "both", run_by="lotline demo")
+    evidence = render_mock_recall_report(engine, drill, out)
     print(f"\nrecall scenario: supplier lot {lot} of GTIN {gtin}")
-    print("PDF reports:")
-    for path in outcome.reports:
+    print("PDF reports (recall, expiry, mock recall evidence):")
+    for path in [*outcome.reports, str(evidence)]:
         print(f"  {path}")
     print(
         f"\ntry: lotline trace --database-url {database_url} --gtin {gtin} --lot {lot} "

@@ -9,7 +9,7 @@ their time carry a null status: nothing restricts them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
 
@@ -177,3 +177,51 @@ def current_status(
 def is_restricted() -> pl.Expr:
     """True where the status in force (column `status`) forbids use or shipment."""
     return pl.col("status").is_in(list(RESTRICTING)).fill_null(False)
+
+
+DISPOSITION = {
+    "recall": "recalled",
+    "hold": "non_sellable_other",
+    "quarantine": "non_sellable_other",
+    "release": "sellable_accessible",
+}
+"""EPCIS CBV disposition of stock under each status (as docs/data-contract.md maps the events)."""
+
+
+def inventory_status(
+    on_hand: pl.DataFrame, statuses: pl.DataFrame, expiry: pl.DataFrame, as_of: date
+) -> pl.DataFrame:
+    """Stock per lot and location with the lot's status in force, the serials of it restricted
+    on their own, and the EPCIS disposition a recall coordinator acts on: `recalled`, then
+    `non_sellable_other` (hold, quarantine), `expired` (expiry before `as_of`), else
+    `sellable_accessible`.
+
+    `on_hand` has gtin, lot, quantity per location; `statuses` is the in-force frame of
+    `current_status` (lot rows have a null serial); `expiry` gives gtin, lot, expiry_date."""
+    lot_rows = statuses.filter(pl.col("serial").is_null()).select(
+        "gtin", "lot", "status", "status_at", "status_reason"
+    )
+    serials_held = (
+        statuses.filter(pl.col("serial").is_not_null() & is_restricted())
+        .group_by("gtin", "lot")
+        .agg(pl.len().cast(pl.Int64).alias("serials_restricted"))
+    )
+    status = pl.col("status")
+    return (
+        on_hand.join(lot_rows, on=["gtin", "lot"], how="left")
+        .join(serials_held, on=["gtin", "lot"], how="left")
+        .join(
+            expiry.select("gtin", "lot", "expiry_date").unique(["gtin", "lot"]),
+            on=["gtin", "lot"],
+            how="left",
+        )
+        .with_columns(
+            pl.col("serials_restricted").fill_null(0),
+            pl.when(status.is_in(["recall", "hold", "quarantine"]))
+            .then(status.replace_strict(DISPOSITION, default=None))
+            .when(pl.col("expiry_date") < pl.lit(as_of))
+            .then(pl.lit("expired"))
+            .otherwise(pl.lit("sellable_accessible"))
+            .alias("disposition"),
+        )
+    )

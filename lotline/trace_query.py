@@ -81,7 +81,7 @@ def lineage_of(conn: Connection, keys: list[int]) -> Lineage:
 
     Edges are kept where both ends are in `keys`; a trace's reached set is closed under its own
     paths, so the walk over this small lineage equals the walk over the whole one."""
-    key_table = _keys_table(conn, keys)
+    key_table = keys_table(conn, keys)
     key_set = sa.select(key_table.c.lot_key)
 
     def rows(model: type, *conditions: sa.ColumnElement[bool]) -> pl.DataFrame:
@@ -103,7 +103,7 @@ def lineage_of(conn: Connection, keys: list[int]) -> Lineage:
     return result
 
 
-def _keys_table(conn: Connection, keys: list[int]) -> sa.Table:
+def keys_table(conn: Connection, keys: list[int]) -> sa.Table:
     """A temporary table of lot keys: set-based joins instead of a parameter list per query."""
     metadata = sa.MetaData()
     table = sa.Table(

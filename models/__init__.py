@@ -1,5 +1,6 @@
 """SQLModel tables of lotline. Plain package: no Dagster, no Polars."""
 
+from models.documents import IssuedDocument
 from models.drill import MockRecall
 from models.lineage import (
     LINEAGE_TABLES,
@@ -32,6 +33,7 @@ __all__ = [
     "LINEAGE_TABLES",
     "RECORD_TABLES",
     "ConsumptionRecord",
+    "IssuedDocument",
     "Location",
     "Lot",
     "LotClosure",

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -54,7 +55,10 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "fsma204"
 
 
-def write_xlsx(frames: Mapping[str, pl.DataFrame], path: Path, created: datetime | None) -> None:
+def write_xlsx(
+    frames: Mapping[str, pl.DataFrame], path: Path | BinaryIO, created: datetime | None
+) -> None:
+    """Write the workbook to a file path or into a binary buffer (the PDF embeds it)."""
     import xlsxwriter
 
     for sheet, frame in frames.items():
@@ -68,7 +72,8 @@ def write_xlsx(frames: Mapping[str, pl.DataFrame], path: Path, created: datetime
         "strings_to_urls": False,
         "strings_to_numbers": False,
     }
-    with xlsxwriter.Workbook(str(path), options) as workbook:
+    target = str(path) if isinstance(path, str | Path) else path
+    with xlsxwriter.Workbook(target, options) as workbook:
         workbook.set_properties(
             {
                 "title": "FSMA 204 electronic sortable spreadsheet",

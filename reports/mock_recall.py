@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 
 from lotline import api, mock_recall
 from lotline.mock_recall import DrillResult
+from reports import register
 from reports.render import (
     AttachedFile,
     Column,
     DocumentControl,
     csv_bytes,
-    document_number,
     fmt_qty,
     fmt_qty_uom,
     fmt_utc,
@@ -82,11 +82,21 @@ def render_mock_recall_report(
     and return its path. Rendering is outside the drill's time to answer: the clock measures the
     trace, not the paperwork."""
     generated = generated_now(generated_at)
+    snapshot = _answered_snapshot(engine, drill)
+    number = register.issue_number(
+        engine,
+        "mock_recall",
+        "MRD",
+        generated,
+        TITLE,
+        snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None,
+        request_reference=drill.drill_id,
+    )
     doc = DocumentControl(
-        number=document_number("MRD", generated),
+        number=number,
         title=TITLE,
         generated_at=generated,
-        snapshot=_answered_snapshot(engine, drill),
+        snapshot=snapshot,
         request_reference=drill.drill_id,
     )
     trend = mock_recall.drill_trend(mock_recall.drill_history(engine))
@@ -111,11 +121,12 @@ def render_mock_recall_report(
     path = write_pdf(
         html,
         Path(out_dir) / f"mock_recall_{safe_name(drill.drill_id)}_{doc.number}.pdf",
-        [f.as_tuple() for f in files],
+        files,
         f"{TITLE} — {drill.record['gtin']} / {drill.record['lot']} — {drill.drill_id}",
         generated_at=generated,
         doc=doc,
     )
+    register.record_file(engine, doc.number, path)
     mock_recall.record_evidence(engine, drill.drill_id, doc.number, str(path))
     return path
 

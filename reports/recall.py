@@ -14,18 +14,21 @@ what went into it; `render_recall_report` writes the file.
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from lotline import api, expiry
+from lotline import api, expiry, fsma204, mass_balance, scope, status
 from lotline.contract import UOM_NAMES
 from lotline.expiry import local_datetime
 from lotline.trace import DIRECTIONS, Direction, TraceResult
+from reports import register
+from reports.fsma204 import write_xlsx
 from reports.render import (
     DASH,
     MAX_TABLE_ROWS,
@@ -33,8 +36,8 @@ from reports.render import (
     Column,
     DocumentControl,
     csv_bytes,
-    document_number,
     fmt_qty_uom,
+    fmt_share,
     generated_now,
     render_html,
     safe_name,
@@ -44,6 +47,9 @@ from reports.render import (
 from reports.render import glossary as build_glossary
 
 TITLE = "Lot Traceability & Recall Report"
+FSMA_FILE = "fsma204.xlsx"
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUANTITY_COLUMNS = (
     "quantity_received",
     "quantity_produced",
@@ -142,10 +148,19 @@ class RecallData:
     unknown_origin: pl.DataFrame
     negative_on_hand: pl.DataFrame
     mass_balance_differences: pl.DataFrame
+    inventory: pl.DataFrame
+    lot_balance: pl.DataFrame
+    scope_balance: pl.DataFrame
+    exceptions: pl.DataFrame
+    audit_sources: pl.DataFrame
+    events_in_several_files: pl.DataFrame
+    fsma_sheets: dict[str, pl.DataFrame]
+    as_of: date
     uoms: list[str] = field(default_factory=list)
 
-    def csv_files(self) -> list[AttachedFile]:
-        """The attachments: the full trace, one CSV per table, bytes exactly as embedded."""
+    def attachments(self) -> list[AttachedFile]:
+        """The embedded files, bytes exactly as embedded: the full trace, one CSV per table,
+        and the FSMA 204 spreadsheet."""
         lots = self.lots.select(
             "direction",
             "depth",
@@ -219,23 +234,50 @@ class RecallData:
             "output_uom",
             "evidence",
         )
-        return [
+        csvs = [
             AttachedFile(name, csv_bytes(frame), "text/csv", frame.height, description)
             for name, frame, description in (
                 ("lots.csv", lots, "every traced lot with depth and quantities"),
                 ("shipments.csv", shipments, "shipment lines of forward-traced lots"),
                 ("receipts.csv", receipts, "supplier receipts of backward-traced lots"),
                 ("transformations.csv", transformations, "input lot → output lot with quantities"),
+                ("inventory.csv", self.inventory, "stock on hand, status and disposition"),
+                ("mass_balance.csv", self.lot_balance, "mass balance of every traced lot"),
+                ("exceptions.csv", self.exceptions, "completeness findings on traced lots"),
             )
         ]
+        return [*csvs, self.fsma_file()]
+
+    def fsma_file(self) -> AttachedFile:
+        """The FSMA 204 sortable spreadsheet of this trace (21 CFR 1.1455(c)(3)(ii))."""
+        buffer = io.BytesIO()
+        write_xlsx(self.fsma_sheets, buffer, None)
+        rows = sum(
+            frame.height for name, frame in self.fsma_sheets.items() if name != fsma204.GLOSSARY
+        )
+        return AttachedFile(
+            FSMA_FILE,
+            buffer.getvalue(),
+            XLSX_MIME,
+            rows,
+            "FSMA 204 sortable spreadsheet: one sheet per CTE and a glossary",
+        )
 
 
-def build_recall(engine: Engine, gtin: str, lot: str, direction: Direction = "both") -> RecallData:
+def build_recall(
+    engine: Engine,
+    gtin: str,
+    lot: str,
+    direction: Direction = "both",
+    as_of: date | None = None,
+) -> RecallData:
     """Trace the lot and join in the names, addresses and exceptions the report prints.
 
-    Raises `lotline.trace.UnknownSubject` when the lot is not in the lineage tables and
-    ValueError for an unknown direction.
+    `as_of` (default: today, UTC) is the date stock counts as expired from. Raises
+    `lotline.trace.UnknownSubject` when the lot is not in the lineage tables and ValueError for
+    an unknown direction.
     """
+    as_of = as_of or datetime.now(UTC).date()
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     result = api.trace_lot(engine, gtin, lot, direction)  # closure-backed: reads only the scope
@@ -317,6 +359,26 @@ def build_recall(engine: Engine, gtin: str, lot: str, direction: Direction = "bo
         "location_name",
     ).sort("location_id", "gtin", "lot")
     distribution = _distribution(shipments)
+    details = scope.scope_details(engine, traced["lot_key"].to_list())
+    inventory = status.inventory_status(on_hand, details.statuses, lots, as_of).select(
+        "location_id",
+        "location_name",
+        "gtin",
+        "lot",
+        "product_name",
+        "quantity",
+        "uom",
+        "expiry_date",
+        "status",
+        "status_at",
+        "status_reason",
+        "serials_restricted",
+        "disposition",
+        "last_movement_at",
+    )
+    lot_balance = details.mass_balance.join(
+        lots.select("lot_key", "direction", "depth"), on="lot_key", how="left"
+    ).sort(pl.col("status") == mass_balance.PASS, "depth", "gtin", "lot")
     rejected = api.rejected_records(engine)
     uoms = sorted(
         {
@@ -349,6 +411,20 @@ def build_recall(engine: Engine, gtin: str, lot: str, direction: Direction = "bo
         unknown_origin=lots.filter(pl.col("origin") == "unknown"),
         negative_on_hand=on_hand.filter(pl.col("quantity") < 0),
         mass_balance_differences=lots.filter(pl.col("balance_difference").abs() > 1e-6),
+        inventory=inventory,
+        lot_balance=lot_balance,
+        scope_balance=mass_balance.scope_balance(details.mass_balance, traced.select("lot_key")),
+        exceptions=details.exceptions.sort(
+            pl.col("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK)),
+            "check",
+            "gtin",
+            "lot",
+            "serial",
+        ),
+        audit_sources=scope.audit_sources(details),
+        events_in_several_files=details.events_in_several_files,
+        fsma_sheets=fsma204.for_trace(result, engine),
+        as_of=as_of,
         uoms=uoms,
     )
 
@@ -361,28 +437,45 @@ def render_recall_report(
     *,
     generated_at: datetime | None = None,
     direction: Direction = "both",
-    request_reference: str | None = None,
+    request: RecallRequest | None = None,
     max_rows: int = MAX_TABLE_ROWS,
     run_id: str | None = None,
+    prepared_by: str | None = None,
 ) -> Path:
     """Write `out_dir/recall_<gtin>_<lot>_<document number>.pdf` and return its path.
 
-    The document number (`REC-<UTC yyyymmddHHMMSS>-<6 hex>`) is new for every rendering, so two
-    renderings of the same lot and snapshot are distinguishable in an archive; the data
-    snapshot id in the header says which data state both describe.
+    The document number (`REC-<UTC yyyymmddHHMMSS>-<6 hex>`) is taken from the register of
+    issued documents before rendering, so no two renderings ever share one; the data snapshot
+    id in the header says which data state a rendering describes. `request` is the regulator's
+    or customer's request being answered: its reference, requester and receipt time (due
+    24 h later) are printed on the cover and in every page header.
     """
     started = time.perf_counter()
-    data = build_recall(engine, gtin, lot, direction)
+    request = request or RecallRequest()
     generated = generated_now(generated_at)
+    data = build_recall(engine, gtin, lot, direction, as_of=generated.astimezone(UTC).date())
+    number = register.issue_number(
+        engine,
+        "recall",
+        "REC",
+        generated,
+        TITLE,
+        snapshot_id=str(data.snapshot["snapshot_id"]) if data.snapshot else None,
+        run_id=run_id,
+        request_reference=request.reference,
+    )
     doc = DocumentControl(
-        number=document_number("REC", generated),
+        number=number,
         title=TITLE,
         generated_at=generated,
         snapshot=data.snapshot,
-        request_reference=request_reference,
+        request_reference=request.reference,
+        requester=request.requester,
+        received_at=request.received_at,
         run_id=run_id,
+        prepared_by=prepared_by,
     )
-    files = data.csv_files()
+    files = data.attachments()
     html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
     subject = data.subject
     name = (
@@ -392,13 +485,39 @@ def render_recall_report(
     path = write_pdf(
         html,
         Path(out_dir) / name,
-        [f.as_tuple() for f in files],
+        files,
         f"{TITLE} — {subject['gtin']} / {subject['lot']} — {doc.number}",
         generated_at=generated,
         doc=doc,
     )
+    register.record_file(engine, doc.number, path)
     _log_timing(path, started)
     return path
+
+
+@dataclass(frozen=True)
+class RecallRequest:
+    """The request a recall report answers (§6.2 item 2): all optional — a report may be run
+    ahead of any request, and then says so."""
+
+    reference: str | None = None  # FDA request id, recall number, Form 3911 incident number
+    requester: str | None = None
+    received_at: datetime | None = None  # aware; the answer is due 24 h later
+
+    @classmethod
+    def parse(
+        cls, reference: str = "", requester: str = "", received_at: str = ""
+    ) -> RecallRequest:
+        """From text options (CLI, Dagster config): `received_at` is ISO 8601 with an offset."""
+        received = None
+        if received_at:
+            received = datetime.fromisoformat(received_at)
+            if received.tzinfo is None:
+                raise ValueError(
+                    f"request received-at {received_at!r} needs a UTC offset, e.g. "
+                    "2026-12-01T09:30:00-05:00"
+                )
+        return cls(reference or None, requester or None, received)
 
 
 # --- assembly helpers --------------------------------------------------------------------------
@@ -810,8 +929,211 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             "None: recorded stock matches the movements of every traced lot.",
         ),
         "glossary": build_glossary(glossary_units, TERMS),
+        "kde_mapping": t(
+            kde_mapping(),
+            [
+                Column("sheet", "Sheet (CTE)", 12),
+                Column("rule", "Rule", 16),
+                Column("columns", "Spreadsheet columns", 72),
+            ],
+            FSMA_FILE,
+        ),
         "notes": data.trace.notes,
         "dash": DASH,
+        **_quality_context(data, t),
+        **_request_context(data),
+    }
+
+
+def kde_mapping() -> pl.DataFrame:
+    """Which spreadsheet columns answer which paragraph of the rule, one row per paragraph (the
+    column-by-column meanings are in the spreadsheet's glossary sheet)."""
+    parts = pl.col("Code").str.split_exact(": ", 1)
+    return (
+        fsma204.column_meanings()
+        .with_columns(
+            parts.struct.field("field_0").alias("sheet"),
+            parts.struct.field("field_1").alias("column"),
+            pl.col("Details").alias("rule"),
+        )
+        .group_by("sheet", "rule", maintain_order=True)
+        .agg(pl.col("column").str.join(", ").alias("columns"))
+    )
+
+
+def _request_context(data: RecallData) -> dict[str, object]:
+    sheets = {
+        name: frame.height for name, frame in data.fsma_sheets.items() if name != fsma204.GLOSSARY
+    }
+    return {
+        "as_of": data.as_of,
+        "fsma_sheets": sheets,
+        "fsma_file": FSMA_FILE,
+    }
+
+
+def _quality_context(data: RecallData, t) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Inventory and hold status, mass balance, completeness findings and the audit extract."""
+    low, high = mass_balance.TOLERANCE
+    subject_key = data.subject["lot_key"]
+    subject_balance = data.lot_balance.filter(pl.col("lot_key") == subject_key)
+    failing = data.lot_balance.filter(
+        pl.col("status").is_in([mass_balance.FAIL, mass_balance.UNCONVERTIBLE])
+    )
+    inventory = data.inventory.with_columns(
+        pl.concat_str(
+            [pl.col("status"), pl.col("status_reason")], separator=": ", ignore_nulls=True
+        ).alias("status_text")
+    )
+    by_disposition = (
+        data.inventory.group_by("disposition", "uom")
+        .agg(
+            pl.struct("gtin", "lot").n_unique().alias("lots"),
+            pl.col("location_id").n_unique().alias("locations"),
+            pl.col("quantity").sum(),
+        )
+        .sort("disposition", "uom")
+    )
+    by_check = (
+        data.exceptions.group_by("check", "severity")
+        .agg(
+            pl.len().alias("findings"),
+            pl.struct("gtin", "lot").n_unique().alias("lots"),
+        )
+        .sort(pl.col("severity").replace_strict(SEVERITY_RANK, default=len(SEVERITY_RANK)), "check")
+    )
+    balance_columns = [
+        Column("gtin", "GTIN", 11),
+        Column("lot", "Lot", 7),
+        Column("product_name", "Product", 12),
+        Column("direction", "Trace", 6),
+        Column("uom", "UoM", 4),
+        Column("inflow", "Inflow", 8, "right", "qty"),
+        Column("quantity_consumed", "Consumed", 7.5, "right", "qty"),
+        Column("quantity_shipped", "Shipped", 7.5, "right", "qty"),
+        Column("quantity_destroyed", "Destroyed", 7, "right", "qty"),
+        Column("quantity_on_hand", "On hand", 7, "right", "qty"),
+        Column("accounted", "Accounted", 7.5, "right", "qty"),
+        Column("difference", "Difference", 7.5, "right", "qty"),
+        Column("balance_ratio", "Accounted %", 7, "right", "share"),
+        Column("status", "Result", 6),
+    ]
+    return {
+        "tolerance": f"{fmt_share(low)} – {fmt_share(high)}",
+        "subject_balance": subject_balance.row(0, named=True) if subject_balance.height else None,
+        "balance_counts": {
+            "lots": data.lot_balance.height,
+            "failing": failing.height,
+            "passing": data.lot_balance.filter(pl.col("status") == mass_balance.PASS).height,
+        },
+        "scope_balance": t(
+            data.scope_balance,
+            [
+                Column("uom", "UoM", 6),
+                Column("lots", "Lots", 6, "right", "int"),
+                Column("failing_lots", "Failing lots", 8, "right", "int"),
+                Column("inflow", "Inflow", 12, "right", "qty"),
+                Column("quantity_consumed", "Consumed", 11, "right", "qty"),
+                Column("quantity_shipped", "Shipped", 11, "right", "qty"),
+                Column("quantity_on_hand", "On hand", 11, "right", "qty"),
+                Column("accounted", "Accounted", 11, "right", "qty"),
+                Column("difference", "Difference", 10, "right", "qty"),
+                Column("balance_ratio", "Accounted %", 8, "right", "share"),
+                Column("status", "Result", 6),
+            ],
+            "mass_balance.csv",
+            "No mass balance is stored for the traced lots.",
+        ),
+        "subject_balance_table": t(
+            subject_balance.with_columns(pl.lit("subject").alias("direction")),
+            balance_columns,
+            "mass_balance.csv",
+            "No mass balance is stored for the subject lot.",
+        ),
+        "failing_balance": t(
+            failing,
+            balance_columns,
+            "mass_balance.csv",
+            "None: every traced lot balances within the tolerance.",
+        ),
+        "inventory": t(
+            inventory,
+            [
+                Column("location_name", "Location", 14),
+                Column("location_id", "Location id", 8),
+                Column("gtin", "GTIN", 11.5),
+                Column("lot", "Lot", 7),
+                Column("product_name", "Product", 12),
+                Column("quantity", "On hand", 9, "right", "qty", "uom"),
+                Column("expiry_date", "Expiry", 8, fmt="date"),
+                Column("status_text", "Status in force", 12.5),
+                Column("serials_restricted", "Serials held", 5.5, "right", "int"),
+                Column("disposition", "Disposition (EPCIS)", 12.5),
+            ],
+            "inventory.csv",
+            "No stock of the traced lots on hand.",
+        ),
+        "by_disposition": t(
+            by_disposition,
+            [
+                Column("disposition", "Disposition (EPCIS)", 30),
+                Column("lots", "Lots", 15, "right", "int"),
+                Column("locations", "Locations", 15, "right", "int"),
+                Column("quantity", "Quantity", 25, "right", "qty", "uom"),
+            ],
+            "inventory.csv",
+            "No stock of the traced lots on hand.",
+        ),
+        "exceptions_by_check": t(
+            by_check,
+            [
+                Column("check", "Check", 40),
+                Column("severity", "Severity", 20),
+                Column("findings", "Findings", 20, "right", "int"),
+                Column("lots", "Lots", 20, "right", "int"),
+            ],
+            "exceptions.csv",
+            "No completeness check found anything on the traced lots.",
+        ),
+        "exceptions": t(
+            data.exceptions,
+            [
+                Column("severity", "Severity", 7),
+                Column("check", "Check", 15),
+                Column("gtin", "GTIN", 11.5),
+                Column("lot", "Lot", 7),
+                Column("serial", "Serial", 8),
+                Column("reference", "Reference", 14),
+                Column("detail", "Detail", 37.5),
+            ],
+            "exceptions.csv",
+            "None.",
+        ),
+        "audit_sources": t(
+            data.audit_sources,
+            [
+                Column("file_name", "Input file", 16),
+                Column("record_type", "Record type", 10),
+                Column("source_sha256", "SHA-256 of the file", 36),
+                Column("load_id", "Load", 14),
+                Column("loaded_at", "Loaded (UTC)", 12, fmt="utc_short"),
+                Column("records", "Records", 6, "right", "int"),
+                Column("events", "Events", 6, "right", "int"),
+            ],
+            None,
+            "No stored records name the traced lots.",
+        ),
+        "events_in_several_files": t(
+            data.events_in_several_files,
+            [
+                Column("record_type", "Record type", 25),
+                Column("event_id", "Event", 35),
+                Column("files", "Input files", 20, "right", "int"),
+                Column("records", "Records", 20, "right", "int"),
+            ],
+            None,
+            "None: every event of the traced lots was recorded in one input file.",
+        ),
     }
 
 

@@ -26,7 +26,7 @@ import mimetypes
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -41,6 +41,7 @@ from lotline.contract import REF_DOC_NAMES, REF_DOC_TYPES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TABLE_ROWS = 500
+RESPONSE_HOURS = 24
 PDF_VARIANT = "pdf/a-3b"
 DASH = "—"
 PROVENANCE = provenance.FILE_NAME
@@ -220,11 +221,16 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 
 @dataclass(frozen=True)
 class AttachedFile:
+    """A file embedded in the PDF. `relationship` is its PDF/A-3 /AFRelationship: `Data` for
+    the rows the document's tables are drawn from and for the regulator's spreadsheet,
+    `Supplement` for the provenance record that describes the document itself."""
+
     name: str
     data: bytes
     mime_type: str
     rows: int | None = None
     description: str = ""
+    relationship: str = "Data"
 
     @property
     def sha256(self) -> str:
@@ -252,6 +258,31 @@ class DocumentControl:
     generator: str = field(default_factory=lambda: f"lotline {package_version()}")
     request_reference: str | None = None
     run_id: str | None = None  # the Dagster run that rendered it, if any
+    requester: str | None = None
+    received_at: datetime | None = None  # when the request reached the firm (aware)
+    response_hours: int = RESPONSE_HOURS
+    prepared_by: str | None = None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """Received + 24 h: FSMA 204 (21 CFR 1.1455(c)(3)) and DSCSA give a day to answer."""
+        if self.received_at is None:
+            return None
+        return self.received_at + timedelta(hours=self.response_hours)
+
+    @property
+    def on_time(self) -> bool | None:
+        due = self.due_at
+        return None if due is None else as_utc(self.generated_at) <= as_utc(due)
+
+    @property
+    def code_revision(self) -> str:
+        """The git commit the generator ran from ('+ local changes' when the tree differed)."""
+        code = provenance.code_version()
+        commit = code.get("git_commit")
+        if not commit:
+            return "not from a git checkout"
+        return f"{str(commit)[:12]}{' + local changes' if code.get('dirty') else ''}"
 
     @property
     def snapshot_id(self) -> str:
@@ -318,7 +349,14 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(qty=fmt_qty, qty_uom=fmt_qty_uom, text=fmt_text, utc=fmt_utc)
+    env.filters.update(
+        qty=fmt_qty,
+        qty_uom=fmt_qty_uom,
+        text=fmt_text,
+        utc=fmt_utc,
+        offset_time=fmt_offset_time,
+        share=fmt_share,
+    )
     return env
 
 
@@ -382,12 +420,12 @@ def _dedupe_associated_files(_document: object, pdf: object) -> None:
 def write_pdf(
     html: str,
     path: Path,
-    attachments: list[Attachment] | None = None,
+    attachments: Sequence[Attachment | AttachedFile] | None = None,
     title: str = "",
     *,
     generated_at: datetime | None = None,
     base_dir: Path = TEMPLATES,
-    pdf_tags: bool = False,
+    pdf_tags: bool = True,
     doc: DocumentControl | None = None,
 ) -> Path:
     """Render `html` to a PDF/A-3b file at `path` with `attachments` embedded as associated
@@ -406,17 +444,25 @@ def write_pdf(
 
     root = Path(base_dir).resolve()
     generated_at = generated_now(generated_at)
-    attachments = list(attachments or [])
+    files = [f if isinstance(f, AttachedFile) else AttachedFile(*f) for f in attachments or []]
     if doc is not None:
         record = provenance.build_record(
             document_number=doc.number,
             title=doc.title,
             generated_at=doc.generated_at,
             snapshot=doc.snapshot,
-            attachments=attachments,
+            attachments=[f.as_tuple() for f in files],
             run_id=doc.run_id,
         )
-        attachments.append((PROVENANCE, provenance.to_bytes(record), provenance.MIME_TYPE))
+        files.append(
+            AttachedFile(
+                PROVENANCE,
+                provenance.to_bytes(record),
+                provenance.MIME_TYPE,
+                description="provenance record of this document",
+                relationship="Supplement",
+            )
+        )
     stamp = as_utc(generated_at).replace(tzinfo=None)  # WeasyPrint writes it with a 'Z'
     fetcher = _local_fetcher(root)
     path = Path(path)
@@ -430,15 +476,15 @@ def write_pdf(
             document.metadata.title = title
         embedded = [
             weasyprint.Attachment(
-                file_obj=io.BytesIO(data),
-                name=name,
+                file_obj=io.BytesIO(f.data),
+                name=f.name,
                 url_fetcher=fetcher,
-                description=f"{name} ({mime})",
-                relationship="Data",
+                description=f"{f.name} ({f.mime_type})",
+                relationship=f.relationship,
                 created=stamp,
                 modified=stamp,
             )
-            for name, data, mime in attachments
+            for f in files
         ]
         document.write_pdf(
             partial,

@@ -191,7 +191,9 @@ def verify(path: Path, database_url: str | None = None) -> Verdict:
         f"snapshot {snapshot.get('snapshot_id', '(no data loaded)')}",  # type: ignore[union-attr]
     ]
     try:
-        changed = data_changes(record, _engine(database_url))
+        engine = _engine(database_url)
+        changed = data_changes(record, engine)
+        notes.append(_issued_note(engine, str(document.get("number")), Path(path)))  # type: ignore[union-attr]
     except NotVerifiable as error:
         if tampered:
             return Verdict(CHANGED, f"TAMPERED {path}", tampered, [], [*notes, str(error)])
@@ -208,3 +210,23 @@ def verify(path: Path, database_url: str | None = None) -> Verdict:
         summary = f"UNCHANGED {path}: document intact, snapshot still current"
     code = CHANGED if tampered or changed else UNCHANGED
     return Verdict(code, summary, tampered, changed, notes)
+
+
+def _issued_note(engine: sa.Engine, number: str, path: Path) -> str:
+    """Whether this database issued the document number, and whether this file is the PDF it
+    recorded then. A PDF re-saved by a viewer differs in bytes with its data intact, so this
+    is a note beside the verdict, not a verdict of its own."""
+    from reports import register
+
+    entry = register.issued(engine, number)
+    if entry is None:
+        return f"document number {number} is not in this database's register of issued documents"
+    if not entry.get("pdf_sha256"):
+        return f"document number {number} was issued {entry['generated_at']}; no file recorded"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest == entry["pdf_sha256"]:
+        return f"issued document {number}: this file is byte-identical to the PDF issued"
+    return (
+        f"issued document {number}: this file is not byte-identical to the PDF issued "
+        f"(SHA-256 {entry['pdf_sha256'][:16]}…; re-saved or altered)"
+    )

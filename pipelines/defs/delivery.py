@@ -278,8 +278,9 @@ def delivered_expiry_report(
     group_name=DELIVERY_GROUP,
     kinds={"pdf"},
     deps=["lot", "lot_edge", "lot_shipment", "lot_receipt"],
-    description="Recall report for the drill lots (LOTLINE_DRILL_LOTS, else the received lot "
-    "with the widest forward reach): the weekly mock recall.",
+    description="The weekly mock recall of the drill lots (LOTLINE_DRILL_LOTS, else the received "
+    "lot with the widest forward reach): each drill stored as a record, with its evidence PDF and "
+    "the recall report it produced.",
 )
 def recall_drill_report(
     context: dg.AssetExecutionContext,
@@ -287,27 +288,50 @@ def recall_drill_report(
     warehouse: Warehouse,
     report_archive: ReportArchive,
 ) -> dg.MaterializeResult:
-    from reports.recall import render_recall_report
+    from lotline import mock_recall
+    from reports.mock_recall import render_mock_recall_report
+    from reports.recall import RecallRequest, render_recall_report
 
     engine = warehouse.engine()
     lots = [item.strip() for item in delivery.drill_lots.split(",") if item.strip()] or [
         widest_reach_received_lot(engine)
     ]
-    started = datetime.now(UTC)
-    paths = []
+    paths, drills = [], []
     for item in lots:
         gtin, _, lot = item.partition("/")
-        path = render_recall_report(
+        drill = mock_recall.run_drill(
+            engine, gtin, lot, "both", run_by=f"dagster run {context.run_id[:8]}"
+        )
+        evidence = render_mock_recall_report(engine, drill, report_archive.folder)
+        report = render_recall_report(
             engine,
             gtin,
             lot,
             report_archive.folder,
-            request_reference=f"mock recall drill {started:%Y-%m-%d}",
+            request=RecallRequest(
+                reference=drill.record["drill_id"],
+                requester="weekly mock recall (schedule weekly_recall_drill)",
+                received_at=drill.record["started_at"],
+            ),
+            run_id=context.run_id,
         )
-        paths.append(str(path))
-        context.log.info(f"recall drill for {item}: {path}")
+        paths += [str(evidence), str(report)]
+        drills.append(
+            {
+                "drill_id": drill.record["drill_id"],
+                "lot": item,
+                "seconds_to_answer": drill.record["seconds_to_answer"],
+                "percent_accounted": drill.record["percent_accounted"],
+                "status": drill.record["status"],
+            }
+        )
+        context.log.info(f"recall drill for {item}: {evidence}, {report}")
     return dg.MaterializeResult(
-        metadata={"paths": dg.MetadataValue.json(paths), "lots": dg.MetadataValue.json(lots)}
+        metadata={
+            "paths": dg.MetadataValue.json(paths),
+            "lots": dg.MetadataValue.json(lots),
+            "drills": dg.MetadataValue.json(drills),
+        }
     )
 
 

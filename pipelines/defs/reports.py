@@ -21,6 +21,12 @@ class RecallReportConfig(dg.Config):
     lots: list[str] = []
     """Lots to report on, each `GTIN/LOT`; an empty list renders nothing."""
     direction: str = "both"
+    request_reference: str = ""
+    """FDA request id, recall number or Form 3911 incident number the reports answer."""
+    requester: str = ""
+    received_at: str = ""
+    """ISO 8601 time with offset the request was received; the answer is due 24 h later."""
+    prepared_by: str = ""
 
 
 @dg.asset(
@@ -61,8 +67,9 @@ def recall_reports(
     warehouse: Warehouse,
     report_archive: ReportArchive,
 ) -> dg.MaterializeResult:
-    from reports.recall import render_recall_report
+    from reports.recall import RecallRequest, render_recall_report
 
+    request = RecallRequest.parse(config.request_reference, config.requester, config.received_at)
     paths = []
     for item in config.lots:
         gtin, _, lot = item.partition("/")
@@ -74,6 +81,8 @@ def recall_reports(
                     lot,
                     report_archive.folder,
                     direction=config.direction,
+                    request=request,
+                    prepared_by=config.prepared_by or None,
                     run_id=context.run_id,
                 )
             )

@@ -151,3 +151,36 @@ def test_bad_values_are_reported_per_row(small_drop: Path, sqlite_url: str) -> N
     assert "'2026-13-01T07:00:00-05:00'" in result.stdout
     assert "shipments_extra.csv, row 3, column quantity: number" in result.stdout
     assert "'five'" in result.stdout
+
+
+def test_demo_renders_a_sample_of_each_document(tmp_path: Path):
+    """The README's first command: sample data → SQLite → the recall report, the expiry
+    report and the mock recall evidence, each a PDF/A-3 that `lotline verify` accepts."""
+    import pypdf
+
+    folder = tmp_path / "demo"
+    result = subprocess.run(
+        [LOTLINE, "demo", "--dir", str(folder), "--scale", "0.3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    pdfs = [
+        Path(line.strip()) for line in result.stdout.splitlines() if line.strip().endswith(".pdf")
+    ]
+    kinds = sorted(p.name.split("_")[0] for p in pdfs)
+    assert kinds == ["expiry", "mock", "recall"], result.stdout
+    titles = {
+        "recall": "Lot Traceability & Recall Report",
+        "expiry": "Expiry / Shelf-life Report",
+        "mock": "Mock Recall Drill",
+    }
+    for pdf in pdfs:
+        first = pypdf.PdfReader(pdf).pages[0].extract_text()
+        assert titles[pdf.name.split("_")[0]] in first, pdf.name
+    recall = next(p for p in pdfs if p.name.startswith("recall_"))
+    assert "SAMPLE-FDA-0001" in pypdf.PdfReader(recall).pages[0].extract_text()
+    database_url = f"sqlite:///{folder / 'lotline.sqlite'}"
+    verified = run("verify", str(recall), database_url=database_url)
+    assert verified.returncode == 0 and verified.stdout.startswith("UNCHANGED"), verified.stdout

@@ -11,13 +11,14 @@ Events (UTC, September 2026):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
 from lotline.status import (
     STATUS_SCHEMA,
     current_status,
+    inventory_status,
     is_restricted,
     status_at,
     status_event_frame,
@@ -158,3 +159,35 @@ def test_status_event_frame_has_exactly_the_agreed_columns() -> None:
     ]
     assert frame.schema["at"] == pl.Datetime("us", "UTC")
     assert status_event_frame(pl.DataFrame()).columns == frame.columns
+
+
+def test_inventory_disposition_recall_outranks_hold_outranks_expiry() -> None:
+    """After all events: C1 recalled, T1 recalled with serial T1-0001 quarantined on its own;
+    an unheld lot past its expiry is `expired`, a held one stays `non_sellable_other`."""
+    statuses = current_status(EVENTS, serials=SERIALS)
+    on_hand = pl.DataFrame(
+        {
+            "location_id": ["WH-1", "WH-1", "WH-1", "WH-1"],
+            "gtin": [COOKIES, TIN, COOKIES, COOKIES],
+            "lot": ["C1", "T1", "C9", "C8"],
+            "quantity": [5.0, 2.0, 7.0, 1.0],
+        }
+    )
+    expiry = pl.DataFrame(
+        {
+            "gtin": [COOKIES, TIN, COOKIES, COOKIES],
+            "lot": ["C1", "T1", "C9", "C8"],
+            "expiry_date": [date(2026, 9, 1), date(2027, 1, 1), date(2026, 9, 1), date(2027, 1, 1)],
+        }
+    )
+    inventory = inventory_status(on_hand, statuses, expiry, date(2026, 10, 1))
+    got = {
+        r["lot"]: (r["status"], r["serials_restricted"], r["disposition"])
+        for r in inventory.iter_rows(named=True)
+    }
+    assert got == {
+        "C1": ("recall", 0, "recalled"),
+        "T1": ("recall", 1, "recalled"),
+        "C9": (None, 0, "expired"),
+        "C8": (None, 0, "sellable_accessible"),
+    }

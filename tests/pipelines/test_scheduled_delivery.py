@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import pypdf
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from lotline import api
+import models
+from lotline import api, store
 from lotline.delivery import read_manifest
 from lotline.trace import reachable
 from pipelines.definitions import defs
@@ -208,11 +210,19 @@ def test_weekly_recall_drill_mails_the_widest_reaching_received_lot(
         )
     assert result.success
     assert _materialization(result, "recall_drill_report")["lots"] == [widest]
-    (rendered,) = [Path(p) for p in _materialization(result, "recall_drill_report")["paths"]]
+    evidence, report = [Path(p) for p in _materialization(result, "recall_drill_report")["paths"]]
+    assert evidence.name.startswith("mock_recall_DRL-") and report.name.startswith("recall_")
+    # the drill is a stored record, and the recall report answers it as its request
+    (drill,) = _materialization(result, "recall_drill_report")["drills"]
+    assert drill["lot"] == widest and drill["status"] in ("pass", "fail")
+    (stored,) = store.read_frame(small_engine, models.MockRecall).rows(named=True)
+    assert stored["drill_id"] == drill["drill_id"] and stored["pdf_path"] == str(evidence)
+    assert f"Request {drill['drill_id']}" in pypdf.PdfReader(report).pages[0].extract_text()
     delivered = _materialization(result, "delivered_recall_drill_report")
-    (archived,) = [Path(p) for p in delivered["archived"]]
-    assert archived.parent.parent == tmp_path / "archive" / "recall_drill"
-    assert "DSCSA" in read_manifest(archived)["retention_basis"]
+    archived = [Path(p) for p in delivered["archived"]]
+    assert len(archived) == 2
+    assert all(a.parent.parent == tmp_path / "archive" / "recall_drill" for a in archived)
+    assert "DSCSA" in read_manifest(archived[0])["retention_basis"]
     (message,) = inbox.messages()
     assert inbox.envelopes[0].rcpt_tos == ["recall-team@plant.test"]
-    assert _attachments(message) == {rendered.name: rendered.read_bytes()}
+    assert _attachments(message) == {p.name: p.read_bytes() for p in (evidence, report)}

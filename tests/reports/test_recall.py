@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from lotline import store
 from lotline.ingest import load_folder
 from lotline.trace import UnknownSubject
-from reports.recall import build_recall, render_recall_report
+from reports import register
+from reports.recall import FSMA_FILE, RecallRequest, build_recall, render_recall_report
 from reports.render import safe_name, write_pdf
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
@@ -35,6 +36,17 @@ BAD_SHIPMENT = (
     "bol,BOL-509\n"
 )
 
+STATUS_HEADER = "status_id,at,gtin,lot,serial,status,actor,reason,ref_doc_type,ref_doc_number\n"
+# QA holds lot C2 (in the backward trace through the rework P6); a second file adds dough lot D2
+# to the same decision QA-7: the audit extract must show that event as recorded in two files.
+HOLD = STATUS_HEADER + (
+    "QA-7,2026-09-20T10:00:00-05:00,00614141000043,C2,,hold,QA J. Doe,micro test pending,,\n"
+)
+HOLD_ADDED = STATUS_HEADER + (
+    "QA-7,2026-09-20T10:00:00-05:00,00614141000036,D2,,hold,QA J. Doe,micro test pending,,\n"
+)
+REQUEST = RecallRequest.parse("FDA-2026-0042", "FDA CORE", "2026-11-26T09:00:00-05:00")
+
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
@@ -42,6 +54,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     drop = root / "drop"
     shutil.copytree(SMALL, drop)
     (drop / "shipments_bad.csv").write_text(BAD_SHIPMENT)
+    (drop / "status_hold.csv").write_text(HOLD)
+    (drop / "status_hold_added.csv").write_text(HOLD_ADDED)
     engine = store.make_engine(store.sqlite_url(root / "lotline.sqlite"))
     load_folder(engine, drop)
     return engine
@@ -54,7 +68,15 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def report(engine: sa.Engine, out_dir: Path) -> Path:
-    return render_recall_report(engine, GTIN, LOT, out_dir, generated_at=GENERATED)
+    return render_recall_report(
+        engine,
+        GTIN,
+        LOT,
+        out_dir,
+        generated_at=GENERATED,
+        request=REQUEST,
+        prepared_by="A. Analyst",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -99,22 +121,131 @@ def test_every_page_has_header_and_page_n_of_n(reader: pypdf.PdfReader, report: 
         assert number in page_text
 
 
+SECTIONS = (
+    "1 Document control",
+    "2 Request and scope",
+    "3 Summary",
+    "4 Backward trace",
+    "5 Transformation lineage",
+    "6 Forward trace",
+    "7 Inventory and hold status",
+    "8 Mass balance",
+    "9 Data-quality exceptions",
+    "10 Codes and glossary",
+    "11 Audit extract",
+    "12 Embedded data manifest",
+    "13 Signatures",
+)
+
+
 def test_sections_in_order(text: str):
     body = flat(text)
-    positions = [
-        body.index(title)
-        for title in (
-            "1 Document control",
-            "2 Scope",
-            "3 Summary",
-            "4 Backward trace",
-            "5 Transformation lineage",
-            "6 Forward trace",
-            "7 Data-quality exceptions",
-            "8 Glossary",
-        )
-    ]
+    positions = [body.index(title) for title in SECTIONS]
     assert positions == sorted(positions)
+
+
+def test_request_and_due_time(reader: pypdf.PdfReader, text: str):
+    """Received 09:00 -05:00, due 24 h later; rendered 14:30 the same day: in time. The
+    reference and due time are in every page header."""
+    body = flat(text)
+    assert "Request reference FDA-2026-0042" in body
+    assert "Requester FDA CORE" in body
+    assert "Request received 2026-11-26 09:00:00 -05:00" in body
+    assert "2026-11-27 09:00:00 -05:00 (received + 24 h) — answered in time" in body
+    assert "version 1" in body and "code revision" in body
+    for page in reader.pages:
+        assert "Request FDA-2026-0042, due 2026-11-27 09:00:00 -05:00" in flat(page.extract_text())
+
+
+def test_late_answer_is_marked(engine: sa.Engine, out_dir: Path):
+    late = RecallRequest.parse("FDA-2026-0043", "", "2026-11-25T09:00:00-05:00")
+    path = render_recall_report(engine, GTIN, LOT, out_dir, generated_at=GENERATED, request=late)
+    body = flat(pypdf.PdfReader(path).pages[0].extract_text())
+    assert "LATE: generated after the due time" in body
+    with pytest.raises(ValueError, match="needs a UTC offset"):
+        RecallRequest.parse("X", "", "2026-11-25T09:00:00")
+
+
+def test_inventory_and_hold_status(text: str):
+    """C2 and D2 are held, D1 expired on 2026-09-15 (a hold outranks expiry), the rest
+    sellable."""
+    body = flat(text)
+    section = body[body.index("7 Inventory and hold status") : body.index("8 Mass balance")]
+    assert re.search(r"WH-1 00614141000043 C2 .*31 CS 2027-01-04 hold: micro test pending", section)
+    assert "non_sellable_other" in section
+    assert re.search(r"D1 Cookie dough 300 KGM 2026-09-15 — 0 expired", section)
+    assert re.search(
+        r"D2 Cookie dough 155 KGM 2026-09-15 hold: micro test pending 0 non_sellable_other", section
+    )
+    assert "sellable_accessible" in section
+
+
+def test_mass_balance_with_tolerance(text: str):
+    body = flat(text)
+    section = body[body.index("8 Mass balance") : body.index("9 Data-quality exceptions")]
+    assert "within 99.5 % – 101.5 % of inflow; 8 of 8 traced lots pass" in section
+    assert re.search(
+        r"00614141000043 C1 Butter cookies 12x200g subject CS 105 3 80 2 20 105 0 100.0 % pass",
+        section,
+    )
+    assert re.search(r"KGM 5 0 3,405 1,950 0 1,455 3,405 0 100.0 % pass", section)
+    assert "Mass balance of the subject lot: pass, 100.0 % accounted for" in body
+
+
+def test_completeness_findings_of_the_traced_lots(text: str):
+    body = flat(text)
+    section = body[body.index("9 Data-quality exceptions") : body.index("10 Codes and glossary")]
+    assert "output_outlives_input warning 3 3" in section
+    assert "expiry 2027-01-04 is later than input lot D1 expiry 2026-09-15" in section
+
+
+def test_glossary_maps_columns_to_the_rule(text: str):
+    body = flat(text)
+    section = body[body.index("10 Codes and glossary") : body.index("11 Audit extract")]
+    assert "Receiving 21 CFR 1.1345(a)(1) Traceability Lot Code (TLC)" in section
+    assert "Transformation 21 CFR 1.1350(a)(2)(iv)" in section
+    assert "kilogram" in section and "bill of lading" in section
+
+
+def test_audit_extract_names_input_files_and_repeated_events(text: str, engine: sa.Engine):
+    body = flat(text)
+    section = body[body.index("11 Audit extract") : body.index("12 Embedded data manifest")]
+    with engine.connect() as conn:
+        files = dict(conn.execute(sa.text("select file_name, sha256 from source_file")).all())
+    for name in ("receipts.csv", "production.csv", "shipments.csv", "status_hold.csv"):
+        assert name in section
+        assert files[name] in section.replace(" ", "") or files[name][:20] in section
+    assert re.search(r"status QA-7 2 2", section)
+
+
+def test_signature_block_per_part_11(text: str):
+    body = flat(text)
+    section = body[body.index("13 Signatures") :]
+    for role in ("Prepared by", "Reviewed by", "Approved by"):
+        assert role in section
+    assert "Meaning of the signature" in section and "printed name" in section
+    assert "A. Analyst 2026-11-26 14:30:00 -05:00 I generated this report" in section
+
+
+def test_document_number_is_registered_with_the_pdf_hash(engine: sa.Engine, report: Path):
+    number = report.stem.split("_")[-1]
+    entry = register.issued(engine, number)
+    assert entry is not None and entry["kind"] == "recall"
+    assert entry["pdf_sha256"] == hashlib.sha256(report.read_bytes()).hexdigest()
+    assert entry["request_reference"] == "FDA-2026-0042"
+
+
+def test_a_number_is_never_issued_twice(engine: sa.Engine):
+    taken = register.issue_number(engine, "recall", "TST", GENERATED, "t")
+    numbers = iter([taken, taken, "TST-fresh"])
+    again = register.issue_number(
+        engine, "recall", "TST", GENERATED, "t", number_source=lambda *_: next(numbers)
+    )
+    assert again == "TST-fresh"  # the clashing number was refused by the register
+    with pytest.raises(register.NumberUnavailable):
+        register.issue_number(
+            engine, "recall", "TST", GENERATED, "t", number_source=lambda *_: taken
+        )
 
 
 def test_subject_consignees_suppliers_and_quantities(text: str):
@@ -160,19 +291,82 @@ def test_pdf_a_3_metadata(reader: pypdf.PdfReader):
     assert reader.metadata.title.startswith("Lot Traceability & Recall Report")
 
 
+def test_output_intent_fonts_and_tags(reader: pypdf.PdfReader):
+    """PDF/A needs an output intent with an embedded ICC profile and every font embedded; the
+    structure tree makes the tables readable to screen readers (tagged PDF)."""
+    root = reader.trailer["/Root"]
+    (intent,) = [i.get_object() for i in root["/OutputIntents"]]
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert intent["/DestOutputProfile"].get_object().get_data()[36:40] == b"acsp"  # ICC magic
+    fonts = 0
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if font["/Subtype"] == "/Type0":
+                font = font["/DescendantFonts"][0].get_object()
+            descriptor = font["/FontDescriptor"].get_object()
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font["/BaseFont"]
+            assert "DejaVu" in str(descriptor["/FontName"]) or "Report" in str(font["/BaseFont"])
+            fonts += 1
+    assert fonts >= 2
+    assert bool(root["/MarkInfo"]["/Marked"]) and "/StructTreeRoot" in root
+    assert root["/Lang"] == "en"
+
+
 def test_attachments_round_trip_byte_identical(
     reader: pypdf.PdfReader, engine: sa.Engine, text: str
 ):
-    expected = {f.name: f.data for f in build_recall(engine, GTIN, LOT).csv_files()}
-    assert set(expected) == {"lots.csv", "shipments.csv", "receipts.csv", "transformations.csv"}
+    expected = {f.name: f.data for f in build_recall(engine, GTIN, LOT).attachments()}
+    assert set(expected) == {
+        "lots.csv",
+        "shipments.csv",
+        "receipts.csv",
+        "transformations.csv",
+        "inventory.csv",
+        "mass_balance.csv",
+        "exceptions.csv",
+        FSMA_FILE,
+    }
     embedded = {name: contents[0] for name, contents in reader.attachments.items()}
     assert embedded == expected
     for name, data in expected.items():  # the manifest printed in the PDF matches the bytes
         assert hashlib.sha256(data).hexdigest() in text, name
-    for spec in reader.trailer["/Root"]["/AF"]:
-        assert spec.get_object()["/AFRelationship"] == "/Data"
+    relationships = {
+        spec.get_object()["/F"]: spec.get_object()["/AFRelationship"]
+        for spec in reader.trailer["/Root"]["/AF"]
+    }
+    assert relationships == {**dict.fromkeys(expected, "/Data"), "provenance.json": "/Supplement"}
     assert b"Corner Grocer Inc" in expected["shipments.csv"]
     assert expected["lots.csv"].count(b"\n") == 1 + 8  # header + subject, 6 back, 1 forward
+
+
+def test_embedded_spreadsheet_matches_the_trace(reader: pypdf.PdfReader, engine: sa.Engine):
+    """The FSMA 204 workbook inside the PDF: one sheet per CTE with the KDE columns, one row
+    per receipt line, shipment line and input lot of the trace, and the glossary."""
+    import io
+
+    import openpyxl
+
+    from lotline import api, fsma204
+
+    workbook = openpyxl.load_workbook(io.BytesIO(reader.attachments[FSMA_FILE][0]))
+    assert workbook.sheetnames == list(fsma204.SHEETS)
+    result = api.trace_lot(engine, GTIN, LOT)
+    expected_rows = {
+        fsma204.RECEIVING: result.receipts.height,
+        fsma204.SHIPPING: result.shipments.height,
+        fsma204.TRANSFORMATION: result.edges.height,
+    }
+    for sheet, rows in expected_rows.items():
+        values = list(workbook[sheet].values)
+        assert any("Traceability Lot Code (TLC)" in str(c) for c in values[0]), sheet
+        assert len(values) - 1 == rows, sheet
+    shipping = list(workbook[fsma204.SHIPPING].values)
+    assert list(shipping[0]) == fsma204.SHIPPING_COLUMNS
+    assert {row[shipping[0].index("Traceability Lot Code (TLC)")] for row in shipping[1:]} == {
+        "C1",
+        "T1",
+    }
 
 
 def test_two_renderings_get_different_document_numbers(

@@ -98,6 +98,7 @@ def test_fresh_report_verifies(report: Path, db_path: Path, capsys: pytest.Captu
     code, out = cli(report, db_path, capsys)
     assert code == 0, out
     assert out.startswith("UNCHANGED")
+    assert "this file is byte-identical to the PDF issued" in out
 
 
 def test_new_input_file_is_reported_as_data_changed(
@@ -140,6 +141,7 @@ def test_altered_attachment_is_reported_as_tampered(
     assert out.startswith("TAMPERED")
     assert "tampered: shipments.csv has SHA-256" in out
     assert "data changed" not in out
+    assert "this file is not byte-identical to the PDF issued" in out
 
 
 def test_edited_record_is_reported_as_tampered(

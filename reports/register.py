@@ -1,0 +1,92 @@
+"""Document numbers that are never reused: each number is inserted into `issued_document`
+before anything is rendered, so a clash (another process, a clock set back) is caught by the
+primary key, and the written PDF's SHA-256 is recorded against its number.
+
+The number itself (`<prefix>-<UTC yyyymmddHHMMSS>-<6 hex>`) stays unique across separate
+databases too (a test database and production never hand out the same number by counting up
+from one); the register is what makes it a guarantee within one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+import models
+from lotline import store
+
+ATTEMPTS = 5
+
+
+class NumberUnavailable(RuntimeError):
+    """Every attempt to take a fresh document number clashed with an issued one."""
+
+
+def issue_number(
+    engine: Engine,
+    kind: str,
+    prefix: str,
+    generated_at: datetime,
+    title: str,
+    *,
+    snapshot_id: str | None = None,
+    run_id: str | None = None,
+    request_reference: str | None = None,
+    number_source=None,  # type: ignore[no-untyped-def]  # tests force a clash
+) -> str:
+    """Take a new document number for a report about to be rendered."""
+    from reports.render import document_number
+
+    make = number_source or document_number
+    table = store.table(models.IssuedDocument)
+    table.create(engine, checkfirst=True)  # databases created before the register existed
+    for _ in range(ATTEMPTS):
+        number = make(prefix, generated_at)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    table.insert().values(
+                        document_number=number,
+                        kind=kind,
+                        title=title,
+                        generated_at=generated_at,
+                        snapshot_id=snapshot_id,
+                        pipeline_run_id=run_id,
+                        request_reference=request_reference,
+                    )
+                )
+            return number
+        except sa.exc.IntegrityError:
+            continue
+    raise NumberUnavailable(f"no unused {prefix} document number after {ATTEMPTS} attempts")
+
+
+def record_file(engine: Engine, number: str, path: Path) -> None:
+    """Note which file is the issued document (name, size, SHA-256)."""
+    data = Path(path).read_bytes()
+    table = store.table(models.IssuedDocument)
+    with engine.begin() as conn:
+        conn.execute(
+            table.update()
+            .where(table.c.document_number == number)
+            .values(
+                file_name=Path(path).name,
+                pdf_sha256=hashlib.sha256(data).hexdigest(),
+                pdf_bytes=len(data),
+            )
+        )
+
+
+def issued(engine: Engine, number: str) -> dict[str, object] | None:
+    """The register entry of a document number, or None if this database never issued it."""
+    table = store.table(models.IssuedDocument)
+    if not sa.inspect(engine).has_table(table.name):
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(table.select().where(table.c.document_number == number)).mappings()
+        first = row.first()
+    return dict(first) if first else None
