@@ -87,7 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lot")
     p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
     p.add_argument("--as-of", type=date.fromisoformat, help="expiry report date (default today)")
-    p.add_argument("--within-days", type=int, default=30)
+    p.add_argument(
+        "--within-days",
+        type=int,
+        default=180,  # lotline.expiry.DEFAULT_WINDOW_DAYS: every bucket up to 91-180 d
+        help="expiry report window in days (default 180)",
+    )
     p.add_argument("--request-ref", default="", help="recall: FDA request id / recall number")
     p.add_argument("--requester", default="", help="recall: who asked (agency, customer)")
     p.add_argument(
@@ -483,7 +488,7 @@ def _demo(args: argparse.Namespace) -> int:
         database_url=database_url,
         report_dir=out,
         load=False,
-        expiry={"as_of": DEFAULT_ANCHOR.isoformat(), "within_days": 30},
+        expiry={"as_of": DEFAULT_ANCHOR.isoformat(), "within_days": 180},
         recall={
             "lots": [f"{gtin}/{lot}"],
             "direction": "both",
