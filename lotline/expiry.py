@@ -1,5 +1,5 @@
-"""Expiry positions, shipments at or after expiry and expiry propagation: pure functions over
-Polars frames.
+"""Expiry positions with their bucket and hold status, shipments at or after expiry, customers
+holding short-dated stock and expiry propagation: pure functions over Polars frames.
 
 The expiry report, notebooks and tests share these; nothing here touches a database or Dagster,
 so the date rules below can be tested on hand-made frames.
@@ -31,7 +31,14 @@ Date rules
    is already an exception ("at or after expiry", `days_after_expiry` 0): the consignee receives
    stock that can no longer be sold or used once it arrives. The same boundary holds for
    best-before lots, with severity `warning` instead of `error`.
-6. *Transformations.* An output is normally no longer-lived than its shortest-lived input, at any
+6. *Buckets.* Every dated position falls in one days-to-expiry bucket: `expired` (< 0; for a
+   best-before lot `past best-before`), `0-30 d`, `31-90 d`, `91-180 d`, `over 180 d`; the
+   expiry day itself (0 days) is in `0-30 d`, as it is not yet expired (rule 2).
+7. *Customers holding short-dated stock.* A consignee that is not one of the company's sites or
+   warehouses received a lot before its expiry day (shipments on or after it are rule-5
+   exceptions, listed on their own) and, as of the as-of date at the consignee, the lot is
+   expired or expires within `SHORT_DATED_DAYS` days: the consignee may still hold it.
+8. *Transformations.* An output is normally no longer-lived than its shortest-lived input, at any
    depth of the genealogy; `propagated_expiry` finds that earliest ancestor expiry and flags
    outputs that outlive it. A flag is a warning to review, not an error: a kill step (baking)
    legitimately resets shelf life.
@@ -45,6 +52,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from lotline.contract import EXPIRY_KINDS
+from lotline.lineage import STOCK_KINDS
+from lotline.status import RESTRICTING
 
 EXPIRED = "expired"
 EXPIRING = "expiring"
@@ -53,6 +62,17 @@ BEST_BEFORE_SOON = "best_before_soon"
 STATUS_ORDER = (EXPIRED, PAST_BEST_BEFORE, EXPIRING, BEST_BEFORE_SOON)
 
 USE_BY, BEST_BEFORE = "use_by", "best_before"  # the contract's EXPIRY_KINDS
+
+DEFAULT_WINDOW_DAYS = 180
+"""Default look-ahead of the expiry report: long enough for every bucket up to `91-180 d`."""
+SHORT_DATED_DAYS = 30
+"""Stock at a customer that is expired or expires within this many days is short-dated."""
+
+PAST_DATE_BUCKET = {USE_BY: "expired", BEST_BEFORE: "past best-before"}
+BUCKET_LIMITS = ((30, "0-30 d"), (90, "31-90 d"), (180, "91-180 d"))
+BEYOND_BUCKET = "over 180 d"
+BUCKETS = (*PAST_DATE_BUCKET.values(), *(label for _, label in BUCKET_LIMITS), BEYOND_BUCKET)
+"""Bucket labels in report order (the past-date bucket depends on the expiry kind)."""
 
 ERROR = "error"
 WARNING = "warning"
@@ -63,6 +83,7 @@ POSITION_COLUMNS = [
     "location_id",
     "location_name",
     "status",
+    "bucket",
     "gtin",
     "lot",
     "product_name",
@@ -173,7 +194,8 @@ def expiry_positions(
             expiry_status(pl.col("days_to_expiry"), pl.col("expiry_kind")).alias("status")
         )
         .with_columns(
-            pl.col("status").replace_strict(SEVERITY, return_dtype=pl.String).alias("severity")
+            pl.col("status").replace_strict(SEVERITY, return_dtype=pl.String).alias("severity"),
+            expiry_bucket(pl.col("days_to_expiry"), pl.col("expiry_kind")).alias("bucket"),
         )
     )
     if "stock_uom" in frame.columns:
@@ -200,6 +222,225 @@ def expiry_status(days_to_expiry: pl.Expr, expiry_kind: pl.Expr) -> pl.Expr:
         pl.when(expiry_kind.fill_null(USE_BY) == BEST_BEFORE)
         .then(pl.when(past).then(pl.lit(PAST_BEST_BEFORE)).otherwise(pl.lit(BEST_BEFORE_SOON)))
         .otherwise(pl.when(past).then(pl.lit(EXPIRED)).otherwise(pl.lit(EXPIRING)))
+    )
+
+
+def expiry_bucket(days_to_expiry: pl.Expr, expiry_kind: pl.Expr) -> pl.Expr:
+    """The days-to-expiry bucket of rule 6 (null days → null)."""
+    past = (
+        pl.when(expiry_kind.fill_null(USE_BY) == BEST_BEFORE)
+        .then(pl.lit(PAST_DATE_BUCKET[BEST_BEFORE]))
+        .otherwise(pl.lit(PAST_DATE_BUCKET[USE_BY]))
+    )
+    bucket = pl.when(days_to_expiry < 0).then(past)
+    for limit, label in BUCKET_LIMITS:
+        bucket = bucket.when(days_to_expiry <= limit).then(pl.lit(label))
+    return bucket.when(days_to_expiry.is_not_null()).then(pl.lit(BEYOND_BUCKET))
+
+
+def with_hold_status(positions: pl.DataFrame, lot_status: pl.DataFrame) -> pl.DataFrame:
+    """`positions` (gtin, lot, ...) with the hold, quarantine or recall in force on the lot.
+
+    Why: stock under a restriction must not be used or shipped whatever its date, and an expired
+    lot on hold is a disposition decision still open — the report must say which is which.
+
+    `lot_status` is the in-force frame of `lotline.status.current_status` (the `lot_status`
+    table): `hold_status` / `hold_since` / `hold_reason` come from its lot row when that status
+    restricts (a `release` in force leaves them null); `serials_restricted` counts the lot's
+    serials restricted on their own (a returned serial in quarantine), wherever they are.
+    """
+    restricted = pl.col("status").is_in(list(RESTRICTING))
+    if "status_reason" not in lot_status.columns:
+        lot_status = lot_status.with_columns(pl.lit(None, pl.String).alias("status_reason"))
+    lot_rows = lot_status.filter(pl.col("serial").is_null() & restricted).select(
+        "gtin",
+        "lot",
+        pl.col("status").alias("hold_status"),
+        pl.col("status_at").alias("hold_since"),
+        pl.col("status_reason").alias("hold_reason"),
+    )
+    serial_rows = (
+        lot_status.filter(pl.col("serial").is_not_null() & pl.col("lot").is_not_null() & restricted)
+        .group_by("gtin", "lot")
+        .agg(pl.len().cast(pl.Int64).alias("serials_restricted"))
+    )
+    return (
+        positions.drop(
+            "hold_status", "hold_since", "hold_reason", "serials_restricted", strict=False
+        )
+        .join(lot_rows.unique(["gtin", "lot"]), on=["gtin", "lot"], how="left")
+        .join(serial_rows, on=["gtin", "lot"], how="left")
+        .with_columns(pl.col("serials_restricted").fill_null(0))
+    )
+
+
+BUCKET_SUMMARY_COLUMNS = [
+    "location_id",
+    "location_name",
+    "expiry_kind",
+    "bucket",
+    "uom",
+    "lots",
+    "quantity",
+    "held_lots",
+    "held_quantity",
+]
+
+
+def bucket_summary(positions: pl.DataFrame) -> pl.DataFrame:
+    """Lots and quantity per location, expiry kind, bucket and unit, and how much of it is
+    under a hold, quarantine or recall (`hold_status`, see `with_hold_status`).
+
+    One row per unit: quantities of different units are never added. Sorted by location, then
+    use-by before best-before, then bucket order (`BUCKETS`), then unit.
+    """
+    held = (
+        pl.col("hold_status").is_not_null() if "hold_status" in positions.columns else pl.lit(False)
+    )
+    rank = pl.col("bucket").replace_strict(
+        {b: i for i, b in enumerate(BUCKETS)}, return_dtype=pl.Int8
+    )
+    kind_rank = pl.col("expiry_kind").replace_strict(
+        {k: i for i, k in enumerate(EXPIRY_KINDS)}, default=len(EXPIRY_KINDS), return_dtype=pl.Int8
+    )
+    return (
+        positions.group_by("location_id", "expiry_kind", "bucket", "uom")
+        .agg(
+            pl.col("location_name").first(),
+            pl.struct("gtin", "lot").n_unique().cast(pl.Int64).alias("lots"),
+            pl.col("quantity").sum(),
+            pl.struct("gtin", "lot").filter(held).n_unique().cast(pl.Int64).alias("held_lots"),
+            pl.col("quantity").filter(held).sum().alias("held_quantity"),
+        )
+        .sort(pl.col("location_id"), kind_rank, rank, pl.col("uom"), nulls_last=True)
+        .select(BUCKET_SUMMARY_COLUMNS)
+    )
+
+
+SHORT_DATED_COLUMNS = [
+    "to_location_id",
+    "consignee_name",
+    "consignee_address",
+    "consignee_phone",
+    "gtin",
+    "product_name",
+    "lot",
+    "expiry_date",
+    "days_to_expiry",
+    "status",
+    "quantity_received",
+    "quantity_returned",
+    "quantity_net",
+    "uom",
+    "shipments",
+    "first_ship_date",
+    "last_ship_date",
+    "expiry_kind",
+    "severity",
+    "as_of_date",
+]
+
+
+def short_dated_at_customers(
+    lots: pl.DataFrame,
+    shipments: pl.DataFrame,
+    locations: pl.DataFrame,
+    as_of: date | datetime,
+    days: int = SHORT_DATED_DAYS,
+    *,
+    products: pl.DataFrame | None = None,
+    returns: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Consignees that received lots now expired or expiring within `days` (rule 7): one row
+    per consignee, lot and unit, with the quantity received and what came back.
+
+    Why: a customer that still holds expired or nearly expired stock is who a stock-rotation
+    call, a withdrawal or a recall reaches first, with the name, address and phone to act on.
+
+    Only lines shipped before the lot's expiry day and on or before the as-of date (at the
+    consignee's location) count; a consignee that is a company site or warehouse is not a
+    customer. `returns` (moves with gtin, lot, quantity, uom, from_location_id, reason; other
+    reasons ignored) gives `quantity_returned` per consignee; `quantity_net` = received −
+    returned, what the consignee may still hold (its own sales are not known here). `status` and
+    `severity` as for positions (rules 2 and 3): best-before lots are `past_best_before` /
+    `best_before_soon`, never `expired`.
+    """
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    lots = with_expiry_kind(lots, products)
+    key = _lot_join_key(lots, shipments)
+    lot_columns = [
+        c
+        for c in dict.fromkeys([*key, "gtin", "lot", "product_name", "expiry_date", "expiry_kind"])
+        if c in lots.columns
+    ]
+    own = locations.filter(pl.col("kind").is_in(STOCK_KINDS)).select(
+        pl.col("location_id").alias("to_location_id")
+    )
+    as_of_dates = location_as_of_dates(locations, as_of).rename({"location_id": "to_location_id"})
+    shipments = _with_optional(shipments, {"tz_offset": pl.String, "uom": pl.String})
+    shipments = shipments.drop(
+        [c for c in ("product_name", "expiry_date", "expiry_kind") if c in shipments.columns]
+    )
+    if key == ["lot_key"]:
+        shipments = shipments.drop([c for c in ("gtin", "lot") if c in shipments.columns])
+    received = (
+        shipments.filter(pl.col("to_location_id").is_not_null())
+        .join(own, on="to_location_id", how="anti")
+        .join(lots.select(lot_columns), on=key, how="inner")
+        .filter(pl.col("expiry_date").is_not_null())
+        .with_columns(
+            local_date(pl.col("shipped_at"), pl.col("tz_offset")).alias("ship_date"),
+            pl.col("expiry_date").cast(pl.Date),
+        )
+        .join(as_of_dates, on="to_location_id", how="left")
+        .with_columns(pl.col("as_of_date").fill_null(pl.lit(_utc_date(as_of), pl.Date)))
+        .with_columns(
+            (pl.col("expiry_date") - pl.col("as_of_date"))
+            .dt.total_days()
+            .cast(pl.Int64)
+            .alias("days_to_expiry")
+        )
+        .filter(
+            (pl.col("ship_date") < pl.col("expiry_date"))
+            & (pl.col("ship_date") <= pl.col("as_of_date"))
+            & (pl.col("days_to_expiry") <= days)
+        )
+    )
+    frame = received.group_by("to_location_id", "gtin", "lot", "uom").agg(
+        pl.col("product_name").first(),
+        pl.col("expiry_date").first(),
+        pl.col("expiry_kind").first(),
+        pl.col("days_to_expiry").first(),
+        pl.col("as_of_date").first(),
+        pl.col("quantity").sum().alias("quantity_received"),
+        pl.col("shipment_id").n_unique().cast(pl.Int64).alias("shipments"),
+        pl.col("ship_date").min().alias("first_ship_date"),
+        pl.col("ship_date").max().alias("last_ship_date"),
+    )
+    if returns is not None and returns.height:
+        back = (
+            returns.filter((pl.col("reason") == "return") & pl.col("lot").is_not_null())
+            .group_by(pl.col("from_location_id").alias("to_location_id"), "gtin", "lot", "uom")
+            .agg(pl.col("quantity").sum().alias("quantity_returned"))
+        )
+        frame = frame.join(back, on=["to_location_id", "gtin", "lot", "uom"], how="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("quantity_returned"))
+    return (
+        frame.with_columns(pl.col("quantity_returned").fill_null(0.0))
+        .with_columns(
+            (pl.col("quantity_received") - pl.col("quantity_returned"))
+            .clip(lower_bound=0)
+            .alias("quantity_net"),
+            expiry_status(pl.col("days_to_expiry"), pl.col("expiry_kind")).alias("status"),
+        )
+        .with_columns(
+            pl.col("status").replace_strict(SEVERITY, return_dtype=pl.String).alias("severity")
+        )
+        .join(consignee_details(locations), on="to_location_id", how="left")
+        .select(SHORT_DATED_COLUMNS)
+        .sort("days_to_expiry", "to_location_id", "gtin", "lot", "uom")
     )
 
 

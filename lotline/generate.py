@@ -18,6 +18,8 @@ The world (`anchor` is "today"; every event happens in the `HORIZON_DAYS` days b
 - Levels: raw → dough → cookie cases and tins; raw → chocolate mass → praline filling → praline
   cases and serialised gift boxes; gift box (by serial) + tin → serialised holiday hamper. Dough
   is mixed in several batches per bake (merges); a chocolate-mass tank feeds many runs (splits).
+- Dates: chocolate pralines and bars carry a best-before date (a quality date, EU 1169/2011),
+  everything else a use-by / expiration date (`products.expiry_kind`).
 - Co-products share the run's lot code: butter-cookie runs also fill 400 g tins (in season) and
   chocolate-chip runs yield bulk cookie crumb.
 - Planted on purpose (functions and comments marked PLANTED), present from scale 0.2 on:
@@ -28,6 +30,8 @@ The world (`anchor` is "today"; every event happens in the `HORIZON_DAYS` days b
     anchor (short-lived dough and eggs also expire, are scrapped weekly, and some are left);
   - supplier lot codes shared by two GTINs (Great Lakes Dairy codes butter and egg by packing
     day), and co-product lot codes shared by two GTINs;
+  - a FEFO slip: once from day `_FEFO_SLIP_FROM`, Joliet picks one butter-cookie order line
+    from a newer lot while an older, usable lot is on hand (21 CFR 211.150);
   - returns from customers into quarantine at the distribution centres, then destroyed or put
     back; count adjustments in both directions; damage scrap; season-launch orders so that
     serialised goods are shipped at every scale.
@@ -70,6 +74,7 @@ _COVER_DAYS = 8  # finished-goods stock target in days of demand
 _REWORK_FROM = 15  # first praline run on or after this day is partly reworked (planted cycle)
 _CRUMB_HOLD_B_FROM = 40  # first crumb lot on or after this day is held and never released
 _RETURN_FROM = 20  # first warehouse shipment line on or after this day comes back (planted)
+_FEFO_SLIP_FROM = 30  # first Joliet butter-cookie order on or after this day skips FEFO (planted)
 
 
 # --- identifiers ----------------------------------------------------------------------------
@@ -152,6 +157,7 @@ class _Product:
     uom: str
     level: str  # raw | intermediate | finished
     order_pack: int = 0  # raw materials: milli-units per purchasing pack
+    expiry_kind: str = "use_by"  # contract.EXPIRY_KINDS: what the lot's expiry date means
 
 
 _PRODUCTS: tuple[_Product, ...] = (
@@ -436,6 +442,7 @@ _PRODUCTS: tuple[_Product, ...] = (
         180,
         "CS",
         "finished",
+        expiry_kind="best_before",
     ),
     _Product(
         "bars",
@@ -451,6 +458,7 @@ _PRODUCTS: tuple[_Product, ...] = (
         365,
         "CS",
         "finished",
+        expiry_kind="best_before",
     ),
     _Product(
         "gift_box",
@@ -1402,12 +1410,18 @@ class _Inventory:
         """Usable stock: lots are used and shipped only before their expiry day."""
         return sum(e.qty for e in self.entries(loc, pkey) if e.expiry > day)
 
-    def take(self, loc: str, pkey: str, qty: int, day: date) -> list[Pick]:
+    def take(
+        self, loc: str, pkey: str, qty: int, day: date, skip_first: bool = False
+    ) -> list[Pick]:
+        """Usable stock in FEFO order; `skip_first` leaves the first usable lot (a FEFO slip)."""
         out: list[Pick] = []
         for entry in list(self.entries(loc, pkey)):
             if qty <= 0:
                 break
             if entry.expiry <= day:
+                continue
+            if skip_first:
+                skip_first = False
                 continue
             q = min(qty, entry.qty)
             serials = None
@@ -2208,10 +2222,24 @@ class _World:
                     units += s.step * s.steps[1]
                 if units:
                     picks += [
-                        (s.product, pick)
-                        for pick in self.inv.take(wh, s.product, units * _MILLI, day)
+                        (s.product, pick) for pick in self._pick(wh, s.product, units * _MILLI, day)
                     ]
             self._ship(wh, customer, day, window, picks, returns_ok=True)
+
+    def _pick(self, wh: str, pkey: str, qty: int, day: date) -> list[Pick]:
+        """FEFO picking. PLANTED: the first Joliet butter-cookie line from day `_FEFO_SLIP_FROM`
+        on takes a newer lot first while an older usable one stays on hand (a FEFO violation)."""
+        slip = (
+            wh == JOL
+            and pkey == "butter_cookies"
+            and self.i >= _FEFO_SLIP_FROM
+            and "fefo slip" not in self.flags
+        )
+        picks = self.inv.take(wh, pkey, qty, day, skip_first=True) if slip else []
+        if picks:
+            self.flags.add("fefo slip")
+        rest = qty - sum(p[2] for p in picks)
+        return picks + (self.inv.take(wh, pkey, rest, day) if rest > 0 else [])
 
     def _site_shipments(self, day: date, workday: bool, window: _Window) -> None:
         """Bulk crumb goes straight from the bakery to industrial customers."""
@@ -2252,6 +2280,7 @@ class _World:
                     p.tracking,
                     str(p.shelf_life_days),
                     p.uom,
+                    p.expiry_kind,
                 ]
             )
         locations = [*(s.location for s in _SUPPLIERS), *_OWN_LOCATIONS, *self.customers]

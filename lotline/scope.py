@@ -58,11 +58,7 @@ class ScopeDetails:
 def scope_details(engine: Engine, lot_keys: list[int]) -> ScopeDetails:
     with engine.connect() as conn:
         keys = trace_query.keys_table(conn, lot_keys)
-        scope = (
-            sa.select(store.table(models.Lot).c.gtin, store.table(models.Lot).c.lot)
-            .join(keys, keys.c.lot_key == store.table(models.Lot).c.lot_key)
-            .subquery("scope")
-        )
+        scope = _scope_lots(conn, keys)
         balance_table = store.table(models.LotMassBalance)
         balance = store.read_frame(
             conn,
@@ -79,21 +75,49 @@ def scope_details(engine: Engine, lot_keys: list[int]) -> ScopeDetails:
                 sources["source_sha256"].unique().to_list() or [""]
             ),
         )
+        scope.drop(conn)
         keys.drop(conn)
     return ScopeDetails(balance, exceptions, statuses, sources, several, files)
 
 
-def _for_scope(conn: Connection, model: type, scope: sa.Subquery) -> pl.DataFrame:
+def _scope_lots(conn: Connection, keys: sa.Table) -> sa.Table:
+    """The scope's (gtin, lot) pairs as a temporary table."""
+    lot = store.table(models.Lot)
+    table = sa.Table(
+        "scope_lots",
+        sa.MetaData(),
+        sa.Column("gtin", sa.String, primary_key=True),
+        sa.Column("lot", sa.String, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    conn.execute(
+        table.insert().from_select(
+            ["gtin", "lot"],
+            sa.select(lot.c.gtin, lot.c.lot).join(keys, keys.c.lot_key == lot.c.lot_key),
+        )
+    )
+    return table
+
+
+def _in_scope(table: sa.Table, scope: sa.Table) -> sa.ColumnElement[bool]:
+    """Rows whose (gtin, lot) is in the scope. Written as `lot IN (scope lots)` first so that
+    SQLite probes the lot index once per scope lot instead of scanning a table of millions of
+    records (its planner picks the scan for a plain join), then checked exactly."""
+    return sa.and_(
+        table.c.lot.in_(sa.select(scope.c.lot)),
+        sa.exists().where((scope.c.gtin == table.c.gtin) & (scope.c.lot == table.c.lot)),
+    )
+
+
+def _for_scope(conn: Connection, model: type, scope: sa.Table) -> pl.DataFrame:
     """Rows of a table keyed by (gtin, lot) whose lot is in the scope."""
     table = store.table(model)
-    query = sa.select(*table.columns).join(
-        scope, (table.c.gtin == scope.c.gtin) & (table.c.lot == scope.c.lot)
-    )
-    schema = store.polars_schema(model)
-    return store.read_query(conn, query, schema)
+    return store.read_frame(conn, model, where=_in_scope(table, scope))
 
 
-def _record_sources(conn: Connection, scope: sa.Subquery) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _record_sources(conn: Connection, scope: sa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per record type and input file: records and events of the scope's lots; and the events
     recorded in more than one input file — a later file repeated or changed them, which is
     what an auditor checks first."""
@@ -101,30 +125,28 @@ def _record_sources(conn: Connection, scope: sa.Subquery) -> tuple[pl.DataFrame,
     for record_type, model in models.RECORD_TABLES.items():
         table = store.table(model)
         event = table.c[EVENT_ID[record_type]]
-        joined = table.join(scope, (table.c.gtin == scope.c.gtin) & (table.c.lot == scope.c.lot))
+        rows = sa.select(table.c.source_sha256, event.label("event_id")).where(
+            _in_scope(table, scope)
+        )
+        found = store.read_query(
+            conn, rows, {"source_sha256": pl.String(), "event_id": pl.String()}
+        ).with_columns(pl.lit(record_type).alias("record_type"))
         by_file.append(
-            sa.select(
-                sa.literal(record_type).label("record_type"),
-                table.c.source_sha256,
-                sa.func.count().label("records"),
-                sa.func.count(sa.distinct(event)).label("events"),
+            found.group_by("record_type", "source_sha256").agg(
+                pl.len().cast(pl.Int64).alias("records"),
+                pl.col("event_id").n_unique().cast(pl.Int64).alias("events"),
             )
-            .select_from(joined)
-            .group_by(table.c.source_sha256)
         )
         by_event.append(
-            sa.select(
-                sa.literal(record_type).label("record_type"),
-                event.label("event_id"),
-                sa.func.count(sa.distinct(table.c.source_sha256)).label("files"),
-                sa.func.count().label("records"),
+            found.group_by("record_type", "event_id")
+            .agg(
+                pl.col("source_sha256").n_unique().cast(pl.Int64).alias("files"),
+                pl.len().cast(pl.Int64).alias("records"),
             )
-            .select_from(joined)
-            .group_by(event)
-            .having(sa.func.count(sa.distinct(table.c.source_sha256)) > 1)
+            .filter(pl.col("files") > 1)
         )
-    sources = store.read_query(conn, sa.union_all(*by_file), SOURCE_SCHEMA)  # type: ignore[arg-type]
-    several = store.read_query(conn, sa.union_all(*by_event), EVENT_FILES_SCHEMA)  # type: ignore[arg-type]
+    sources = pl.concat(by_file).select(list(SOURCE_SCHEMA)).cast(SOURCE_SCHEMA)  # type: ignore[arg-type]
+    several = pl.concat(by_event).select(list(EVENT_FILES_SCHEMA)).cast(EVENT_FILES_SCHEMA)  # type: ignore[arg-type]
     return (
         sources.sort("record_type", "source_sha256"),
         several.sort("record_type", "event_id"),

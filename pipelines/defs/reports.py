@@ -14,7 +14,9 @@ from pipelines.defs.resources import ReportArchive, Warehouse
 class ExpiryReportConfig(dg.Config):
     as_of: str = ""
     """ISO date the report is as of; empty means today (UTC)."""
-    within_days: int = 30
+    within_days: int = 180
+    """Days ahead the report lists stock (lotline.expiry.DEFAULT_WINDOW_DAYS): every bucket up to
+    91-180 d."""
 
 
 class RecallReportConfig(dg.Config):

@@ -10,20 +10,27 @@ from lotline.contract import EXPIRY_KINDS
 from lotline.expiry import (
     BEST_BEFORE,
     BEST_BEFORE_SOON,
+    BUCKET_SUMMARY_COLUMNS,
+    BUCKETS,
     ERROR,
     EXPIRED,
     EXPIRING,
     INFO,
     PAST_BEST_BEFORE,
+    SHORT_DATED_COLUMNS,
     USE_BY,
     WARNING,
+    bucket_summary,
+    expiry_bucket,
     expiry_positions,
     local_date,
     location_as_of_dates,
     offset_minutes,
     propagated_expiry,
     shipped_at_or_after_expiry,
+    short_dated_at_customers,
     with_expiry_kind,
+    with_hold_status,
 )
 
 AS_OF = date(2026, 9, 15)
@@ -551,3 +558,223 @@ def test_time_zone_names_follow_daylight_saving():
 
 def test_expiry_kinds_are_the_contracts():
     assert set(EXPIRY_KINDS) == {USE_BY, BEST_BEFORE}
+
+
+# --- buckets, hold status, bucket summary ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "kind", "bucket"),
+    [
+        (-1, USE_BY, "expired"),
+        (-1, BEST_BEFORE, "past best-before"),
+        (0, USE_BY, "0-30 d"),
+        (30, USE_BY, "0-30 d"),
+        (31, USE_BY, "31-90 d"),
+        (90, BEST_BEFORE, "31-90 d"),
+        (91, USE_BY, "91-180 d"),
+        (180, USE_BY, "91-180 d"),
+        (181, USE_BY, "over 180 d"),
+        (None, USE_BY, None),
+        (5, None, "0-30 d"),
+    ],
+)
+def test_bucket_boundaries(days: int | None, kind: str | None, bucket: str | None):
+    frame = pl.DataFrame({"d": [days], "k": [kind]}, schema={"d": pl.Int64, "k": pl.String})
+    result = frame.select(expiry_bucket(pl.col("d"), pl.col("k")).alias("bucket"))
+    assert result["bucket"].to_list() == [bucket]
+    assert bucket is None or bucket in BUCKETS
+
+
+def test_positions_carry_their_bucket():
+    result = positions_for(
+        {"A": date(2026, 9, 14), "B": AS_OF, "C": date(2026, 12, 1), "D": date(2027, 6, 1)},
+        within_days=400,
+    )
+    assert result.select("lot", "bucket").rows() == [
+        ("A", "expired"),
+        ("B", "0-30 d"),
+        ("C", "31-90 d"),
+        ("D", "over 180 d"),
+    ]
+
+
+def lot_status(rows: list[tuple[str, str | None, str]]) -> pl.DataFrame:
+    """rows: (lot, serial, status) in force."""
+    return pl.DataFrame(
+        {
+            "gtin": [GTIN] * len(rows),
+            "lot": [r[0] for r in rows],
+            "serial": [r[1] for r in rows],
+            "status": [r[2] for r in rows],
+            "status_at": [datetime(2026, 9, 10, 8, tzinfo=UTC)] * len(rows),
+            "status_reason": ["moisture"] * len(rows),
+        },
+        schema_overrides={"serial": pl.String, "status_at": pl.Datetime("us", "UTC")},
+    )
+
+
+def test_hold_status_is_the_restricting_status_in_force_on_the_lot():
+    positions = positions_for({"H": AS_OF, "R": AS_OF, "S": AS_OF, "N": AS_OF})
+    status = lot_status(
+        [
+            ("H", None, "hold"),
+            ("R", None, "release"),
+            ("S", None, "release"),
+            ("S", "S-1", "quarantine"),
+            ("S", "S-2", "quarantine"),
+            ("S", "S-3", "release"),
+        ]
+    )
+    result = with_hold_status(positions, status)
+    assert result.height == positions.height
+    assert result.select("lot", "hold_status", "hold_reason", "serials_restricted").rows() == [
+        ("H", "hold", "moisture", 0),
+        ("N", None, None, 0),
+        ("R", None, None, 0),
+        ("S", None, None, 2),
+    ]
+    assert result.filter(pl.col("lot") == "H")["hold_since"].to_list() == [
+        datetime(2026, 9, 10, 8, tzinfo=UTC)
+    ]
+
+
+def test_bucket_summary_counts_lots_and_held_stock_per_unit_never_across_units():
+    lots = lots_frame(
+        {"A": date(2026, 9, 1), "B": date(2026, 9, 2), "C": AS_OF, "E": date(2026, 9, 20)}
+    ).with_columns(pl.Series("uom", ["KGM", "KGM", "KGM", "EA"]))
+    stock = on_hand_frame(
+        [(0, "SITE-1", 10.0), (1, "SITE-1", 2.5), (2, "SITE-1", 4.0), (3, "SITE-1", 3.0)]
+    ).with_columns(pl.Series("uom", ["KGM", "KGM", "KGM", "EA"]))
+    positions = with_hold_status(
+        expiry_positions(lots, stock, LOCATIONS, AS_OF, 30), lot_status([("B", None, "hold")])
+    )
+    summary = bucket_summary(positions)
+    assert summary.columns == BUCKET_SUMMARY_COLUMNS
+    assert summary.drop("location_name").rows() == [
+        ("SITE-1", USE_BY, "expired", "KGM", 2, 12.5, 1, 2.5),
+        ("SITE-1", USE_BY, "0-30 d", "EA", 1, 3.0, 0, 0.0),
+        ("SITE-1", USE_BY, "0-30 d", "KGM", 1, 4.0, 0, 0.0),
+    ]
+
+
+def test_bucket_summary_keeps_best_before_apart_after_use_by():
+    lots = lots_frame({"U": date(2026, 9, 1), "B": date(2026, 9, 1)}).with_columns(
+        pl.Series("expiry_kind", [USE_BY, BEST_BEFORE])
+    )
+    positions = expiry_positions(
+        lots, on_hand_frame([(0, "SITE-1", 1.0), (1, "SITE-1", 2.0)]), LOCATIONS, AS_OF, 30
+    )
+    assert bucket_summary(positions).select("expiry_kind", "bucket", "quantity").rows() == [
+        (USE_BY, "expired", 1.0),
+        (BEST_BEFORE, "past best-before", 2.0),
+    ]
+
+
+# --- customers holding short-dated stock -----------------------------------------------------
+
+CUSTOMER_LOTS = lots_frame(
+    {
+        "GONE": date(2026, 9, 10),  # expired 5 days before as-of
+        "SOON": date(2026, 10, 15),  # 30 days left: short-dated
+        "LATER": date(2026, 10, 16),  # 31 days left: not
+    }
+)
+
+
+def customer_shipments(rows: list[tuple[str, datetime, str, str, float]]) -> pl.DataFrame:
+    """rows: (shipment_id, shipped_at UTC, to_location_id, lot, quantity); ship-from WH-1."""
+    keys = {"GONE": 0, "SOON": 1, "LATER": 2}
+    return pl.DataFrame(
+        {
+            "lot_key": [keys[r[3]] for r in rows],
+            "shipment_id": [r[0] for r in rows],
+            "shipped_at": [r[1] for r in rows],
+            "tz_offset": ["-05:00"] * len(rows),
+            "from_location_id": ["WH-1"] * len(rows),
+            "to_location_id": [r[2] for r in rows],
+            "gtin": [GTIN] * len(rows),
+            "lot": [r[3] for r in rows],
+            "quantity": [r[4] for r in rows],
+            "uom": ["KGM"] * len(rows),
+        },
+        schema_overrides={"shipped_at": pl.Datetime("us", "UTC")},
+    )
+
+
+def at_noon(day: int, month: int = 9) -> datetime:
+    return datetime(2026, month, day, 17, tzinfo=UTC)  # 12:00 at -05:00
+
+
+def short_dated(rows, **kwargs) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    return short_dated_at_customers(
+        CUSTOMER_LOTS, customer_shipments(rows), LOCATIONS, AS_OF, **kwargs
+    )
+
+
+def test_customers_holding_expired_or_nearly_expired_lots():
+    result = short_dated(
+        [
+            ("S1", at_noon(1), "CUST-A", "GONE", 5.0),
+            ("S2", at_noon(3), "CUST-A", "GONE", 2.0),
+            ("S3", at_noon(2), "CUST-A", "SOON", 4.0),
+            ("S4", at_noon(2), "CUST-A", "LATER", 9.0),
+        ]
+    )
+    assert result.columns == SHORT_DATED_COLUMNS
+    assert result.select(
+        "lot", "days_to_expiry", "status", "quantity_received", "shipments", "last_ship_date"
+    ).rows() == [
+        ("GONE", -5, EXPIRED, 7.0, 2, date(2026, 9, 3)),
+        ("SOON", 30, EXPIRING, 4.0, 1, date(2026, 9, 2)),
+    ]
+    assert result.select("consignee_name", "consignee_address", "consignee_phone").row(0) == (
+        "Corner Grocer Inc",
+        "22 Main St, Springfield, IL 62701, US",
+        "+1 555 0104",
+    )
+
+
+def test_lines_on_or_after_expiry_after_the_as_of_date_or_to_own_sites_do_not_count():
+    result = short_dated(
+        [
+            ("S1", at_noon(10), "CUST-A", "GONE", 5.0),  # on the expiry day: a late shipment
+            ("S2", at_noon(16), "CUST-A", "SOON", 4.0),  # after the as-of date
+            ("S3", at_noon(2), "WH-1", "SOON", 4.0),  # a transfer to an own warehouse
+        ]
+    )
+    assert result.is_empty()
+
+
+def test_returns_from_the_consignee_are_subtracted():
+    returns = pl.DataFrame(
+        {
+            "gtin": [GTIN, GTIN],
+            "lot": ["SOON", "SOON"],
+            "quantity": [1.5, 9.0],
+            "uom": ["KGM", "KGM"],
+            "from_location_id": ["CUST-A", "SITE-1"],
+            "reason": ["return", "transfer"],
+        }
+    )
+    result = short_dated([("S1", at_noon(2), "CUST-A", "SOON", 4.0)], returns=returns)
+    assert result.select("quantity_received", "quantity_returned", "quantity_net").row(0) == (
+        4.0,
+        1.5,
+        2.5,
+    )
+
+
+def test_best_before_lots_at_customers_are_never_expired():
+    lots = CUSTOMER_LOTS.with_columns(pl.lit(BEST_BEFORE).alias("expiry_kind"))
+    result = short_dated_at_customers(
+        lots, customer_shipments([("S1", at_noon(1), "CUST-A", "GONE", 5.0)]), LOCATIONS, AS_OF
+    )
+    assert result.select("status", "severity").rows() == [(PAST_BEST_BEFORE, WARNING)]
+
+
+def test_the_short_dated_threshold_is_a_parameter():
+    rows = [("S1", at_noon(2), "CUST-A", "SOON", 4.0)]
+    assert short_dated(rows, days=29).is_empty()
+    with pytest.raises(ValueError):
+        short_dated(rows, days=-1)

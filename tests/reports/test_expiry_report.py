@@ -1,4 +1,5 @@
-"""The expiry PDF read back with pypdf, on the small supply chain plus two late dough shipments.
+"""The expiry PDF read back with pypdf: on the small supply chain plus two late dough shipments,
+and on the generated sample supply chain (scale 0.2), whose planted cases fill every section.
 
 (Named test_expiry_report.py, not test_expiry.py: pytest's default import mode needs unique
 test-module basenames and tests/lotline/test_expiry.py exists.)
@@ -11,20 +12,54 @@ SHL2 leaves at 20:00 local the day before D4's expiry (01:00 UTC on the expiry d
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import polars as pl
 import pypdf
 import pytest
 import sqlalchemy as sa
 
 from lotline import store
+from lotline.generate import DEFAULT_ANCHOR, generate
 from lotline.ingest import load_folder
 from reports.expiry import build_expiry, render_expiry_report
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
+SECTIONS = (
+    "1 Document control",
+    "2 Parameters",
+    "3 Summary",
+    "3.1 Stock by location and days-to-expiry bucket",
+    "4 Use-by stock on hand by location",
+    "5 FEFO violations",
+    "6 Shipments at or after expiry",
+    "7 Customers holding short-dated stock",
+    "8 Best-before dates",
+    "8.1 Best-before stock on hand",
+    "8.2 Shipments on or after the best-before date",
+    "8.3 Customers holding stock near or past its best-before date",
+    "9 Record retention",
+    "10 Glossary",
+)
+CSV_NAMES = {
+    "expiry_positions.csv",
+    "expiry_buckets.csv",
+    "fefo_violations.csv",
+    "shipped_at_or_after_expiry.csv",
+    "short_dated_at_customers.csv",
+    "record_retention.csv",
+}
+
+
+def section(body: str, start: str, end: str) -> str:
+    """The text between two headings (the headings are printed once each)."""
+    return body.split(start, 1)[1].split(end, 1)[0]
+
+
 AS_OF = date(2026, 9, 16)
 GENERATED = datetime(2026, 9, 16, 8, 0, tzinfo=timezone(timedelta(hours=-5)))
 LATE_SHIPMENTS = (
@@ -81,9 +116,14 @@ def test_positions_and_late_shipments_from_the_database(engine: sa.Engine):
     assert data.late_shipments.select(
         "shipment_id", "ship_date", "days_after_expiry", "consignee_name"
     ).rows() == [("SHL1", date(2026, 9, 18), 0, "Corner Grocer Inc")]
-    assert data.summary.select(
-        "location_id", "expired_lots", "expired_quantity", "expiring_lots", "expiring_quantity"
-    ).rows() == [("SITE-1", 2, "455 KGM", 2, "85 KGM")]
+    assert data.summary.drop("location_name").rows() == [
+        ("SITE-1", "use_by", "expired", "KGM", 2, 455.0, 0, 0.0),
+        ("SITE-1", "use_by", "0-30 d", "KGM", 2, 85.0, 0, 0.0),
+    ]
+    assert data.fefo.is_empty()
+    # the customers of the small chain received cookies (2027-01-04), not short-dated
+    assert data.short_dated.is_empty()
+    assert data.retention.height == data.retention.select("gtin", "lot").n_unique() > 0
 
 
 def test_window_boundary_from_the_database(engine: sa.Engine):
@@ -101,23 +141,15 @@ def test_file_name(report: Path):
 
 
 def test_content(body: str):
-    for section in (
-        "1 Document control",
-        "2 Parameters",
-        "3 Summary",
-        "4 Expired and expiring stock by location",
-        "5 Shipments at or after expiry",
-        "6 Glossary",
-    ):
-        assert section in body
-    assert "Lotline Bakery Plant 1 (SITE-1) — 2 expired, 2 expiring" in body
-    assert "expired 00614141000036 D1 Cookie dough 2026-09-15 -1 300 KGM" in body
-    assert "expiring 00614141000036 D4 Cookie dough 2026-09-18 2 25 KGM" in body
+    for heading in SECTIONS:
+        assert heading in body
+    assert "Lotline Bakery Plant 1 (SITE-1) — 2 expired, 2 expiring, 0 on hold" in body
+    assert "expired expired 00614141000036 D1 Cookie dough 2026-09-15 -1 300 KGM" in body
+    assert "expiring 0-30 d 00614141000036 D4 Cookie dough 2026-09-18 2 25 KGM" in body
     assert "SHL1 2026-09-18 Corner Grocer Inc" in body
     assert "SHL2" not in body
-    assert (
-        "C1" not in body.split("4 Expired and expiring stock by location")[1].split("6 Glossary")[0]
-    )
+    stock = section(body, "4 Use-by stock on hand by location", "5 FEFO violations")
+    assert "C1" not in stock
     assert "2026-09-16 08:00:00 -05:00" in body
 
 
@@ -135,9 +167,11 @@ def test_page_furniture_and_pdf_a(reader: pypdf.PdfReader, report: Path):
 def test_attachments_round_trip(reader: pypdf.PdfReader, engine: sa.Engine):
     expected = {f.name: f.data for f in build_expiry(engine, AS_OF, 30).csv_files()}
     embedded = {name: contents[0] for name, contents in reader.attachments.items()}
+    assert set(expected) == CSV_NAMES
     assert embedded == expected
     positions = expected["expiry_positions.csv"].decode().splitlines()
-    assert positions[0].startswith("location_id,location_name,status,gtin,lot")
+    assert positions[0].startswith("location_id,location_name,status,bucket,gtin,lot")
+    assert positions[0].endswith("hold_status,hold_since,hold_reason,serials_restricted,keep_until")
     assert len(positions) == 1 + 4
 
 
@@ -149,3 +183,118 @@ def test_default_as_of_is_the_utc_date_and_numbers_differ(
     path = render_expiry_report(engine, out_dir, generated_at=generated)
     assert path.name.startswith("expiry_2026-09-16_EXP-20260916020000-")
     assert path.stem.split("_")[-1] != report.stem.split("_")[-1]
+    from reports import register
+
+    for pdf in (path, report):  # both numbers are in the register with their PDF's hash
+        entry = register.issued(engine, pdf.stem.split("_")[-1])
+        assert entry is not None and entry["kind"] == "expiry"
+        assert entry["pdf_sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+
+
+# --- the generated sample supply chain ----------------------------------------------------------
+
+SAMPLE_AS_OF = DEFAULT_ANCHOR
+BUTTER_COOKIES = "18719327101015"
+
+
+@pytest.fixture(scope="module")
+def sample_engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    root = tmp_path_factory.mktemp("sample")
+    generate(root / "drop", seed=7, scale=0.2)
+    engine = store.make_engine(store.sqlite_url(root / "lotline.sqlite"))
+    load_folder(engine, root / "drop")
+    return engine
+
+
+@pytest.fixture(scope="module")
+def sample(sample_engine: sa.Engine):  # type: ignore[no-untyped-def]
+    return build_expiry(sample_engine, SAMPLE_AS_OF)
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample_engine: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_expiry_report(
+        sample_engine, tmp_path_factory.mktemp("sample_pdf"), as_of=SAMPLE_AS_OF
+    )
+
+
+@pytest.fixture(scope="module")
+def sample_body(sample_pdf: Path) -> str:
+    reader = pypdf.PdfReader(sample_pdf)
+    return re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_sample_data_fills_every_section(sample):  # type: ignore[no-untyped-def]
+    assert sample.within_days == 180
+    # PLANTED in the generator: one Joliet butter-cookie line picked from a newer lot
+    assert sample.fefo.select("from_location_id", "gtin", "earlier_lot_count").rows() == [
+        ("WH-JOL", BUTTER_COOKIES, 1)
+    ]
+    # PLANTED: the crumb lots on QA hold, still on hand at the bakery
+    held = sample.positions.filter(pl.col("hold_status") == "hold")
+    assert held["location_id"].unique().to_list() == ["SITE-CHI"]
+    assert "expired" in held["status"].to_list()
+    assert sample.summary["held_lots"].sum() == held.height
+    # industrial customers hold crumb that expired after they received it
+    assert sample.short_dated.filter(pl.col("status") == "expired").height > 0
+    # pralines and bars are best-before: on hand in the best-before section only
+    best_before = sample.positions.filter(pl.col("expiry_kind") == "best_before")
+    assert best_before.height > 0 and "expired" not in best_before["status"].to_list()
+    # every lot of the snapshot has a retention date; every position shows its keep-until
+    assert sample.retention["keep_until"].null_count() == 0
+    assert sample.positions["keep_until"].null_count() == 0
+    assert set(sample.positions["bucket"]) <= {"expired", "0-30 d", "31-90 d", "91-180 d"}
+
+
+def test_the_sample_pdf_shows_each_new_section_with_its_rows(sample, sample_body):  # type: ignore[no-untyped-def]
+    body = sample_body
+    for heading in SECTIONS:
+        assert heading in body
+    positions = section(body, "4 Use-by stock on hand by location", "5 FEFO violations")
+    held = sample.positions.filter(pl.col("hold_status").is_not_null()).row(0, named=True)
+    assert f"{held['lot']} " in positions and "hold since" in positions
+    summary = section(body, "3.1 Stock by location and days-to-expiry bucket", "4 Use-by")
+    assert "SITE-CHI use-by expired" in summary and "91-180 d" in summary
+
+    fefo = section(body, "5 FEFO violations", "6 Shipments at or after expiry")
+    violation = sample.fefo.row(0, named=True)
+    earlier = violation["earlier_lots"].split(" ")[0]
+    for text in (violation["shipment_id"], violation["lot"], earlier, BUTTER_COOKIES):
+        assert text in fefo
+
+    late = section(body, "6 Shipments at or after expiry", "7 Customers holding")
+    assert sample.late_shipments["shipment_id"][0] in late
+
+    customers = section(body, "7 Customers holding short-dated stock", "8 Best-before dates")
+    short = sample.short_dated.row(0, named=True)
+    assert short["lot"] in customers and short["consignee_phone"] in customers
+    assert short["consignee_name"].split(" ")[0] in customers
+
+    best_before = section(body, "8.1 Best-before stock on hand", "8.2 Shipments")
+    lot = sample.positions.filter(pl.col("expiry_kind") == "best_before")["lot"][0]
+    assert lot in best_before and "best-before soon" in best_before
+    assert lot not in positions
+
+    retention = section(body, "9 Record retention", "10 Glossary")
+    # lot codes are shared by co-products (cookie cases and tins): the lot is gtin + lot
+    row = sample.retention.filter(
+        (pl.col("gtin") == violation["gtin"]) & (pl.col("lot") == violation["lot"])
+    ).row(0, named=True)
+    assert f"{row['lot']} " in retention and row["keep_until"].isoformat() in retention
+    assert f"All {sample.retention.height} lots of the data snapshot" in retention
+
+    glossary = body.split("10 Glossary", 1)[1]
+    for term in ("Bucket", "FEFO violation", "FSMA 204", "DSCSA", "EU FMD/GMP", "211.150"):
+        assert term in glossary
+
+
+def test_the_sample_csvs_round_trip_byte_identical(sample, sample_pdf):  # type: ignore[no-untyped-def]
+    reader = pypdf.PdfReader(sample_pdf)
+    embedded = {name: contents[0] for name, contents in reader.attachments.items()}
+    # build_expiry is deterministic for a snapshot: the same bytes as the rendering embedded
+    assert embedded == {f.name: f.data for f in sample.csv_files()}
+    assert set(embedded) == CSV_NAMES
+    fefo = pl.read_csv(embedded["fefo_violations.csv"], infer_schema=False)
+    assert fefo["lot"].to_list() == sample.fefo["lot"].to_list()
+    retention = pl.read_csv(embedded["record_retention.csv"], infer_schema=False)
+    assert retention.height == sample.retention.height
