@@ -6,14 +6,23 @@
 Per size (genealogy edges) it generates a drop folder (`bench/synth.py`), then measures:
 - the real load (`lotline.ingest.load_folder`: read, GX validation, lineage, closure, commit) into
   SQLite in a child process: rows per second and peak memory; above `--ingest-max` the lineage
-  tables are built from the synthetic records without validation and the load is not timed;
+  and quality tables are built from the synthetic records without validation
+  (`lotline.ingest.quality_tables`) and written with the record tables the reports read, each
+  step timed;
 - closure build time and size (`lotline.genealogy.closure`);
 - trace latency from the Python API with warm structures (`lotline.trace_index.TraceIndex`);
 - cold traces straight from SQLite and PostgreSQL through the closure table (`trace_query.reach`);
 - the two ways others do it, in the same run: a recursive SQL CTE over `lot_edge`, and a
   hop-by-hop ORM loop issuing one query per lot (the ERP way);
 - `lotline trace` wall time, process start included.
-Results go to `bench/results/<size>.json`; `--report` rewrites `bench/RESULTS.md` from them.
+Results go to `bench/results/<size>.json`; `--report` prints the tables of `bench/RESULTS.md`
+from them.
+
+`--build-only` stops after the load: it builds `bench/data/<size>/lineage.sqlite` (the database
+`bench/recall_render_bench.py` renders from), finds the most connected lots and writes
+`bench/results/<size>-build.json` (step times, peak memory, rows, database size), e.g.
+
+    nice -n 10 uv run --frozen python bench/lineage_bench.py --sizes 10000000 --build-only
 """
 
 from __future__ import annotations
@@ -27,7 +36,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -85,41 +95,154 @@ def child_ingest(drop: str, url: str) -> None:
     )
 
 
-def child_trusted_load(drop: str, url: str) -> None:
-    """Lineage built in memory from the files without validation, then only the tables a trace
-    reads written: for sizes where the validated load does not fit this machine's time."""
+LINEAGE_WRITTEN = (
+    "lot",
+    "lot_edge",
+    "lot_closure",
+    "lot_shipment",
+    "lot_receipt",
+    "lot_on_hand",
+    "serial",
+)
+QUALITY_WRITTEN = ("lot_mass_balance", "trace_exception", "lot_completeness", "lot_status")
+RECORDS_WRITTEN = (
+    "products",
+    "locations",
+    "receipts",
+    "production",
+    "consumption",
+    "moves",
+    "shipments",
+    "packing",
+    "status",
+)
+"""Record tables the trusted load stores, every one: the recall report reads products and
+locations, the FSMA 204 export (`fsma204.master_data`) production, the report's audit extract
+(`lotline.scope.scope_details`) the records of every type naming a traced lot, and the status
+history is the evidence behind `lot_status`. The synthetic data has no moves nor packing: those
+tables stay empty."""
+
+
+def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+    """The drop folder's files typed as the load types them (no validation), as `Records`;
+    record types without a file (or not in `names`) are empty."""
     import models
     from lotline import store
     from lotline.contract import RECORD_TYPES
-    from lotline.ingest import lineage_records
-    from lotline.lineage import Records, build_lineage
+    from lotline.ingest import MASTER_TABLES
+    from lotline.lineage import Records
     from lotline.validation import typed
+
+    frames = {}
+    for name in RECORD_TYPES:
+        path = Path(drop) / f"{name}.parquet"
+        if path.exists() and (names is None or name in names):
+            frame = pl.read_parquet(path).with_row_index("_source_row", offset=2)
+            frames[name] = typed(name, _with_provenance(frame, name))
+    empty = {
+        name: pl.DataFrame(
+            schema=store.polars_schema(MASTER_TABLES.get(name) or models.RECORD_TABLES[name])
+        )
+        for name in RECORD_TYPES
+        if name not in frames
+    }
+    return Records(**{**empty, **frames}), sum(f.height for f in frames.values())
+
+
+def write_records(
+    conn: sa.Connection, records: object, names: tuple[str, ...], load_id: str
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Replace the record tables of `names` with `records`' rows: rows and seconds per table."""
+    import models
+    from lotline import store
+    from lotline.ingest import MASTER_TABLES
+
+    counts, seconds = {}, {}
+    for name in names:
+        began = time.perf_counter()
+        frame = getattr(records, name)
+        model = MASTER_TABLES.get(name) or models.RECORD_TABLES[name]
+        if name not in MASTER_TABLES:
+            frame = frame.with_columns(pl.lit(load_id).alias("load_id"))
+        counts[store.table(model).name] = store.replace_frame(conn, model, frame)
+        seconds[store.table(model).name] = time.perf_counter() - began
+    return counts, seconds
+
+
+def child_records(drop: str, url: str, names: str) -> None:
+    """Only the record tables `names` (comma-separated) of an existing benchmark database
+    rewritten from the drop folder, as the trusted load writes them (`--records-only`)."""
+    from lotline import ingest, store  # noqa: F401  (imported before the clock starts)
+
+    wanted = tuple(names.split(","))
+    engine = store.make_engine(url)
+    store.create_schema(engine)
+    start = time.perf_counter()
+    records, rows = read_drop(drop, wanted)
+    read_seconds = time.perf_counter() - start
+    read_peak = peak_rss_mb()
+    with engine.begin() as conn:
+        counts, write_steps = write_records(conn, records, wanted, "bench")
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - start,
+                "rows_read": rows,
+                "read_and_type_seconds": read_seconds,
+                "read_and_type_peak_rss_mb": read_peak,
+                "write_seconds_by_table": write_steps,
+                "peak_rss_mb": peak_rss_mb(),
+                "rows": counts,
+            }
+        )
+    )
+
+
+def child_trusted_load(drop: str, url: str) -> None:
+    """Lineage and quality tables built in memory from the files without validation
+    (`lotline.ingest.quality_tables`, as the real load builds them), then the lineage, quality
+    and record tables a trace, the recall report and the FSMA 204 export read written: for sizes
+    where the validated load does not fit this machine's time."""
+    import models
+    from lotline import store
+    from lotline.ingest import quality_tables
+
+    steps: dict[str, dict[str, float]] = {}
+
+    def step(name: str, began: float) -> float:
+        now = time.perf_counter()
+        steps[name] = {"seconds": now - began, "peak_rss_mb": peak_rss_mb()}
+        return now
 
     engine = store.make_engine(url)
     store.create_schema(engine)
     start = time.perf_counter()
-    frames = {}
-    for name in RECORD_TYPES:
-        path = Path(drop) / f"{name}.parquet"
-        if path.exists():
-            frame = pl.read_parquet(path).with_row_index("_source_row", offset=2)
-            frames[name] = typed(name, _with_provenance(frame, name))
-    empty = {
-        name: pl.DataFrame(schema=store.polars_schema(models.RECORD_TABLES[name]))
-        for name in ("moves", "packing", "status")
-    }
-    records = Records(**{**empty, **frames})
-    read_seconds = time.perf_counter() - start
-    lineage = build_lineage(lineage_records(records))
-    build_seconds = time.perf_counter() - start - read_seconds
-    counts = {}
+    records, rows = read_drop(drop)
+    mark = step("read_and_type", start)
+    with timed_calls(LINEAGE_CALLS + QUALITY_CALLS) as calls:
+        lineage, quality = quality_tables(records)
+    mark = step("lineage_and_quality_build", mark)
+    load_id = "bench"
+    counts, write_steps = {}, {}
     with engine.begin() as conn:
-        for name, frame in lineage.tables().items():
-            if name in ("lot", "lot_edge", "lot_closure", "lot_shipment", "lot_receipt", "serial"):
-                frame = frame.with_columns(pl.lit("bench").alias("snapshot_id"))
-                counts[name] = store.replace_frame(conn, name, frame)
-    rows = sum(f.height for f in frames.values())
+        tables = {
+            **{n: f for n, f in lineage.tables().items() if n in LINEAGE_WRITTEN},
+            **{n: quality[n] for n in QUALITY_WRITTEN},
+        }
+        for name, frame in tables.items():
+            began = time.perf_counter()
+            frame = frame.with_columns(pl.lit("bench").alias("snapshot_id"))
+            counts[name] = store.replace_frame(conn, name, frame)
+            write_steps[name] = time.perf_counter() - began
+        del tables, lineage, quality
+        record_counts, record_steps = write_records(conn, records, RECORDS_WRITTEN, load_id)
+        counts.update(record_counts)
+        write_steps.update(record_steps)
+        store.insert_frame(conn, models.Snapshot, _snapshot_row(load_id, records))
+    mark = step("write", mark)
     seconds = time.perf_counter() - start
+    read_seconds = steps["read_and_type"]["seconds"]
+    build_seconds = sum(calls[c] for c in LINEAGE_CALLS)
     print(
         json.dumps(
             {
@@ -127,13 +250,85 @@ def child_trusted_load(drop: str, url: str) -> None:
                 "rows_read": rows,
                 "read_and_type_seconds": read_seconds,
                 "lineage_build_seconds": build_seconds,
-                "write_seconds": seconds - read_seconds - build_seconds,
+                "quality_build_seconds": steps["lineage_and_quality_build"]["seconds"]
+                - build_seconds,
+                "write_seconds": steps["write"]["seconds"],
+                "build_seconds_by_call": calls,
+                "write_seconds_by_table": write_steps,
                 "files_to_lineage_frames_rows_per_second": rows / (read_seconds + build_seconds),
+                "steps": steps,
                 "peak_rss_mb": peak_rss_mb(),
                 "lineage_rows": counts,
                 "validated": False,
+                "quality_tables": True,
             }
         )
+    )
+
+
+LINEAGE_CALLS = ("lotline.ingest.lineage_records", "lotline.ingest.build_lineage")
+QUALITY_CALLS = (
+    "lotline.ingest.lot_keys",
+    "lotline.ingest.with_allocated_consumption",
+    "lotline.mass_balance.lot_balance",
+    "lotline.completeness.trace_exceptions",
+    "lotline.completeness.completeness_score",
+    "lotline.status.current_status",
+)
+"""The calls `quality_tables` makes, timed one by one: the lineage part (as the earlier
+`lineage_build_seconds`) and the quality part."""
+
+
+@contextmanager
+def timed_calls(targets: tuple[str, ...]) -> Iterator[dict[str, float]]:
+    """Seconds spent in each `module.function` of `targets` while the block runs (the module
+    attribute is wrapped, so callers that look it up at call time are timed)."""
+    import importlib
+
+    spent = dict.fromkeys(targets, 0.0)
+    originals = []
+    for target in targets:
+        module_name, name = target.rsplit(".", 1)
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+
+        def wrapper(*args, _fn=original, _key=target, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                spent[_key] += time.perf_counter() - began
+
+        originals.append((module, name, original))
+        setattr(module, name, wrapper)
+    try:
+        yield spent
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+
+
+def _snapshot_row(snapshot_id: str, records: object) -> pl.DataFrame:
+    """The snapshot the tables are stamped with, so reports print its creation time."""
+    from datetime import UTC, datetime
+
+    import models
+    from lotline import store
+
+    count = sum(
+        getattr(records, name).height for name in models.RECORD_TABLES if hasattr(records, name)
+    )
+    return pl.DataFrame(
+        [
+            {
+                "snapshot_id": snapshot_id,
+                "created_at": datetime.now(UTC),
+                "load_id": snapshot_id,
+                "input_sha256": json.dumps(["bench"]),
+                "record_count": count,
+            }
+        ],
+        schema=store.polars_schema(models.Snapshot),
     )
 
 
@@ -245,6 +440,8 @@ def bench_size(n_edges: int, args: argparse.Namespace) -> dict:
     if not (drop / "consumption.parquet").exists():
         seconds, counts = timed(lambda: synth.write(drop, n_edges))
         result["generate_seconds"] = seconds
+        result["generate_peak_rss_mb"] = peak_rss_mb()
+        print(n_edges, "generated", f"{seconds:.0f} s", counts, flush=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
     url = store.sqlite_url(sqlite_path)
@@ -256,29 +453,15 @@ def bench_size(n_edges: int, args: argparse.Namespace) -> dict:
     print(n_edges, "load", result["load"], flush=True)
 
     engine = store.make_engine(url)
+    if args.build_only:
+        return built(result, engine, sqlite_path)
     with engine.connect() as conn:
         edges = store.read_frame(conn, "lot_edge", columns=["parent_key", "child_key", "share"])
         n_lots = int(conn.execute(sa.text("SELECT count(*) FROM lot")).scalar_one())
-        per_ancestor = store.read_query(
-            conn,
-            "SELECT ancestor_key, count(*) AS n FROM lot_closure GROUP BY ancestor_key "
-            "ORDER BY n DESC LIMIT 1",
-            {"ancestor_key": pl.Int64(), "n": pl.Int64()},
-        )
-        per_descendant = store.read_query(
-            conn,
-            "SELECT descendant_key, count(*) AS n FROM lot_closure GROUP BY descendant_key "
-            "ORDER BY n DESC LIMIT 1",
-            {"descendant_key": pl.Int64(), "n": pl.Int64()},
-        )
+        result["most_connected"] = most_connected(conn)
     result["edges"], result["lots"] = edges.height, n_lots
-    hub_forward, hub_backward = int(per_ancestor[0, 0]), int(per_descendant[0, 0])
-    result["most_connected"] = {
-        "forward_lot": hub_forward,
-        "forward_descendants": int(per_ancestor[0, 1]),
-        "backward_lot": hub_backward,
-        "backward_ancestors": int(per_descendant[0, 1]),
-    }
+    hub_forward = result["most_connected"]["forward_lot"]
+    hub_backward = result["most_connected"]["backward_lot"]
 
     shares = edges.with_columns(pl.col("share").fill_null(0.0))
     gc_seconds, closure = timed(lambda: genealogy.closure(shares, n_lots))
@@ -336,6 +519,84 @@ def bench_size(n_edges: int, args: argparse.Namespace) -> dict:
     result["cli"] = cli_wall(url, engine, keys[0], hub_forward)
     result["peak_rss_mb_bench_process"] = peak_rss_mb()
     return result
+
+
+def most_connected(conn: sa.Connection) -> dict[str, int]:
+    """The lot with the most descendant pairs in the closure (forward hub) and the one with the
+    most ancestors (backward hub), with their counts (the subject itself not included)."""
+    from lotline import store
+
+    out = {}
+    for way, column, label in (
+        ("forward", "ancestor_key", "descendants"),
+        ("backward", "descendant_key", "ancestors"),
+    ):
+        top = store.read_query(
+            conn,
+            f"SELECT {column}, count(*) AS n FROM lot_closure GROUP BY {column} "
+            "ORDER BY n DESC LIMIT 1",
+            {column: pl.Int64(), "n": pl.Int64()},
+        )
+        out[f"{way}_lot"], out[f"{way}_{label}"] = int(top[0, 0]), int(top[0, 1])
+    return out
+
+
+def built(result: dict, engine: sa.Engine, sqlite_path: Path) -> dict:
+    """`--build-only`: the database and what a render benchmark needs to know about it."""
+    from lotline import store
+
+    lot = store.table("lot")
+    with engine.connect() as conn:
+        seconds, result["most_connected"] = timed(lambda: most_connected(conn))
+        result["most_connected"]["seconds"] = seconds
+        for way in ("forward", "backward"):
+            key = result["most_connected"][f"{way}_lot"]
+            gtin, code = conn.execute(
+                sa.select(lot.c.gtin, lot.c.lot).where(lot.c.lot_key == key)
+            ).one()
+            result["most_connected"][f"{way}_gtin"] = gtin
+            result["most_connected"][f"{way}_lot_code"] = code
+        result["rows"] = {
+            name: int(conn.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar_one())
+            for name in sorted(sa.inspect(conn).get_table_names())
+        }
+    engine.dispose()
+    result["database_bytes"] = sum(
+        Path(f"{sqlite_path}{suffix}").stat().st_size
+        for suffix in ("", "-wal", "-shm")
+        if Path(f"{sqlite_path}{suffix}").exists()
+    )
+    result["database"] = store.sqlite_url(sqlite_path)
+    result["peak_rss_mb_bench_process"] = peak_rss_mb()
+    return result
+
+
+def rewrite_records(n_edges: int, names: list[str]) -> dict:
+    """`--records-only`: record tables of an existing database rewritten in a child process."""
+    from lotline import store
+    from lotline.contract import RECORD_TYPES
+
+    unknown = sorted(set(names) - set(RECORD_TYPES))
+    if unknown:
+        raise SystemExit(f"unknown record types: {', '.join(unknown)}")
+    work = HERE / "data" / str(n_edges)
+    sqlite_path = work / "lineage.sqlite"
+    if not sqlite_path.exists():
+        raise SystemExit(f"{sqlite_path} does not exist: build it with --build-only first")
+    out = run_child("_records", str(work / "drop"), store.sqlite_url(sqlite_path), ",".join(names))
+    saved = HERE / "results" / f"{n_edges}-build.json"
+    result = json.loads(saved.read_text()) if saved.exists() else {"edges_target": n_edges}
+    result.setdefault("records_rewritten", []).append(out)
+    engine = store.make_engine(store.sqlite_url(sqlite_path))
+    with engine.connect() as conn:
+        result["rows"] = {
+            name: int(conn.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar_one())
+            for name in sorted(sa.inspect(conn).get_table_names())
+        }
+    engine.dispose()
+    result["database_bytes"] = sqlite_path.stat().st_size
+    saved.write_text(json.dumps(result, indent=2, default=str))
+    return out
 
 
 def copy_to_postgres(sqlite_engine: sa.Engine, url: str, n_edges: int) -> sa.Engine:
@@ -404,6 +665,12 @@ def unvalidated(load: dict) -> str:
     if "lineage_build_seconds" not in load:
         return "–"
     seconds = load["read_and_type_seconds"] + load["lineage_build_seconds"]
+    if load.get("quality_tables"):
+        return (
+            f"{seconds:.1f} s, {load['files_to_lineage_frames_rows_per_second']:,.0f} rows/s "
+            f"(then {load['quality_build_seconds']:.0f} s building the quality tables and "
+            f"{load['write_seconds']:.0f} s writing lineage, quality and record tables)"
+        )
     return (
         f"{seconds:.1f} s, {load['files_to_lineage_frames_rows_per_second']:,.0f} rows/s (then "
         f"{load['write_seconds']:.0f} s writing lot, edge, closure, shipment tables)"
@@ -512,16 +779,35 @@ def main() -> None:
     parser.add_argument("--cte-sample", type=int, default=200)
     parser.add_argument("--hop-sample", type=int, default=50)
     parser.add_argument("--report", action="store_true", help="print the tables of saved results")
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="generate the drop folder (if missing) and build the SQLite database, then stop: no "
+        "trace measurements, no PostgreSQL copy; results in bench/results/<size>-build.json",
+    )
+    parser.add_argument(
+        "--records-only",
+        nargs="+",
+        metavar="RECORD_TYPE",
+        help="rewrite only these record tables (e.g. receipts consumption shipments) of an "
+        "existing bench/data/<size>/lineage.sqlite from its drop folder, without rebuilding the "
+        "lineage; timings go into bench/results/<size>-build.json under records_rewritten",
+    )
     args = parser.parse_args()
     if args.report:
         saved = [json.loads((HERE / "results" / f"{n}.json").read_text()) for n in args.sizes]
         print(report(saved))
         return
+    if args.records_only:
+        for n in args.sizes:
+            print(json.dumps(rewrite_records(n, args.records_only), indent=2, default=str))
+        return
     (HERE / "results").mkdir(exist_ok=True)
     for n in args.sizes:
         result = bench_size(n, args)
         result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-        (HERE / "results" / f"{n}.json").write_text(json.dumps(result, indent=2, default=str))
+        name = f"{n}-build.json" if args.build_only else f"{n}.json"
+        (HERE / "results" / name).write_text(json.dumps(result, indent=2, default=str))
         print(json.dumps(result, indent=2, default=str), flush=True)
 
 
@@ -530,5 +816,7 @@ if __name__ == "__main__":
         child_ingest(sys.argv[2], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "_trusted":
         child_trusted_load(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] == "_records":
+        child_records(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         main()

@@ -14,6 +14,8 @@ the issue's brief and what ERPs see in practice:
 - half the finished lots are serialised (about one serial per two edges: 5M serials at 10M
   edges), shipped to customers in pallets (SSCC); the other finished lots ship as lot quantities.
 
+QA status decisions (hold, release, recall) on 0.5 % of the lots fill the status records.
+
 Quantities are consistent: a lot never gives more than it has (each consumption takes a share of
 its parent's quantity divided by the parent's fan-out), outputs are 98 % of their inputs.
 """
@@ -44,6 +46,7 @@ SPAN_US = 300 * DAY_US  # every tier is produced over the same 300 days
 WINDOW_AT_100K = 0.01  # inputs come from lots made up to 1 % of the span earlier at 100k edges;
 # bigger companies run more lines in parallel, so the window holds as many lots at every size
 BULK_SHARE = 0.05  # share of raw inputs that are bulk lots used across all recipes
+STATUS_SHARE = 0.005  # share of lots with QA status decisions (hold, then release or recall)
 START = np.datetime64("2026-01-01T06:00:00", "us")
 
 
@@ -334,7 +337,53 @@ def records(n_edges: int, seed: int = 1) -> dict[str, pl.DataFrame]:
         "production": production,
         "consumption": consumption,
         "shipments": shipments,
+        "status": _status(lots, seed),
     }
+
+
+def _status(lots: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """QA decisions on `STATUS_SHARE` of the lots: a hold the day after the lot was made or
+    received, released three days later for four in five; the rest stay on hold, and one in ten
+    of those is recalled after a week. Own random stream: the other files do not change."""
+    rng = np.random.default_rng(seed + 2)
+    held = lots.filter(pl.Series(rng.random(lots.height) < STATUS_SHARE))
+    held = held.with_columns(outcome=pl.Series(rng.random(held.height)))
+    events = [
+        held.with_columns(
+            step=pl.lit(0),
+            status=pl.lit("hold"),
+            reason=pl.lit("QA sample out of spec"),
+            days=pl.lit(1),
+        ),
+        held.filter(pl.col("outcome") < 0.8).with_columns(
+            step=pl.lit(1),
+            status=pl.lit("release"),
+            reason=pl.lit(None, pl.String),
+            days=pl.lit(4),
+        ),
+        held.filter(pl.col("outcome") >= 0.98).with_columns(
+            step=pl.lit(1),
+            status=pl.lit("recall"),
+            reason=pl.lit("supplier notification"),
+            days=pl.lit(8),
+        ),
+    ]
+    return (
+        pl.concat(events)
+        .sort("lot_index", "step")
+        .select(
+            pl.format("ST-{}-{}", pl.col("lot_index"), pl.col("step")).alias("status_id"),
+            _timestamp(pl.col("time") + pl.col("days") * DAY_US).alias("at"),
+            "gtin",
+            "lot",
+            pl.lit(None, pl.String).alias("serial"),
+            "status",
+            pl.lit("qa-manager").alias("actor"),
+            "reason",
+            pl.lit("batch_record").alias("ref_doc_type"),
+            pl.format("QA-{}", pl.col("lot_index")).alias("ref_doc_number"),
+        )
+    )
 
 
 def _shipments(

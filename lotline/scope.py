@@ -120,33 +120,39 @@ def _for_scope(conn: Connection, model: type, scope: sa.Table) -> pl.DataFrame:
 def _record_sources(conn: Connection, scope: sa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per record type and input file: records and events of the scope's lots; and the events
     recorded in more than one input file — a later file repeated or changed them, which is
-    what an auditor checks first."""
+    what an auditor checks first. Counted in SQL: a hub lot's scope has 10⁶ records."""
     by_file, by_event = [], []
     for record_type, model in models.RECORD_TABLES.items():
         table = store.table(model)
         event = table.c[EVENT_ID[record_type]]
-        rows = sa.select(table.c.source_sha256, event.label("event_id")).where(
-            _in_scope(table, scope)
-        )
-        found = store.read_query(
-            conn, rows, {"source_sha256": pl.String(), "event_id": pl.String()}
-        ).with_columns(pl.lit(record_type).alias("record_type"))
+        in_scope = _in_scope(table, scope)
         by_file.append(
-            found.group_by("record_type", "source_sha256").agg(
-                pl.len().cast(pl.Int64).alias("records"),
-                pl.col("event_id").n_unique().cast(pl.Int64).alias("events"),
+            sa.select(
+                sa.literal(record_type).label("record_type"),
+                table.c.source_sha256,
+                sa.func.count().label("records"),
+                sa.func.count(sa.distinct(event)).label("events"),
             )
+            .where(in_scope)
+            .group_by(table.c.source_sha256)
         )
         by_event.append(
-            found.group_by("record_type", "event_id")
-            .agg(
-                pl.col("source_sha256").n_unique().cast(pl.Int64).alias("files"),
-                pl.len().cast(pl.Int64).alias("records"),
+            sa.select(
+                sa.literal(record_type).label("record_type"),
+                event.label("event_id"),
+                sa.func.count(sa.distinct(table.c.source_sha256)).label("files"),
+                sa.func.count().label("records"),
             )
-            .filter(pl.col("files") > 1)
+            .where(in_scope)
+            .group_by(event)
+            .having(sa.func.count(sa.distinct(table.c.source_sha256)) > 1)
         )
-    sources = pl.concat(by_file).select(list(SOURCE_SCHEMA)).cast(SOURCE_SCHEMA)  # type: ignore[arg-type]
-    several = pl.concat(by_event).select(list(EVENT_FILES_SCHEMA)).cast(EVENT_FILES_SCHEMA)  # type: ignore[arg-type]
+    sources = pl.concat(
+        [store.read_query(conn, query, SOURCE_SCHEMA) for query in by_file]  # type: ignore[arg-type]
+    )
+    several = pl.concat(
+        [store.read_query(conn, query, EVENT_FILES_SCHEMA) for query in by_event]  # type: ignore[arg-type]
+    )
     return (
         sources.sort("record_type", "source_sha256"),
         several.sort("record_type", "event_id"),

@@ -392,6 +392,37 @@ def _local_fetcher(root: Path):  # type: ignore[no-untyped-def]
     return LocalOnlyFetcher()
 
 
+ATTACHMENT_DEFLATE_LEVEL = 1
+"""pydyf deflates every stream at level 9: for the 100+ MB of CSV a hub lot's recall embeds that
+alone takes longer than laying out the pages; level 1 is ~10x faster for ~25 % more bytes."""
+
+
+def _finish(document: object, pdf: object) -> None:
+    _dedupe_associated_files(document, pdf)
+    _deflate_attachments_fast(pdf)
+
+
+def _deflate_attachments_fast(pdf: object) -> None:
+    """Compress the embedded files ourselves at `ATTACHMENT_DEFLATE_LEVEL` (same /FlateDecode
+    filter, same bytes once decoded) instead of leaving them to pydyf's level 9."""
+    import zlib
+
+    for spec_ref in pdf.catalog.get("AF") or []:  # type: ignore[attr-defined]
+        spec = pdf.objects[_object_number(spec_ref)]  # type: ignore[attr-defined]
+        stream = pdf.objects[_object_number(spec["EF"]["F"])]  # type: ignore[attr-defined]
+        if not getattr(stream, "compress", False):
+            continue
+        raw = b"\n".join(stream.stream)
+        stream.stream = [zlib.compress(raw, ATTACHMENT_DEFLATE_LEVEL)]
+        stream.extra["Filter"] = "/FlateDecode"
+        stream.compress = False
+
+
+def _object_number(reference: object) -> int:
+    text = reference.decode() if isinstance(reference, bytes) else str(reference)
+    return int(text.split()[0])
+
+
 def _dedupe_associated_files(_document: object, pdf: object) -> None:
     """WeasyPrint 70 lists each embedded file twice in the catalog's /AF array (once from the
     EmbeddedFiles name tree, once from the file specifications); keep one reference each.
@@ -491,7 +522,7 @@ def write_pdf(
             pdf_variant=PDF_VARIANT,
             attachments=embedded,
             pdf_tags=pdf_tags,
-            finisher=_dedupe_associated_files,
+            finisher=_finish,
         )
         partial.replace(path)
     except FatalURLFetchingError as error:

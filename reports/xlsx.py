@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 import polars as pl
 
 CHUNK_ROWS = 20_000
+ZIP_LEVEL = 1
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 EXCEL_EPOCH = date(1899, 12, 30)
 MAX_ROWS = 1_048_576
@@ -64,7 +65,7 @@ def write_workbook(
         if frame.height + 1 > MAX_ROWS or frame.width > MAX_COLUMNS:
             raise ValueError(f"sheet {name} ({frame.height:,} rows) does not fit an XLSX sheet")
     path = str(target) if isinstance(target, str | Path) else target
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as book:
 
         def add(member: str, text: str) -> None:
             book.writestr(_info(member), text.encode("utf-8"))
@@ -86,6 +87,12 @@ def write_workbook(
 def _info(member: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(member, ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
+    # fastest deflate: the sheets are large and embedded in a PDF that compresses again
+    # (`compress_level` from Python 3.13, `_compresslevel` before)
+    if hasattr(info, "compress_level"):
+        info.compress_level = ZIP_LEVEL
+    else:
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
     return info
 
 
