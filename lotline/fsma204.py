@@ -117,8 +117,9 @@ def master_data(engine: Engine, production_ids: Iterable[str] | None = None) -> 
     if production_ids is None:
         production = store.read_frame(engine, models.ProductionRecord, columns=columns)
     else:
-        production = _read_in(engine, models.ProductionRecord, "production_id", production_ids)
-        production = production.select(columns)
+        production = _read_in(
+            engine, models.ProductionRecord, "production_id", production_ids, columns=columns
+        )
     return MasterData(
         products=api.products(engine),
         locations=api.locations(engine),
@@ -140,16 +141,26 @@ def production_events(production: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_in(
-    engine: Engine, model: type, column: str, values: Iterable[object], chunk: int = 5000
+    engine: Engine,
+    model: type,
+    column: str,
+    values: Iterable[object],
+    chunk: int = 5000,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Rows whose `column` is one of `values`, read in bounded chunks of bind parameters."""
+    """Rows whose `column` is one of `values`, read in bounded chunks of bind parameters (only
+    `columns`, when given: a hub lot's scope has 10⁵ production lines)."""
     table = store.table(model)
     keys = sorted(set(values))  # type: ignore[type-var]
     parts = [
-        store.read_frame(engine, model, where=table.c[column].in_(keys[i : i + chunk]))
+        store.read_frame(
+            engine, model, where=table.c[column].in_(keys[i : i + chunk]), columns=columns
+        )
         for i in range(0, len(keys), chunk)
     ]
-    return pl.concat(parts) if parts else store.read_frame(engine, model, where=sa.false())
+    if parts:
+        return pl.concat(parts)
+    return store.read_frame(engine, model, where=sa.false(), columns=columns)
 
 
 # --- selection ----------------------------------------------------------------------------------
