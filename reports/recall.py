@@ -53,6 +53,15 @@ TABLE_ROWS = 100
 """Rows per table in the PDF: a recall reader needs the head of each table and the counts; every
 row is in the embedded CSV and spreadsheet, and a hub lot's 13 tables at 500 rows each run to
 hundreds of pages (WeasyPrint's time grows with them)."""
+LARGE_SCOPE_LOTS, LARGE_SCOPE_ROWS = 10_000, 50
+
+
+def table_rows(lots_in_scope: int) -> int:
+    """Rows per PDF table: fewer for a scope of over `LARGE_SCOPE_LOTS` lots, whose tables are
+    samples of 10⁵ rows either way and whose reader works from the embedded files."""
+    return LARGE_SCOPE_ROWS if lots_in_scope > LARGE_SCOPE_LOTS else TABLE_ROWS
+
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUANTITY_COLUMNS = (
     "quantity_received",
@@ -442,7 +451,7 @@ def render_recall_report(
     generated_at: datetime | None = None,
     direction: Direction = "both",
     request: RecallRequest | None = None,
-    max_rows: int = TABLE_ROWS,
+    max_rows: int | None = None,
     run_id: str | None = None,
     prepared_by: str | None = None,
 ) -> Path:
@@ -480,7 +489,8 @@ def render_recall_report(
         prepared_by=prepared_by,
     )
     files = data.attachments()
-    html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
+    rows = max_rows if max_rows is not None else table_rows(data.lots.height)
+    html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, rows))
     subject = data.subject
     name = (
         f"recall_{safe_name(str(subject['gtin']))}_{safe_name(str(subject['lot']))}_"
