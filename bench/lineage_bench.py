@@ -4,10 +4,11 @@
         --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 Per size (genealogy edges) it generates a drop folder (`bench/synth.py`), then measures:
-- the real load (`lotline.ingest.load_folder`: read, GX validation, lineage, closure, commit) into
+- the real load (`lotline.intake.ingest.load_folder`: read, GX validation, lineage, closure,
+  commit) into
   SQLite in a child process: rows per second and peak memory; above `--ingest-max` the lineage
   and quality tables are built from the synthetic records without validation
-  (`lotline.ingest.quality_tables`) and written with the record tables the reports read, each
+  (`lotline.intake.ingest.quality_tables`) and written with the record tables the reports read, each
   step timed;
 - closure build time and size (`lotline.genealogy.closure`);
 - trace latency from the Python API with warm structures (`lotline.trace_index.TraceIndex`);
@@ -76,7 +77,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 
 def child_ingest(drop: str, url: str) -> None:
     from lotline import store
-    from lotline.ingest import load_folder
+    from lotline.intake.ingest import load_folder
 
     engine = store.make_engine(url)
     seconds, report = timed(lambda: load_folder(engine, Path(drop)))
@@ -128,10 +129,10 @@ def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[
     record types without a file (or not in `names`) are empty."""
     import models
     from lotline import store
-    from lotline.contract import RECORD_TYPES
-    from lotline.ingest import MASTER_TABLES
+    from lotline.intake.contract import RECORD_TYPES
+    from lotline.intake.ingest import MASTER_TABLES
+    from lotline.intake.validation import typed
     from lotline.lineage import Records
-    from lotline.validation import typed
 
     frames = {}
     for name in RECORD_TYPES:
@@ -155,7 +156,7 @@ def write_records(
     """Replace the record tables of `names` with `records`' rows: rows and seconds per table."""
     import models
     from lotline import store
-    from lotline.ingest import MASTER_TABLES
+    from lotline.intake.ingest import MASTER_TABLES
 
     counts, seconds = {}, {}
     for name in names:
@@ -172,7 +173,8 @@ def write_records(
 def child_records(drop: str, url: str, names: str) -> None:
     """Only the record tables `names` (comma-separated) of an existing benchmark database
     rewritten from the drop folder, as the trusted load writes them (`--records-only`)."""
-    from lotline import ingest, store  # noqa: F401  (imported before the clock starts)
+    from lotline import store  # noqa: F401  (imported before the clock starts)
+    from lotline.intake import ingest  # noqa: F401
 
     wanted = tuple(names.split(","))
     engine = store.make_engine(url)
@@ -200,12 +202,13 @@ def child_records(drop: str, url: str, names: str) -> None:
 
 def child_trusted_load(drop: str, url: str) -> None:
     """Lineage and quality tables built in memory from the files without validation
-    (`lotline.ingest.quality_tables`, as the real load builds them), then the lineage, quality
+    (`lotline.intake.ingest.quality_tables`, as the real load builds them), then the lineage,
+    quality
     and record tables a trace, the recall report and the FSMA 204 export read written: for sizes
     where the validated load does not fit this machine's time."""
     import models
     from lotline import store
-    from lotline.ingest import quality_tables
+    from lotline.intake.ingest import quality_tables
 
     steps: dict[str, dict[str, float]] = {}
 
@@ -266,10 +269,10 @@ def child_trusted_load(drop: str, url: str) -> None:
     )
 
 
-LINEAGE_CALLS = ("lotline.ingest.lineage_records", "lotline.ingest.build_lineage")
+LINEAGE_CALLS = ("lotline.intake.ingest.lineage_records", "lotline.intake.ingest.build_lineage")
 QUALITY_CALLS = (
-    "lotline.ingest.lot_keys",
-    "lotline.ingest.with_allocated_consumption",
+    "lotline.intake.ingest.lot_keys",
+    "lotline.intake.ingest.with_allocated_consumption",
     "lotline.mass_balance.lot_balance",
     "lotline.completeness.trace_exceptions",
     "lotline.completeness.completeness_score",
@@ -333,8 +336,8 @@ def _snapshot_row(snapshot_id: str, records: object) -> pl.DataFrame:
 
 
 def _with_provenance(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    from lotline.contract import RECORD_TYPES
-    from lotline.validation import SOURCE_FILE, SOURCE_SHA256, with_record_hash
+    from lotline.intake.contract import RECORD_TYPES
+    from lotline.intake.validation import SOURCE_FILE, SOURCE_SHA256, with_record_hash
 
     rt = RECORD_TYPES[name]
     missing = [c for c in rt.columns if c not in frame.columns]
@@ -574,7 +577,7 @@ def built(result: dict, engine: sa.Engine, sqlite_path: Path) -> dict:
 def rewrite_records(n_edges: int, names: list[str]) -> dict:
     """`--records-only`: record tables of an existing database rewritten in a child process."""
     from lotline import store
-    from lotline.contract import RECORD_TYPES
+    from lotline.intake.contract import RECORD_TYPES
 
     unknown = sorted(set(names) - set(RECORD_TYPES))
     if unknown:

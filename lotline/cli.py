@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: one line, no traceback
-        from lotline.reading import InputError
+        from lotline.intake.reading import InputError
         from lotline.trace import UnknownSubject
 
         if isinstance(exc, InputError | UnknownSubject | ValueError):
@@ -147,7 +147,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from lotline.reading import discover
+    from lotline.intake.reading import discover
 
     discover(args.drop_dir)  # a missing folder or an unknown file name fails before Dagster starts
     from pipelines.run import run_pipeline

@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from lotline.contract import EXPIRY_KINDS
+from lotline.intake.contract import EXPIRY_KINDS
 from lotline.lineage import STOCK_KINDS
 from lotline.status import RESTRICTING
 

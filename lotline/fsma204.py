@@ -36,8 +36,8 @@ from sqlalchemy.engine import Engine
 
 import models
 from lotline import store
-from lotline.contract import REF_DOC_NAMES, REF_DOC_TYPES, UOM_NAMES
 from lotline.expiry import local_date
+from lotline.intake.contract import REF_DOC_NAMES, REF_DOC_TYPES, UOM_NAMES
 from lotline.lineage import Lineage
 from lotline.trace import TraceResult, edges_with_lots
 

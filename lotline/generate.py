@@ -52,8 +52,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lotline import contract
 from lotline.gs1 import with_check_digit
+from lotline.intake import contract
 
 __all__ = ["DEFAULT_ANCHOR", "HORIZON_DAYS", "generate", "generate_records"]
 

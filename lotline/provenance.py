@@ -27,7 +27,7 @@ MIME_TYPE = "application/json"
 
 
 def snapshot_id_of(input_sha256: Sequence[str]) -> str:
-    """The snapshot id for these input hashes, as `lotline.ingest._snapshot` derives it: a
+    """The snapshot id for these input hashes, as `lotline.intake.ingest._snapshot` derives it: a
     record whose id does not match its own inputs was edited."""
     return hashlib.sha256("\n".join(sorted(input_sha256)).encode()).hexdigest()[:32]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lotline.contract import UOM_NAMES
+from lotline.intake.contract import UOM_NAMES
 
 MASS, VOLUME, COUNT = "mass", "volume", "count"
 BASE_UNITS = {MASS: "KGM", VOLUME: "LTR", COUNT: "EA"}

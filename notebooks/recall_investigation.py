@@ -40,7 +40,7 @@ from lotline import api, store, trace
 
 if not database_url:
     from lotline.generate import generate
-    from lotline.ingest import load_folder
+    from lotline.intake.ingest import load_folder
 
     workdir = Path(tempfile.mkdtemp(prefix="lotline-notebook-"))
     generate(workdir / "drop", seed=7, scale=0.3)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from lotline.reading import InputError
+from lotline.intake.reading import InputError
 from pipelines.definitions import defs
 from pipelines.defs.delivery import DeliveryConfig
 from pipelines.defs.resources import DropFolder, ReportArchive, Warehouse

@@ -21,7 +21,6 @@ from sqlalchemy.engine import Engine
 
 import models
 from lotline import api, store
-from lotline.contract import UOM_NAMES
 from lotline.expiry import (
     BEST_BEFORE,
     DEFAULT_WINDOW_DAYS,
@@ -36,7 +35,8 @@ from lotline.expiry import (
     with_hold_status,
 )
 from lotline.fefo import fefo_violations
-from lotline.ingest import lineage_records, stored_records
+from lotline.intake.contract import UOM_NAMES
+from lotline.intake.ingest import lineage_records, stored_records
 from lotline.lineage import lot_keys, stock_flows, with_allocated_consumption
 from lotline.mass_balance import records_in_product_uom
 from lotline.retention import DSCSA, EU, FSMA, retention_dates

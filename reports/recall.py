@@ -25,8 +25,8 @@ import polars as pl
 from sqlalchemy.engine import Engine
 
 from lotline import api, expiry, fsma204, mass_balance, scope, status
-from lotline.contract import UOM_NAMES
 from lotline.expiry import local_datetime
+from lotline.intake.contract import UOM_NAMES
 from lotline.trace import DIRECTIONS, Direction, TraceResult
 from reports import register
 from reports.fsma204 import write_xlsx

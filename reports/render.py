@@ -37,7 +37,7 @@ import jinja2
 import polars as pl
 
 from lotline import provenance
-from lotline.contract import REF_DOC_NAMES, REF_DOC_TYPES
+from lotline.intake.contract import REF_DOC_NAMES, REF_DOC_TYPES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TABLE_ROWS = 500

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from lotline import store
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 
 SMALL = Path(__file__).parent / "data" / "small"
 POSTGRES_URL_ENV = "LOTLINE_TEST_POSTGRES_URL"

@@ -8,7 +8,7 @@ import hashlib
 
 import dagster as dg
 
-from lotline.reading import InputError, discover
+from lotline.intake.reading import InputError, discover
 from pipelines.defs.delivery import DELIVERY_GROUP
 from pipelines.defs.resources import DropFolder
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import models
 from lotline import store
 from lotline.completeness import CHECKS, check_summary
-from lotline.contract import RECORD_TYPES
-from lotline.ingest import commit
+from lotline.intake.contract import RECORD_TYPES
+from lotline.intake.ingest import commit
 from pipelines.defs.records import ValidatedBatch
 from pipelines.defs.resources import Warehouse
 

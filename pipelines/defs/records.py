@@ -7,10 +7,10 @@ Each validated asset reports every expectation of its Great Expectations suite a
 import dagster as dg
 import polars as pl
 
-from lotline.contract import RECORD_TYPES
-from lotline.ingest import RawBatch, read_raw, validate_batch
-from lotline.reading import discover
-from lotline.validation import References, Validation, build_rules
+from lotline.intake.contract import RECORD_TYPES
+from lotline.intake.ingest import RawBatch, read_raw, validate_batch
+from lotline.intake.reading import discover
+from lotline.intake.validation import References, Validation, build_rules
 from pipelines.defs.resources import DropFolder, Warehouse
 
 # which validated batches a record type may refer to (the contract's references, plus the

@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 from lotline import api, store, trace
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 
 FLOUR, SUGAR, DOUGH, COOKIES, TIN = (
     "00614141000012",

@@ -36,7 +36,7 @@ from lotline.delivery import (
     read_manifest,
     send_report,
 )
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
 USER, PASSWORD, PASSWORD_ENV = "qa-mailer", "s3cret-pass", "LOTLINE_TEST_SMTP_PASSWORD"

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import polars as pl
 import pytest
 
-from lotline.contract import EXPIRY_KINDS
 from lotline.expiry import (
     BEST_BEFORE,
     BEST_BEFORE_SOON,
@@ -32,6 +31,7 @@ from lotline.expiry import (
     with_expiry_kind,
     with_hold_status,
 )
+from lotline.intake.contract import EXPIRY_KINDS
 
 AS_OF = date(2026, 9, 15)
 GTIN = "00614141000036"

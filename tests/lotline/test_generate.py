@@ -8,8 +8,9 @@ from functools import cache
 import polars as pl
 import pytest
 
-from lotline import contract, gs1
+from lotline import gs1
 from lotline.generate import DEFAULT_ANCHOR, HORIZON_DAYS, generate, generate_records
+from lotline.intake import contract
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
 TIMESTAMP = {

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from lotline import api, mock_recall, store
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 
 GTIN = "00614141000043"
 LOT = "C1"

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lotline import api, scope, store
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 
 GTIN, LOT = "00614141000043", "C1"
 HOLD = (

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 import models
-from lotline import api, ingest, store
-from lotline.ingest import load_folder
+from lotline import api, store
+from lotline.intake import ingest
+from lotline.intake.ingest import load_folder
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
 

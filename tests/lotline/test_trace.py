@@ -147,7 +147,7 @@ def test_engine_matches_brute_force_on_the_small_chain(small_engine) -> None:
 def test_engine_matches_brute_force_on_generated_data(seed: int, tmp_path) -> None:
     from lotline import store
     from lotline.generate import generate
-    from lotline.ingest import load_folder
+    from lotline.intake.ingest import load_folder
 
     generate(tmp_path / "drop", seed=seed, scale=0.3)
     engine = store.make_engine(store.sqlite_url(tmp_path / "db.sqlite"))

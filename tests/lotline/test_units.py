@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from lotline.contract import UOM_NAMES
+from lotline.intake.contract import UOM_NAMES
 from lotline.units import UNITS, convert_to_product_uom, product_conversions, to_unit
 
 COOKIES, TIN, FLOUR, MUG, SIX_PACK, OIL = (

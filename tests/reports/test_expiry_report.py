@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from lotline import store
 from lotline.generate import DEFAULT_ANCHOR, generate
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 from reports.expiry import build_expiry, render_expiry_report
 
 SMALL = Path(__file__).parents[1] / "data" / "small"

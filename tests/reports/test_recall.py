@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from lotline import store
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 from lotline.trace import UnknownSubject
 from reports import register
 from reports.recall import FSMA_FILE, RecallRequest, build_recall, render_recall_report

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from lotline import provenance, store
 from lotline.cli import main
-from lotline.ingest import load_folder
+from lotline.intake.ingest import load_folder
 from reports.expiry import render_expiry_report
 from reports.recall import render_recall_report
 from reports.render import write_pdf

@@ -20,7 +20,8 @@ from great_expectations.expectations.metrics import (  # noqa: E402
     column_condition_partial,
 )
 
-from lotline import gs1, values  # noqa: E402
+from lotline import gs1  # noqa: E402
+from lotline.intake import values  # noqa: E402
 
 
 def _condition(column: pd.Series, expr: pl.Expr) -> pd.Series:

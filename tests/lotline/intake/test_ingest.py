@@ -12,12 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 import models
-from lotline import ingest, store
+from lotline import store
 from lotline.aggregation import commissioned_serials, contents_at
-from lotline.ingest import load_folder
+from lotline.intake import ingest
+from lotline.intake.ingest import load_folder
 from lotline.status import current_status, status_event_frame
 
-PACKING = Path(__file__).parents[1] / "data" / "packing"
+PACKING = Path(__file__).parents[2] / "data" / "packing"
 PALLET1, PALLET2 = "306141410000010012", "306141410000010029"
 CASE1, CASE2 = "306141410000020011", "306141410000020028"
 
@@ -132,7 +133,7 @@ def test_failed_load_leaves_the_database_unchanged(
 def test_master_data_update_replaces_the_row(small_engine, tmp_path: Path) -> None:
     drop = tmp_path / "master"
     drop.mkdir()
-    with (Path(__file__).parents[1] / "data" / "small" / "locations.csv").open() as f:
+    with (Path(__file__).parents[2] / "data" / "small" / "locations.csv").open() as f:
         rows = list(csv.DictReader(f))
     rows[4]["phone"] = "+1 555 9999"
     with (drop / "locations.csv").open("w", newline="") as f:

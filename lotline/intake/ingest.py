@@ -22,16 +22,9 @@ from sqlalchemy.engine import Connection, Engine
 
 import models
 from lotline import aggregation, completeness, mass_balance, status, store
-from lotline.contract import EVENT_RECORD_TYPES, RECORD_TYPES
-from lotline.lineage import (
-    Lineage,
-    Records,
-    build_lineage,
-    lot_keys,
-    with_allocated_consumption,
-)
-from lotline.reading import SourceFile, discover, read_source
-from lotline.validation import (
+from lotline.intake.contract import EVENT_RECORD_TYPES, RECORD_TYPES
+from lotline.intake.reading import SourceFile, discover, read_source
+from lotline.intake.validation import (
     RECORD_HASH,
     SOURCE_FILE,
     SOURCE_SHA256,
@@ -42,6 +35,13 @@ from lotline.validation import (
     typed,
     validate,
     with_record_hash,
+)
+from lotline.lineage import (
+    Lineage,
+    Records,
+    build_lineage,
+    lot_keys,
+    with_allocated_consumption,
 )
 
 MASTER_TABLES = {"products": models.Product, "locations": models.Location}

@@ -14,10 +14,11 @@ from functools import cache
 
 import polars as pl
 
-from lotline import aggregation, gs1, values
-from lotline import expectations as lx
-from lotline.contract import RECORD_TYPES, STATUSES_NEEDING_REASON, UOM_NAMES, RecordType
-from lotline.reading import SOURCE_ROW
+from lotline import aggregation, gs1
+from lotline.intake import expectations as lx
+from lotline.intake import values
+from lotline.intake.contract import RECORD_TYPES, STATUSES_NEEDING_REASON, UOM_NAMES, RecordType
+from lotline.intake.reading import SOURCE_ROW
 
 SOURCE_FILE = "_source_file"
 SOURCE_SHA256 = "_source_sha256"

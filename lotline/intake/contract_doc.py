@@ -1,12 +1,12 @@
 """`docs/data-contract.md`, rendered from the contract and the validation suites.
 
 The document is generated so it cannot drift from the code: a test renders it again and compares.
-Regenerate with `uv run python -m lotline.contract_doc > docs/data-contract.md`.
+Regenerate with `uv run python -m lotline.intake.contract_doc > docs/data-contract.md`.
 """
 
 from __future__ import annotations
 
-from lotline.contract import (
+from lotline.intake.contract import (
     EXPIRY_KINDS,
     FILE_PATTERN,
     LOCATION_KINDS,
@@ -77,7 +77,7 @@ time, per lot, and per serial where the serial has a later decision of its own
 
 
 def render() -> str:
-    from lotline.validation import References, build_rules
+    from lotline.intake.validation import References, build_rules
 
     parts = [
         INTRO.format(pattern=FILE_PATTERN.pattern, order=", ".join(f"`{n}`" for n in RECORD_TYPES))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lotline.contract import FILE_PATTERN, RECORD_TYPES, RecordType, record_type_of
+from lotline.intake.contract import FILE_PATTERN, RECORD_TYPES, RecordType, record_type_of
 
 SOURCE_ROW = "_source_row"
 """Spreadsheet row number of a record: the header is row 1, the first record row 2."""

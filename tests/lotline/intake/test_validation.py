@@ -15,12 +15,12 @@ import polars as pl
 import pytest
 
 from lotline import api, store
-from lotline.contract import RECORD_TYPES
 from lotline.gs1 import with_check_digit
-from lotline.ingest import load_folder
+from lotline.intake.contract import RECORD_TYPES
+from lotline.intake.ingest import load_folder
 
-SMALL = Path(__file__).parents[1] / "data" / "small"
-PACKING = Path(__file__).parents[1] / "data" / "packing"
+SMALL = Path(__file__).parents[2] / "data" / "small"
+PACKING = Path(__file__).parents[2] / "data" / "packing"
 UNKNOWN_GTIN = with_check_digit("0061414100009")
 CASE1, CASE2 = "306141410000020011", "306141410000020028"
 PALLET2, UNKNOWN_SSCC = "306141410000010029", "306141410000099994"
@@ -312,7 +312,7 @@ def test_valid_packing_and_status_rows_are_loaded(loaded) -> None:
 
 
 def test_status_reason_rule_applies_to_restricting_statuses_only() -> None:
-    from lotline.validation import References, validate
+    from lotline.intake.validation import References, validate
 
     raw = pl.DataFrame(
         {

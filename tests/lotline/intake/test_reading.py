@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lotline.reading import InputError, discover, read_source
+from lotline.intake.reading import InputError, discover, read_source
 
 HEADER = (
     "gtin,name,brand,commodity,variety,pack_size,pack_uom,pack_style,tracking,shelf_life_days,uom"
