@@ -8,6 +8,8 @@ result.shipments, result.consignees, result.lots
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -49,6 +51,75 @@ def products(engine: Engine) -> pl.DataFrame:
 
 def rejected_records(engine: Engine) -> pl.DataFrame:
     return store.read_frame(engine, models.RejectedRecord)
+
+
+def _of_lots(engine: Engine, model: type, lots: Iterable[tuple[str, str]] | None) -> pl.DataFrame:
+    """Rows of a table with gtin and lot columns, for the given (gtin, lot) pairs or all."""
+    if lots is None:
+        return store.read_frame(engine, model)
+    pairs = pl.DataFrame(list(lots), schema={"gtin": pl.String, "lot": pl.String}, orient="row")
+    table = store.table(model)
+    codes = sorted(set(pairs["lot"].to_list()))
+    parts = [
+        store.read_frame(engine, model, where=table.c.lot.in_(codes[i : i + 5000]))
+        for i in range(0, len(codes), 5000)
+    ]
+    frame = pl.concat(parts) if parts else store.read_frame(engine, model).clear()
+    return frame.join(pairs.unique(), on=["gtin", "lot"], how="semi")
+
+
+def record_findings(engine: Engine, lots: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
+    """Warnings stored with rows that loaded (suspicious but traceable): of the given
+    (gtin, lot) pairs — a trace's lots — or all of them."""
+    return _of_lots(engine, models.RecordFinding, lots).drop("id")
+
+
+HISTORY_SCHEMA = {
+    "record_type": pl.String(),
+    "record_key": pl.String(),
+    "gtin": pl.String(),
+    "lot": pl.String(),
+    "version": pl.Int64(),
+    "change": pl.String(),
+    "column": pl.String(),
+    "old": pl.String(),
+    "new": pl.String(),
+    "reason": pl.String(),
+    "changed_at": pl.Datetime("us", "UTC"),
+    "changed_by_file": pl.String(),
+    "changed_by_row": pl.Int64(),
+    "was_loaded_from": pl.String(),
+}
+
+
+def record_history(engine: Engine, lots: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
+    """Every correction and void of the stored records (21 CFR 11.10(e): who sent it, when, what
+    changed from what to what, and why): one row per changed column, a void as one row.
+
+    `version` is the version that was replaced; the record's key is shown with ` / ` between its
+    parts. `lots`: (gtin, lot) pairs, e.g. a trace's lots; None for every record."""
+    rows = _of_lots(engine, models.RecordHistory, lots)
+    out = []
+    for r in rows.sort("changed_at", "record_type", "line_key").iter_rows(named=True):
+        base = {
+            "record_type": r["record_type"],
+            "record_key": r["line_key"].replace("\x1f", " / "),
+            "gtin": r["gtin"],
+            "lot": r["lot"],
+            "version": r["version"],
+            "change": r["change"],
+            "reason": r["reason"],
+            "changed_at": r["changed_at"],
+            "changed_by_file": r["changed_by_file"],
+            "changed_by_row": r["changed_by_row"],
+            "was_loaded_from": f"{r['source_file']} row {r['source_row']}",
+        }
+        changes = json.loads(r["changes"] or "{}")
+        if r["change"] == "voided" or not changes:
+            out.append({**base, "column": None, "old": None, "new": None})
+        for column, (old, new) in changes.items():
+            out.append({**base, "column": column, "old": old, "new": new})
+    return pl.DataFrame(out, schema=HISTORY_SCHEMA)
 
 
 def on_hand(engine: Engine, lot_keys: list[int]) -> pl.DataFrame:

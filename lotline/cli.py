@@ -58,8 +58,24 @@ def _parser() -> argparse.ArgumentParser:
             )
         return p
 
-    p = command("ingest", _ingest, "Load a drop folder of CSV/Parquet files into the database.")
+    p = command(
+        "ingest", _ingest, "Load a drop folder of CSV/XLSX/Parquet files into the database."
+    )
     p.add_argument("drop_dir", type=Path)
+    p.add_argument(
+        "--mapping",
+        help="mapping file (TOML) for exports that are not in the contract format, or a "
+        "bundled profile: odoo, erpnext",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="quarantine rows with warnings too (not only errors)"
+    )
+    p.add_argument(
+        "--max-reject-share",
+        type=float,
+        default=0.05,
+        help="exit 3 when one rule quarantines more than this share of a file (default 0.05)",
+    )
 
     p = command("trace", _trace, "Trace a lot, a serial or a pallet (SSCC) backward/forward.")
     p.add_argument("--gtin", help="GTIN of the lot or serial (not with --sscc)")
@@ -123,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument(
+        "--vocabulary",
+        choices=["contract", "erp"],
+        default="contract",
+        help="erp: the same records with vocabulary columns spelled as an ERP export would",
+    )
 
     p = command("demo", _demo, "Generate sample data, load it into SQLite and render the PDFs.")
     p.add_argument("--dir", type=Path, default=Path(DEMO_DIR))
@@ -131,6 +153,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("verify", _verify, "Check a lotline PDF against its provenance and the database.")
     p.add_argument("pdf", type=Path)
+
+    mapping_help = "Mapping files for exports that are not in the contract format."
+    p = sub.add_parser("mapping", help=mapping_help, description=mapping_help)
+    actions = p.add_subparsers(dest="action", required=True)
+    suggest_help = "Draft a mapping for the exports in a folder; review the lines marked GUESS."
+    p = actions.add_parser("suggest", help=suggest_help, description=suggest_help)
+    p.set_defaults(handler=_mapping_suggest)
+    p.add_argument("drop_dir", type=Path)
+    p.add_argument("--out", type=Path, help="write the draft to this .toml file (default: stdout)")
     return parser
 
 
@@ -143,53 +174,105 @@ def _verify(args: argparse.Namespace) -> int:
     return verdict.code
 
 
+def _mapping_suggest(args: argparse.Namespace) -> int:
+    from lotline.intake.suggest import suggest
+
+    draft = suggest(args.drop_dir)
+    if args.out is None:
+        sys.stdout.write(draft)
+        return 0
+    if args.out.exists():
+        raise ValueError(f"{args.out} exists; choose another name (a draft never overwrites)")
+    args.out.write_text(draft, encoding="utf-8")
+    print(f"draft mapping written to {args.out}: review the lines marked GUESS", file=sys.stderr)
+    return 0
+
+
 # --- ingest -------------------------------------------------------------------------------------
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    from lotline.intake.reading import discover
+EXIT_SUSPECT = 3
+"""`lotline ingest`: the load committed, but a rule quarantined more than `--max-reject-share`
+of a file, so the file or its mapping is probably wrong."""
 
-    discover(args.drop_dir)  # a missing folder or an unknown file name fails before Dagster starts
+
+def _ingest(args: argparse.Namespace) -> int:
+    from lotline.intake.mapping import load_mapping
+    from lotline.intake.reading import printable, scan
+
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    # a missing folder, an unknown file or a bad mapping fails before Dagster starts
+    found = scan(args.drop_dir, mapping=mapping)
+    for skipped in found.skipped:
+        print(f"skipped {printable(skipped.name)}: {skipped.reason}")
     from pipelines.run import run_pipeline
 
     outcome = run_pipeline(
-        database_url=args.database_url, drop_dir=args.drop_dir, log_level="CRITICAL"
+        database_url=args.database_url,
+        drop_dir=args.drop_dir,
+        log_level="CRITICAL",
+        intake={
+            "mapping": args.mapping or "",
+            "strict": args.strict,
+            "max_reject_share": args.max_reject_share,
+        },
     )
     if not outcome.success:
         print(f"lotline: load failed, nothing was written: {outcome.error}", file=sys.stderr)
         return EXIT_INPUT
-    _print_load(outcome.files, outcome.snapshot_id, args.database_url)
+    _print_load(outcome.files, outcome.findings, outcome.snapshot_id, args.database_url)
+    if outcome.suspect_files:
+        for s in outcome.suspect_files:
+            print(
+                f"lotline: {printable(s['name'])}: rule {s['rule']} on column {s['column']} "
+                f"quarantined {s['rows']} rows ({s['share']:.0%} of the file, more than "
+                f"{args.max_reject_share:.0%}): the file or its mapping is probably wrong. "
+                "The valid rows were loaded; see rejected_record.",
+                file=sys.stderr,
+            )
+        return EXIT_SUSPECT
     return 0
 
 
-def _print_load(files: list[dict], snapshot_id: str | None, database_url: str | None) -> None:
-    from lotline import api, store
+def _print_load(
+    files: list[dict], summary: list[dict], snapshot_id: str | None, database_url: str | None
+) -> None:
+    from lotline import store
+    from lotline.intake.reading import printable
 
-    header = f"{'file':<32} {'type':<12} {'read':>8} {'loaded':>8} {'unchanged':>9} {'rejected':>8}"
+    header = (
+        f"{'file':<32} {'type':<12} {'read':>8} {'loaded':>8} {'corrected':>9} {'voided':>6} "
+        f"{'unchanged':>9} {'rejected':>8} {'warned':>6}"
+    )
     print(header)
     print("-" * len(header))
     for f in files:
         note = "  (same content loaded before)" if f["already_loaded"] else ""
         print(
-            f"{f['name']:<32} {f['record_type']:<12} {f['rows_read']:>8} {f['rows_loaded']:>8} "
-            f"{f['rows_unchanged']:>9} {f['rows_rejected']:>8}{note}"
+            f"{printable(f['name']):<32} {f['record_type']:<12} {f['rows_read']:>8} "
+            f"{f['rows_loaded']:>8} {f.get('rows_corrected', 0):>9} {f.get('rows_voided', 0):>6} "
+            f"{f['rows_unchanged']:>9} {f['rows_rejected']:>8} {f.get('rows_warned', 0):>6}{note}"
         )
-    print()
-    print(f"snapshot: {snapshot_id}" if snapshot_id else "nothing new: the database is unchanged")
-    rejected = sum(f["rows_rejected"] for f in files)
-    if rejected:
-        engine = api.connect(database_url)
-        rows = api.rejected_records(engine)
-        names = {f["name"] for f in files}
-        rows = rows.filter(rows["source_file"].is_in(list(names))).tail(50)
-        print(
-            f"\nrejected rows (kept in table rejected_record; showing up to 50 of {rejected} rows):"
-        )
-        for r in rows.iter_rows(named=True):
+    unused = [(f["name"], f.get("unused_columns") or ()) for f in files]
+    for name, columns in unused:
+        if columns:
+            print(f"{printable(name)}: columns not used: {', '.join(map(printable, columns))}")
+    if summary:
+        print("\nfindings (errors are in table rejected_record, warnings in record_finding):")
+        for line in summary:
+            values = ", ".join(repr(v) for v in line["top_values"])
             print(
-                f"  {r['source_file']}, row {r['row_number']}, column {r['column']}: "
-                f"{r['rule']}: {r['message']} (value {r['value']!r})"
+                f"  {printable(line['source_file'])}: {line['severity']} {line['rule']} "
+                f"[{line['column']}]: {line['rows']} rows; most frequent: {values}"
             )
+    print()
+    rejected = sum(f["rows_rejected"] for f in files)
+    if snapshot_id:
+        print(f"snapshot: {snapshot_id}")
+    elif rejected:
+        print(f"no new records; {rejected} rejected rows stored in rejected_record")
+    else:
+        print("nothing new: the database is unchanged")
     print(f"database: {store.database_url(database_url)}")
 
 
@@ -461,7 +544,7 @@ def _export(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from lotline.generate import generate
 
-    paths = generate(args.out, seed=args.seed, scale=args.scale)
+    paths = generate(args.out, seed=args.seed, scale=args.scale, vocabulary=args.vocabulary)
     for record_type, path in paths.items():
         print(f"{record_type:<12} {path}")
     return 0
@@ -482,7 +565,7 @@ def _demo(args: argparse.Namespace) -> int:
     if not loaded.success:
         print(f"lotline: demo load failed: {loaded.error}", file=sys.stderr)
         return 1
-    _print_load(loaded.files, loaded.snapshot_id, database_url)
+    _print_load(loaded.files, loaded.findings, loaded.snapshot_id, database_url)
     gtin, lot = demo_recall_lot(api.connect(database_url))
     outcome = run_pipeline(
         database_url=database_url,

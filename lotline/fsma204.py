@@ -3,7 +3,7 @@
 FDA asks, within 24 hours, for the Key Data Elements of every Critical Tracking Event "for the
 foods and date ranges or traceability lot codes specified in the request". This module turns the
 lineage tables into one frame per CTE — columns named and ordered after FDA's illustrative
-template (regulatory.md §1.6), one row per event line — plus the glossary of every code they
+template, one row per event line — plus the glossary of every code they
 use, which 1.1455(c)(1) requires alongside the records.
 
 - **Receiving** (1.1345(a)): one row per receipt line (lineage `lot_receipt`).

@@ -39,6 +39,13 @@ The world (`anchor` is "today"; every event happens in the `HORIZON_DAYS` days b
 All values are written as text exactly as they appear in the CSV files: quantities as decimals
 ("250", "907.185"), dates as YYYY-MM-DD and timestamps as ISO 8601 with the local UTC offset of
 the location where the event was recorded (US and EU daylight-saving rules applied).
+
+`vocabulary="erp"` writes the same world as a typical ERP export would (`_erp_records`): the
+vocabulary columns in upper- or mixed-case synonyms with stray spaces (`ASN`, `Purchase Order`,
+` Transfer`, `SCRAP`, `CUSTOMER`, `Serial`, `kg`, `PACK`, `Hold`, `Use By`, ...), every second
+scrap move naming a scrap area of its location as destination (listed in locations), and every
+second serialised transfer written as one lot-level line (no serial) with the number of units.
+The lots, transformations and shipments are the contract variant's.
 """
 
 from __future__ import annotations
@@ -49,13 +56,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
 from lotline.gs1 import with_check_digit
 from lotline.intake import contract
 
-__all__ = ["DEFAULT_ANCHOR", "HORIZON_DAYS", "generate", "generate_records"]
+__all__ = ["DEFAULT_ANCHOR", "HORIZON_DAYS", "Vocabulary", "generate", "generate_records"]
+
+Vocabulary = Literal["contract", "erp"]
+"""How vocabulary columns are spelled: as the contract spells them, or as an ERP export would."""
 
 DEFAULT_ANCHOR = date(2026, 11, 20)
 """The "today" of the generated world: every event happens in the days before it."""
@@ -2304,17 +2315,23 @@ class _World:
 
 
 def generate_records(
-    seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR
+    seed: int = 7,
+    scale: float = 1.0,
+    anchor: date = DEFAULT_ANCHOR,
+    vocabulary: Vocabulary = "contract",
 ) -> dict[str, pl.DataFrame]:
     """Sample records of every record type, as text exactly as they would appear in CSV files.
 
     `scale` multiplies demand (and so lots and rows: scale 1 gives a few hundred lots and a few
     thousand rows); every planted feature is present from scale 0.2 on. Keys are the names of
     `contract.RECORD_TYPES`, columns are the contract columns in order, all `pl.String`, with
-    null for an empty optional value.
+    null for an empty optional value. `vocabulary="erp"`: the same world spelled as an ERP
+    export would (see the module docstring).
     """
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
+    if vocabulary not in ("contract", "erp"):
+        raise ValueError(f"vocabulary must be 'contract' or 'erp', got {vocabulary!r}")
     world = _World(seed, scale, anchor)
     world.master_rows()
     world.run()
@@ -2334,10 +2351,14 @@ def generate_records(
             schema={c: pl.String for c in columns},
         )
     serialised = frames["products"].filter(pl.col("tracking") == "serial")["gtin"]
-    frames["packing"], frames["shipments"] = _palletise(
-        frames["shipments"], frames["moves"], serialised
-    )
-    return frames
+    packing, frames["shipments"] = _palletise(frames["shipments"], frames["moves"], serialised)
+    # the contract columns the simulation does not write (corrections) stay empty
+    frames["packing"] = packing.with_columns(
+        pl.lit(None, pl.String).alias(c)
+        for c in contract.PACKING.columns
+        if c not in packing.columns
+    ).select(contract.PACKING.columns)
+    return _erp_records(frames) if vocabulary == "erp" else frames
 
 
 _REPACK_SSCC = with_check_digit("3" + _COMPANY + "999999999")
@@ -2356,7 +2377,7 @@ def _palletise(
     again. Pallets of serialised goods then ship as SSCC-only lines, as a DSCSA aggregation
     does: what is inside is known from the packing events alone.
     """
-    columns = list(contract.PACKING.columns)
+    columns = [c for c in contract.PACKING.columns if c not in contract.CORRECTION_COLUMNS]
 
     def before(column: str, minutes: int) -> pl.Expr:
         """A local timestamp `minutes` earlier, written with the same UTC offset."""
@@ -2447,14 +2468,159 @@ def _palletise(
 
 
 def generate(
-    out_dir: Path, seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR
+    out_dir: Path,
+    seed: int = 7,
+    scale: float = 1.0,
+    anchor: date = DEFAULT_ANCHOR,
+    vocabulary: Vocabulary = "contract",
 ) -> dict[str, Path]:
-    """Write one CSV per record type (`<record type>.csv`, UTF-8, header row) into `out_dir`."""
+    """Write one CSV per record type (`<record type>.csv`, UTF-8, header row) into `out_dir`;
+    `vocabulary="erp"` spells the same records as an ERP export would."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, frame in generate_records(seed, scale, anchor).items():
+    for name, frame in generate_records(seed, scale, anchor, vocabulary).items():
         path = out_dir / f"{name}.csv"
         frame.write_csv(path)
         paths[name] = path
     return paths
+
+
+# --- ERP spelling ---------------------------------------------------------------------------
+
+_ERP_SPELLINGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ref_doc_type": {
+        "po": ("PO", "Purchase Order"),
+        "bol": ("BOL", "Bill of Lading"),
+        "desadv": ("ASN",),
+        "inv": ("INV",),
+        "prodorder": ("PRODORDER",),
+        "batch_record": ("Batch Record",),
+    },
+    "reason": {
+        "transfer": (" Transfer",),
+        "adjustment": ("Adjustment ",),
+        "scrap": ("SCRAP",),
+        "return": ("Return",),
+        "destroy": ("DESTROY",),
+    },
+    "kind": {
+        "supplier": ("Supplier",),
+        "site": ("SITE",),
+        "warehouse": ("Warehouse",),
+        "customer": ("CUSTOMER",),
+    },
+    "tracking": {"lot": ("LOT",), "serial": ("Serial",)},
+    "uom": {"KGM": ("kg",), "EA": ("ea",), "CS": ("cs",), "GRM": ("g",), "LBR": ("lb",)},
+    "action": {"pack": ("PACK",), "unpack": ("Unpack",)},
+    "status": {
+        "hold": ("Hold",),
+        "release": ("RELEASE",),
+        "quarantine": ("Quarantine",),
+        "recall": ("Recall",),
+    },
+    "expiry_kind": {"use_by": ("Use By",), "best_before": ("best before",)},
+}
+"""Vocabulary column (`uom` for every unit column) -> contract value -> how an ERP export spells
+it; where there are several spellings, records (by id) take them in turn. Contract values not
+listed here are written as they are."""
+
+_SCRAP_AREA = {CHI: "SCRAP-CHI", BRD: "SCRAP-BRD", JOL: "SCRAP-JOL", VNL: "SCRAP-VNL"}
+"""The scrap area of each own location: where an ERP books scrapped stock to."""
+
+
+def _erp_records(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The contract records as an ERP export writes them: same lots, transformations and
+    shipments. Every second scrap move (by move id) names its location's scrap area as
+    destination, every second serialised transfer line group (move, GTIN, lot) is one lot-level
+    line of that many units, and vocabulary columns are spelled as `_ERP_SPELLINGS` says."""
+    frames = dict(frames)
+    scrap_areas = pl.DataFrame(
+        [
+            {
+                "location_id": _SCRAP_AREA[loc.location_id],
+                "kind": "warehouse",
+                "business_name": f"{loc.business_name} - scrap area",
+                "street": loc.street,
+                "city": loc.city,
+                "region": loc.region,
+                "postal_code": loc.postal_code,
+                "country": loc.country,
+                "latitude": _coord(loc.latitude),
+                "longitude": _coord(loc.longitude),
+            }
+            for loc in _OWN_LOCATIONS
+        ]
+    )
+    locations = frames["locations"]
+    frames["locations"] = pl.concat([locations, scrap_areas], how="diagonal").select(
+        locations.columns
+    )
+    frames["moves"] = _lot_level_serial_transfers(_scrap_to_scrap_area(frames["moves"]))
+    return {name: _erp_spelled(name, frame) for name, frame in frames.items()}
+
+
+def _scrap_to_scrap_area(moves: pl.DataFrame) -> pl.DataFrame:
+    every_second = (
+        moves.filter(pl.col("reason") == "scrap")
+        .select("move_id")
+        .unique(maintain_order=True)
+        .gather_every(2)
+    )
+    chosen = pl.col("move_id").is_in(every_second["move_id"].implode())
+    return moves.with_columns(
+        pl.when(chosen & pl.col("to_location_id").is_null())
+        .then(pl.col("from_location_id").replace_strict(_SCRAP_AREA, default=None))
+        .otherwise(pl.col("to_location_id"))
+        .alias("to_location_id")
+    )
+
+
+def _lot_level_serial_transfers(moves: pl.DataFrame) -> pl.DataFrame:
+    group = ["move_id", "gtin", "lot"]
+    moves = moves.with_row_index("_row")
+    serial_transfer = (pl.col("reason") == "transfer") & pl.col("serial").is_not_null()
+    chosen = (
+        moves.filter(serial_transfer)
+        .select(group)
+        .unique(maintain_order=True)
+        .gather_every(2)
+        .with_columns(pl.lit(True).alias("_lot_level"))
+    )
+    marked = moves.join(chosen, on=group, how="left", maintain_order="left")
+    is_chosen = pl.col("_lot_level").fill_null(False)
+    lot_lines = (
+        marked.filter(is_chosen)
+        .group_by(group, maintain_order=True)
+        .agg(pl.all().first(), pl.len().alias("_units"))
+        .with_columns(
+            pl.lit(None, pl.String).alias("serial"),
+            pl.col("_units").cast(pl.String).alias("quantity"),
+        )
+    )
+    return (
+        pl.concat([marked.filter(~is_chosen), lot_lines.select(marked.columns)])
+        .sort("_row")
+        .select(moves.columns[1:])
+    )
+
+
+def _erp_spelled(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    # spellings are taken in turn per record (receipt, shipment, ...), as one export writes them
+    turn = pl.col(frame.columns[0]).rank("dense").cast(pl.Int64)
+    exprs = []
+    for f in contract.RECORD_TYPES[name].fields:
+        table = _ERP_SPELLINGS.get("uom" if f.kind == "uom" else f.name)
+        if f.kind not in ("choice", "uom") or table is None or f.name not in frame.columns:
+            continue
+        column = pl.col(f.name)
+        spelled = column
+        for value, spellings in table.items():
+            choice = pl.lit(spellings[0])
+            for k, spelling in enumerate(spellings[1:], start=1):
+                choice = (
+                    pl.when(turn % len(spellings) == k).then(pl.lit(spelling)).otherwise(choice)
+                )
+            spelled = pl.when(column == value).then(choice).otherwise(spelled)
+        exprs.append(spelled.alias(f.name))
+    return frame.with_columns(exprs)

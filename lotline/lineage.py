@@ -241,7 +241,9 @@ def stock_flows(records: Records) -> pl.DataFrame:
             flow(records.production, "location_id", 1, "completed_at", "produced"),
             flow(consumption, "location_id", -1, "completed_at", "consumed"),
             flow(
-                moves.filter(pl.col("reason") != "return"),
+                # scrap and destroy end the stock; a destination named anyway is kept in the
+                # record (with a warning) but receives nothing
+                moves.filter(~pl.col("reason").is_in(["return", "scrap", "destroy"])),
                 "to_location_id",
                 1,
                 "moved_at",

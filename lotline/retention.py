@@ -1,8 +1,7 @@
 """Record-retention end dates per lot, one per regulatory rule. Pure functions over Polars frames.
 
 Why: an expiry report is also the place an auditor asks "until when must the records of this lot
-be kept?"; destroying them a day early is a finding, keeping them for ever is a cost. The rules
-(regulatory.md §0, §6.3, §7):
+be kept?"; destroying them a day early is a finding, keeping them for ever is a cost. The rules:
 
 - FSMA 204 (21 CFR 1.1455(c)): traceability records are kept 2 years from the date they were
   created or obtained → `fsma_until` = the lot's last record + 2 years.

@@ -34,7 +34,8 @@ def sqlite_url(path: Path) -> str:
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url)
+        # a second load waits for the first one's write lock instead of failing at once
+        engine = sa.create_engine(url, connect_args={"timeout": LOCK_WAIT_SECONDS})
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -48,8 +49,55 @@ def make_engine(url: str | None = None) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+LOCK_WAIT_SECONDS = 900
+"""How long a load waits for another one to commit before giving up."""
+_LOCK_KEY = 7_411_052_026
+"""PostgreSQL advisory lock key of lotline loads and schema creation."""
+
+
 def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Create missing tables; safe when several processes start on a fresh database at once."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            SQLModel.metadata.create_all(conn)
+            _ensure_lock_row(conn)
+        return
+    for attempt in range(5):
+        try:
+            SQLModel.metadata.create_all(engine)
+            with engine.begin() as conn:
+                _ensure_lock_row(conn)
+            return
+        except sa.exc.OperationalError as exc:  # another process created a table first
+            if "already exists" not in str(exc) or attempt == 4:
+                raise
+
+
+def _ensure_lock_row(conn: Connection) -> None:
+    insert = table("load_lock").insert().values(id=1)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("INSERT INTO load_lock (id) VALUES (1) ON CONFLICT DO NOTHING"))
+    else:
+        conn.execute(insert.prefix_with("OR IGNORE"))
+
+
+def lock_loads(conn: Connection, load_id: str) -> None:
+    """Take the load lock for the rest of `conn`'s transaction (waits for a running load).
+
+    Called first in a load's transaction, so everything the load reads after it — stored keys,
+    the records lineage is rebuilt from — includes every load committed before."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        return
+    from datetime import UTC, datetime
+
+    conn.execute(
+        table("load_lock")
+        .update()
+        .where(table("load_lock").c.id == 1)
+        .values(load_id=load_id, locked_at=datetime.now(UTC))
+    )
 
 
 def table(model: type[SQLModel] | str) -> sa.Table:

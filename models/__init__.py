@@ -16,7 +16,7 @@ from models.lineage import (
     Serial,
     TraceException,
 )
-from models.loads import RejectedRecord, Snapshot, SourceFile
+from models.loads import LoadLock, RecordFinding, RejectedRecord, Snapshot, SourceFile
 from models.master import Location, Product
 from models.records import (
     RECORD_TABLES,
@@ -25,6 +25,7 @@ from models.records import (
     PackingRecord,
     ProductionRecord,
     ReceiptRecord,
+    RecordHistory,
     ShipmentRecord,
     StatusRecord,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "ConsumptionRecord",
     "IssuedDocument",
     "Location",
+    "LoadLock",
     "Lot",
     "LotClosure",
     "LotCompleteness",
@@ -50,6 +52,8 @@ __all__ = [
     "Product",
     "ProductionRecord",
     "ReceiptRecord",
+    "RecordFinding",
+    "RecordHistory",
     "RejectedRecord",
     "Serial",
     "ShipmentRecord",

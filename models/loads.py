@@ -47,3 +47,35 @@ class Snapshot(SQLModel, table=True):
     load_id: str
     input_sha256: str = Field(description="sorted content hashes of every loaded file, JSON")
     record_count: int
+
+
+class RecordFinding(SQLModel, table=True):
+    """A warning on a row that loaded: suspicious but traceable, so kept with what was found."""
+
+    __tablename__ = "record_finding"
+    id: int | None = Field(default=None, primary_key=True)
+    record_hash: str | None = Field(
+        default=None, index=True, description="the record as loaded (its content hash)"
+    )
+    record_type: str
+    gtin: str | None = Field(default=None, index=True)
+    lot: str | None = Field(default=None, index=True)
+    source_sha256: str = Field(index=True)
+    source_file: str
+    row_number: int | None = Field(default=None, description="spreadsheet row; header = row 1")
+    column: str
+    rule: str
+    severity: str = Field(default="warning")
+    value: str | None = None
+    message: str
+    load_id: str = Field(index=True)
+
+
+class LoadLock(SQLModel, table=True):
+    """One row that every load updates first: SQLite's write lock then serialises loads (on
+    PostgreSQL an advisory lock does), so each commit sees every record committed before it."""
+
+    __tablename__ = "load_lock"
+    id: int = Field(default=1, primary_key=True)
+    load_id: str | None = None
+    locked_at: datetime | None = utc_timestamp(default=None, nullable=True)

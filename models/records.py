@@ -1,8 +1,11 @@
-"""Validated input records, stored append-only as they arrived.
+"""Validated input records: the version of each record in force.
 
 Each table is one record type of the data contract; each row maps onto an EPCIS 2.0 event
 (see docs/data-contract.md). `record_hash` identifies a row by its content, which makes a re-load
-of the same rows a no-op; `source_file`/`source_row` keep the provenance an auditor asks for.
+of the same rows a no-op; `line_key` is the record's business key, unique in the database, so two
+versions of one record can never both be in force; `source_file`/`source_row` keep the provenance
+an auditor asks for. A correction moves the version it replaces to `record_history` (append-only)
+and takes its place here with the next `version`.
 """
 
 from datetime import date, datetime
@@ -14,6 +17,11 @@ from models._columns import utc_timestamp
 
 class _Provenance(SQLModel):
     record_hash: str = Field(primary_key=True)
+    line_key: str = Field(
+        unique=True, description="business key of the record: one version of it is in force"
+    )
+    version: int = Field(default=1, description="1 when first sent, +1 with each correction")
+    correction_reason: str | None = Field(default=None, description="why this version was sent")
     source_sha256: str = Field(index=True)
     source_file: str
     source_row: int
@@ -128,3 +136,29 @@ RECORD_TABLES: dict[str, type[SQLModel]] = {
     "packing": PackingRecord,
     "status": StatusRecord,
 }
+
+
+class RecordHistory(SQLModel, table=True):
+    """A version of a record that is no longer in force, and what replaced it (21 CFR 11.10(e)).
+
+    Append-only: a correction or a void adds a row; nothing here is ever changed or deleted. With
+    the versions in force in the record tables this is every version ever loaded."""
+
+    __tablename__ = "record_history"
+    record_type: str = Field(primary_key=True)
+    line_key: str = Field(primary_key=True)
+    version: int = Field(primary_key=True, description="the version that was replaced")
+    record_hash: str
+    record: str = Field(description="the replaced version's contract values as JSON")
+    gtin: str | None = Field(default=None, index=True)
+    lot: str | None = Field(default=None, index=True)
+    source_file: str = Field(description="file the replaced version came from")
+    source_row: int
+    load_id: str = Field(description="load that stored the replaced version")
+    change: str = Field(description="corrected | voided")
+    changes: str = Field(description="JSON {column: [old, new]} of the correction")
+    reason: str | None = Field(default=None, description="correction_reason given with it")
+    changed_by_file: str
+    changed_by_row: int
+    changed_by_load: str = Field(index=True)
+    changed_at: datetime = utc_timestamp()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from lotline.intake.reading import InputError
 from pipelines.definitions import defs
 from pipelines.defs.delivery import DeliveryConfig
 from pipelines.defs.resources import DropFolder, ReportArchive, Warehouse
@@ -25,16 +24,24 @@ class RunOutcome:
     success: bool
     run_id: str
     files: list[dict] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    """One line per file × rule × column (`lotline.intake.findings.summary`)."""
+    suspect_files: list[dict] = field(default_factory=list)
     snapshot_id: str | None = None
     reports: list[str] = field(default_factory=list)
     error: str | None = None
     checks: list[dg.AssetCheckEvaluation] = field(default_factory=list)
 
 
-def _resources(database_url: str | None, drop_dir: Path | None, report_dir: Path | None) -> dict:
+def _resources(
+    database_url: str | None,
+    drop_dir: Path | None,
+    report_dir: Path | None,
+    intake: dict | None = None,
+) -> dict:
     return {
         "warehouse": Warehouse(database_url=database_url or ""),
-        "drop_folder": DropFolder(path=str(drop_dir or ".")),
+        "drop_folder": DropFolder(path=str(drop_dir or "."), **(intake or {})),
         "report_archive": ReportArchive(path=str(report_dir or "reports-out")),
         # required by the delivery assets in the asset list; they are never selected here
         "delivery": DeliveryConfig(),
@@ -51,8 +58,12 @@ def run_pipeline(
     recall: dict | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
+    intake: dict | None = None,
 ) -> RunOutcome:
-    """Materialise the load assets and/or the report assets in this process."""
+    """Materialise the load assets and/or the report assets in this process.
+
+    `intake` sets the drop folder's reading options (`mapping`, `strict`, `max_reject_share`,
+    `settle_seconds`; see `DropFolder`)."""
     definitions = defs()
     selection = dg.AssetSelection.assets()
     run_config: dict = {"ops": {}, "loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -67,7 +78,7 @@ def run_pipeline(
     result = dg.materialize(
         assets=list(definitions.assets or []),
         selection=selection,
-        resources=_resources(database_url, drop_dir, report_dir),
+        resources=_resources(database_url, drop_dir, report_dir, intake),
         run_config=run_config,
         instance=instance,
         raise_on_error=False,
@@ -83,6 +94,8 @@ def run_pipeline(
         meta = materialization.metadata
         if key == "lot":
             outcome.files = meta["files"].value if "files" in meta else []
+            outcome.findings = meta["findings"].value if "findings" in meta else []
+            outcome.suspect_files = meta["suspect_files"].value if "suspect_files" in meta else []
             snapshot = meta.get("snapshot_id")
             outcome.snapshot_id = (
                 None if snapshot is None or snapshot.value == "unchanged" else str(snapshot.value)
@@ -105,7 +118,7 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
             chain.append(error)
             error = error.cause
         for item in chain:
-            if item.cls_name == InputError.__name__:
+            if item.cls_name in ("InputError", "MappingError"):
                 return (
                     item.message.split(": ", 1)[1].strip()
                     if ": " in item.message

@@ -1,4 +1,4 @@
-"""The Expiry / Shelf-life Report (regulatory.md §6.3): stock on hand by days-to-expiry bucket and
+"""The Expiry / Shelf-life Report: stock on hand by days-to-expiry bucket and
 location with its hold status, FEFO violations, shipments made on or after expiry, customers
 holding short-dated stock, best-before dates on their own, and the record-retention end date of
 every lot — as a PDF/A-3b with every table embedded in full as CSV.

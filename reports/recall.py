@@ -1,13 +1,14 @@
 """The Lot Traceability & Recall Report: one lot traced backward and forward, as a PDF/A-3b.
 
-Sections follow /work/shared/reference/regulatory.md §6.2 in the order a recall coordinator and
+Sections follow what a recall request asks for, in the order a recall coordinator and
 an FDA reviewer read them: document control, scope, summary quantities and direct accounts
 (21 CFR 7.46(a)(4)–(6)), backward trace with supplier receipts (1.1345), transformation lineage
 with quantity used per input lot (1.1350), forward trace with consignees and shipment lines
-(1.1340, 211.196), inventory and hold status, mass balance, data-quality exceptions, glossary
-(1.1455(c)(1)), audit extract, manifest, signatures (11.50). Tables show at most `TABLE_ROWS`
-rows; the complete trace is embedded as CSV files and as the FSMA 204 spreadsheet, the sortable
-data a regulator works with.
+(1.1340, 211.196), inventory and hold status, mass balance, data-quality exceptions (completeness
+findings, rejected rows, validation warnings), glossary (1.1455(c)(1)), audit extract with the
+record history of corrections and voids (11.10(e)), manifest, signatures (11.50). Tables show
+at most `TABLE_ROWS` rows; the complete trace is embedded as CSV files and as the FSMA 204
+spreadsheet, the sortable data a regulator works with.
 
 `build_recall` gathers the data (no rendering) so tests and notebooks can compare the PDF with
 what went into it; `render_recall_report` writes the file.
@@ -62,6 +63,22 @@ def table_rows(lots_in_scope: int) -> int:
     return LARGE_SCOPE_ROWS if lots_in_scope > LARGE_SCOPE_LOTS else TABLE_ROWS
 
 
+WARNING_COLUMNS = (
+    "source_file",
+    "row_number",
+    "record_type",
+    "gtin",
+    "lot",
+    "column",
+    "rule",
+    "severity",
+    "value",
+    "message",
+    "load_id",
+    "source_sha256",
+    "record_hash",
+)
+"""warnings.csv: each finding with the file, row, load and content hash of the record it names."""
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUANTITY_COLUMNS = (
     "quantity_received",
@@ -138,7 +155,22 @@ TERMS = [
         "Event times are printed in the local time and UTC offset recorded with the "
         "event; transformation times, which carry no offset, in UTC.",
     ),
+    (
+        "Validation warning",
+        "A row that loaded although a check found something suspicious (a document type "
+        "outside the vocabulary, a scrap naming a destination, …): it is part of the trace and "
+        "the finding is stored with it. A rejected row (error) is quarantined and not traced.",
+    ),
+    (
+        "Correction / void",
+        "A record sent again with the same key and other values, with a correction_reason, "
+        "replaces the version in force; a void withdraws it. The replaced version is kept in "
+        "the append-only record history with the file and row that sent the change, when, "
+        "what changed and why (21 CFR 11.10(e)).",
+    ),
 ]
+WARNING_EXAMPLES = 3
+"""Commonest values named per rule and column in the warnings summary."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +190,8 @@ class RecallData:
     distribution: pl.DataFrame
     rejected_for_trace: pl.DataFrame
     rejected_by_rule: pl.DataFrame
+    warnings: pl.DataFrame
+    warnings_by_rule: pl.DataFrame
     unknown_origin: pl.DataFrame
     negative_on_hand: pl.DataFrame
     mass_balance_differences: pl.DataFrame
@@ -167,6 +201,7 @@ class RecallData:
     exceptions: pl.DataFrame
     audit_sources: pl.DataFrame
     events_in_several_files: pl.DataFrame
+    history: pl.DataFrame
     fsma_sheets: dict[str, pl.DataFrame]
     as_of: date
     uoms: list[str] = field(default_factory=list)
@@ -257,6 +292,16 @@ class RecallData:
                 ("inventory.csv", self.inventory, "stock on hand, status and disposition"),
                 ("mass_balance.csv", self.lot_balance, "mass balance of every traced lot"),
                 ("exceptions.csv", self.exceptions, "completeness findings on traced lots"),
+                (
+                    "warnings.csv",
+                    self.warnings.select(WARNING_COLUMNS),
+                    "validation warnings on loaded rows of the traced lots",
+                ),
+                (
+                    "record_history.csv",
+                    self.history,
+                    "corrections and voids of the traced lots' records",
+                ),
             )
         ]
         return [*csvs, self.fsma_file()]
@@ -393,6 +438,11 @@ def build_recall(
         lots.select("lot_key", "direction", "depth"), on="lot_key", how="left"
     ).sort(pl.col("status") == mass_balance.PASS, "depth", "gtin", "lot")
     rejected = api.rejected_records(engine)
+    # the scope's (gtin, lot) pairs: read one query per 5,000 lot codes, never one per lot
+    scope_lots = list(traced.select("gtin", "lot").unique().iter_rows())
+    warnings = api.record_findings(engine, scope_lots).sort(
+        "source_file", "row_number", "column", "rule", "source_sha256"
+    )
     uoms = sorted(
         {
             u
@@ -421,6 +471,8 @@ def build_recall(
         distribution=distribution,
         rejected_for_trace=_rejected_for(rejected, lots),
         rejected_by_rule=_rejected_by_rule(rejected),
+        warnings=warnings,
+        warnings_by_rule=_warnings_by_rule(warnings),
         unknown_origin=lots.filter(pl.col("origin") == "unknown"),
         negative_on_hand=on_hand.filter(pl.col("quantity") < 0),
         mass_balance_differences=lots.filter(pl.col("balance_difference").abs() > 1e-6),
@@ -436,6 +488,7 @@ def build_recall(
         ),
         audit_sources=scope.audit_sources(details),
         events_in_several_files=details.events_in_several_files,
+        history=api.record_history(engine, scope_lots),
         fsma_sheets=fsma204.for_trace(result, engine),
         as_of=as_of,
         uoms=uoms,
@@ -654,6 +707,35 @@ def _rejected_by_rule(rejected: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _warnings_by_rule(warnings: pl.DataFrame) -> pl.DataFrame:
+    """One line per rule, column and record type with its commonest values: a wrong mapping or
+    a wrong file shows as one line rather than a page of rows."""
+    group = ["rule", "column", "record_type"]
+    examples = (
+        warnings.group_by(*group, "value")
+        .agg(pl.len().alias("n"))
+        .sort("n", pl.col("value").fill_null(""), descending=[True, False])
+        .group_by(group, maintain_order=True)
+        .agg(
+            pl.col("value")
+            .fill_null("(empty)")
+            .head(WARNING_EXAMPLES)
+            .str.join(", ")
+            .alias("examples")
+        )
+    )
+    return (
+        warnings.group_by(group)
+        .agg(
+            pl.len().alias("rows"),
+            pl.struct("gtin", "lot").n_unique().alias("lots"),
+            pl.col("source_file").n_unique().alias("files"),
+        )
+        .join(examples, on=group, how="left")
+        .sort("rows", *group, descending=[True, False, False, False])
+    )
+
+
 # --- presentation ------------------------------------------------------------------------------
 
 
@@ -730,6 +812,11 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             "consignees": data.consignees.height,
             "serials": data.trace.serials.height,
             "rejected_total": data.rejected_by_rule["failures"].sum() or 0,
+            "warnings": data.warnings.height,
+            "warned_lots": data.warnings.select("gtin", "lot").n_unique(),
+            "history_changes": data.history.select("record_type", "record_key", "version")
+            .unique()
+            .height,
         },
         "show_backward": direction in ("both", "backward"),
         "show_forward": direction in ("both", "forward"),
@@ -987,7 +1074,8 @@ def _request_context(data: RecallData) -> dict[str, object]:
 
 
 def _quality_context(data: RecallData, t) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """Inventory and hold status, mass balance, completeness findings and the audit extract."""
+    """Inventory and hold status, mass balance, completeness findings, validation warnings and
+    the audit extract with the record history."""
     low, high = mass_balance.TOLERANCE
     subject_key = data.subject["lot_key"]
     subject_balance = data.lot_balance.filter(pl.col("lot_key") == subject_key)
@@ -1122,6 +1210,64 @@ def _quality_context(data: RecallData, t) -> dict[str, object]:  # type: ignore[
             ],
             "exceptions.csv",
             "None.",
+        ),
+        "warnings_by_rule": t(
+            data.warnings_by_rule,
+            [
+                Column("rule", "Rule", 22),
+                Column("column", "Column", 14),
+                Column("record_type", "Record type", 10),
+                Column("rows", "Rows", 7, "right", "int"),
+                Column("lots", "Lots", 7, "right", "int"),
+                Column("files", "Files", 7, "right", "int"),
+                Column("examples", "Commonest values", 33),
+            ],
+            "warnings.csv",
+            "No warnings on the rows of the traced lots.",
+        ),
+        "warnings": t(
+            data.warnings,
+            [
+                Column("source_file", "File", 13),
+                Column("row_number", "Row", 4, "right", "int"),
+                Column("record_type", "Record type", 7.5),
+                Column("gtin", "GTIN", 11),
+                Column("lot", "Lot", 5.5),
+                Column("column", "Column", 10.5),
+                Column("rule", "Rule", 16.5),
+                Column("value", "Value", 9),
+                Column("message", "Message", 23),
+            ],
+            "warnings.csv",
+            "None.",
+        ),
+        "history": t(
+            data.history.with_columns(
+                pl.concat_str(
+                    [pl.col("changed_by_file"), pl.col("changed_by_row").cast(pl.String)],
+                    separator=" row ",
+                ).alias("changed_by"),
+                pl.col("record_key")  # empty key parts folded: the full key is in the CSV
+                .str.replace_all(r"(?: / )+", " / ")
+                .str.strip_prefix(" / ")
+                .str.strip_suffix(" / ")
+                .alias("record"),
+            ),
+            [
+                Column("changed_at", "Changed (UTC)", 8.5, fmt="utc_short"),
+                Column("changed_by", "Sent by (file, row)", 11.5),
+                Column("record_type", "Record type", 7.5),
+                Column("record", "Record (key)", 13.5),
+                Column("lot", "Lot", 5),
+                Column("version", "Version", 5.5, "right", "int"),
+                Column("change", "Change", 7),
+                Column("column", "Column", 10.5),
+                Column("old", "Old value", 8.5),
+                Column("new", "New value", 8.5),
+                Column("reason", "Reason", 13.5),
+            ],
+            "record_history.csv",
+            "No record of the traced lots was corrected or voided.",
         ),
         "audit_sources": t(
             data.audit_sources,

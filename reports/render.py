@@ -1,6 +1,6 @@
 """HTML → archival PDF for every lotline report: Jinja2 templates, WeasyPrint, PDF/A-3b.
 
-Why these choices (see docs in /work/shared/reference/stack.md §3 and regulatory.md §6.4):
+Why these choices:
 
 - PDF/A-3b is the archive format that may carry the machine-readable data as embedded files
   (`/AFRelationship /Data`), so the PDF a regulator gets and the sortable CSV behind it travel as

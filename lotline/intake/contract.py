@@ -8,7 +8,7 @@ FSMA 204 key data elements and GS1 terms so that every stored row maps onto an E
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal[
@@ -24,6 +24,7 @@ Kind = Literal[
     "uom",  # UN/CEFACT Recommendation 20 unit code
     "latitude",
     "longitude",
+    "flag",  # yes/no: true, yes, y, 1, x, void (and false, no, n, 0, empty)
 ]
 
 
@@ -52,6 +53,12 @@ class RecordType:
     @property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @property
+    def content_columns(self) -> list[str]:
+        """The columns that make a record what it is (its content hash): not the reason given
+        for a correction."""
+        return [f.name for f in self.fields if f.name != "correction_reason"]
 
     @property
     def required_columns(self) -> list[str]:
@@ -363,6 +370,36 @@ STATUS = RecordType(
     ),
 )
 
+CORRECTION_FIELDS = (
+    Field(
+        "correction_reason",
+        "text",
+        required=False,
+        doc="why this row corrects the record sent before with the same key (21 CFR 11.10(e)); "
+        "kept in the record's history, not part of its content",
+    ),
+    Field(
+        "void",
+        "flag",
+        required=False,
+        doc="yes: the record sent before with the same key is void (removed from lineage, kept "
+        "in history)",
+    ),
+)
+CORRECTION_COLUMNS = tuple(f.name for f in CORRECTION_FIELDS)
+"""Optional on every event record type: a row re-sent with the same key and other values is a
+correction; these say why, or that the record is void."""
+
+
+def _with_corrections(rt: RecordType) -> RecordType:
+    return replace(rt, fields=(*rt.fields, *CORRECTION_FIELDS))
+
+
+RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, PACKING, SHIPMENTS, STATUS = (
+    _with_corrections(rt)
+    for rt in (RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, PACKING, SHIPMENTS, STATUS)
+)
+
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt
     for rt in (
@@ -388,10 +425,13 @@ EVENT_RECORD_TYPES = (*STOCK_RECORD_TYPES, "packing", "status")
 """Every append-only record type (stored with provenance, business keys must not conflict)."""
 
 FILE_PATTERN = re.compile(
-    r"^(?P<record_type>" + "|".join(RECORD_TYPES) + r")(?:[_.\-][^/]*)?\.(?P<ext>csv|parquet)$",
+    r"^(?P<record_type>"
+    + "|".join(RECORD_TYPES)
+    + r")(?:[_.\-][^/]*)?\.(?P<ext>csv|xlsx|parquet)$",
     re.IGNORECASE,
 )
-"""A drop-folder file is `<record type>[_-.anything].csv|parquet`, e.g. `receipts_2026-11.csv`."""
+"""A drop-folder file is `<record type>[_-.anything].csv|xlsx|parquet`, e.g.
+`receipts_2026-11.csv`."""
 
 
 def record_type_of(filename: str) -> str | None:

@@ -19,14 +19,22 @@ from lotline.intake.contract import (
     UOM_NAMES,
     RecordType,
 )
+from lotline.intake.vocabulary import STRICT_COLUMNS, SYNONYMS
 
 INTRO = """# lotline input data contract
 
-lotline reads **CSV (UTF-8, comma-separated, header row) or Parquet** files from a drop folder.
-The record type of a file is given by the start of its name: `<record type>[_-.anything].csv`
-or `.parquet`, e.g. `receipts.csv`, `shipments_2026-11-01.parquet`
-(pattern `{pattern}`). Any other `.csv`/`.parquet` name is refused, so no data is ignored
-silently.
+lotline reads **CSV (UTF-8, comma-separated, header row), XLSX or Parquet** files from a drop
+folder. Without a mapping file, the record type of a file is given by the start of its name:
+`<record type>[_-.anything].csv`, `.xlsx` or `.parquet`, e.g. `receipts.csv`,
+`shipments_2026-11-01.parquet` (pattern `{pattern}`). Any other data file is refused, so no data
+is ignored silently; everything else in the folder (subfolders, other extensions, links that
+lead out of the folder, files waiting for their `.ready` marker) is skipped and listed.
+
+Exports in another layout — other headers, vocabularies, encodings, delimiters, decimal commas,
+date formats, local times — load through a **mapping file** (`lotline ingest DIR --mapping
+FILE.toml`, or a bundled profile: `odoo`, `erpnext`); `lotline mapping suggest DIR` drafts one.
+The mapping turns each file into the text this document describes, so the rules below apply to
+every source alike.
 
 Conventions:
 
@@ -46,6 +54,35 @@ Conventions:
   columns are ignored.
 - Row numbers in error messages and in `rejected_record` are spreadsheet row numbers: the header
   is row 1, the first record row 2.
+
+**Severities.** Every rule is an *error* or a *warning*. An error means the row cannot be placed
+in the lineage (a missing or malformed key, a bad GS1 check digit, an unparseable quantity or
+time, a reference to an unknown product, location or production, a quantity ≤ 0): the row is
+quarantined in `rejected_record` with file, row, column, rule and value. A warning means the row is
+suspicious but traceable: it loads, and the finding is stored with it in `record_finding`.
+`lotline ingest --strict` makes every warning an error. When one rule quarantines more than 5 %
+of a file (`--max-reject-share`), the valid rows still load but `lotline ingest` exits 3: the file
+or its mapping is probably wrong.
+
+**Vocabularies** (`ref_doc_type`, move `reason`, location `kind`, `tracking`, packing `action`,
+`status`, `expiry_kind`, units) are matched ignoring case, surrounding spaces and the separators
+`_ - . /`, and with the usual synonyms listed under *Code lists*: `ASN`, `Despatch Advice` and
+`desadv` are one value. A value that matches nothing is kept as written with an `allowed_value`
+warning — except `tracking`, location `kind`, packing `action` and `status`, which decide where a
+row sits in the lineage and are errors.
+
+**Corrections.** Event records are append-only, and a correction is a new version: a row whose
+business key matches a stored record but whose values differ replaces it; the replaced version is
+kept in `record_history` with what changed (old and new value per column), when, from which file
+and row, and why (the optional `correction_reason` column). A row with `void` = yes voids the
+stored record with that key: it leaves the lineage and stays in the history. The same row sent
+again is a no-op. Two different rows with one key in the same load are an error (`unique_line`):
+send a correction in a later load. A re-sent row replaces the whole record: a column left empty
+or absent is empty in the new version.
+
+**Identifiers** are Unicode-normalised (NFC); control and zero-width characters in an identifier
+and lot or serial codes longer than GS1's 20 characters are errors. GTINs that lost their leading
+zeros in a spreadsheet are padded when the padded value is a valid GTIN; lot codes are always text.
 
 Load order: {order}. Master data (products, locations) may be re-sent: a changed row replaces
 the stored one. Event records are append-only: a row identical to a stored one is counted as
@@ -105,7 +142,49 @@ def render() -> str:
         "- `uom` (UN/CEFACT Rec 20): "
         + ", ".join(f"`{code}` {name}" for code, name in UOM_NAMES.items())
     )
+    parts.append(SYNONYMS_INTRO)
+    for column, table in SYNONYMS.items():
+        for value, spellings in table.items():
+            strict = " (error when unknown)" if column in _strict_columns() else ""
+            parts.append(
+                f"| `{column}`{strict} | `{value}` | {', '.join(f'`{w}`' for w in spellings)} |"
+            )
+    parts.append(READING_RULES)
     return "\n".join(parts) + "\n"
+
+
+def _strict_columns() -> set[str]:
+    return {column for _, column in STRICT_COLUMNS}
+
+
+SYNONYMS_INTRO = """
+### Synonyms
+
+Also accepted for a value, in any case and with any of `_ - . /` or spaces between words:
+
+| column | value | also accepted |
+|---|---|---|"""
+
+READING_RULES = """
+## Reading rules
+
+Found while reading a file, before the suites run; each names the file and the row:
+
+- **error** `ragged_row`: a row with more or fewer fields than the header.
+- **error** `unclosed_quote`: a quoted field that never closes.
+- **error** `truncated_row`: the last row is cut short (the file was still being written).
+- **error** `date_format` / `datetime_format`: a value that does not parse with the mapping's
+  format (when no value of the column parses, the mapping is wrong and the load stops).
+- **error** `number`: a number so long it overflows (e.g. `1e999`).
+- **error** `dst_gap`: a local time that does not exist in the mapping's time zone (spring
+  forward).
+- **warning** `dst_fold`: a local time that occurs twice (autumn back): the first occurrence is
+  taken.
+- **warning** `nothing_to_void`: a `void` row for a record that was never loaded.
+
+A file that cannot be read at all — missing, empty, not decodable with its encoding, a duplicated
+or missing column, a mapping mistake — stops the load with one line naming the file, row and
+column, and nothing is written."""
 
 
 def _record_type(rt: RecordType, rules: list) -> str:  # type: ignore[type-arg]
@@ -131,8 +210,9 @@ def _record_type(rt: RecordType, rules: list) -> str:  # type: ignore[type-arg]
         lines.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | {notes} |")
     lines += [
         "",
-        "Validation rules (Great Expectations suite; a failing row goes to "
-        "`rejected_record` with the rule name):",
+        "Validation rules (Great Expectations suite). **error**: the row is quarantined in "
+        "`rejected_record` with the rule name; **warning**: the row loads and the finding is "
+        "stored in `record_finding`:",
         "",
     ]
     seen = set()
@@ -140,7 +220,7 @@ def _record_type(rt: RecordType, rules: list) -> str:  # type: ignore[type-arg]
         key = (rule.rule, rule.column)
         if key not in seen:
             seen.add(key)
-            lines.append(f"- `{rule.rule}` on `{rule.column}`: {rule.message}")
+            lines.append(f"- **{rule.severity}** `{rule.rule}` on `{rule.column}`: {rule.message}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,10 +1,13 @@
-"""A load: drop-folder files → raw batches → validated records → one transaction.
+"""A load: drop-folder files → raw batches → validated records → one serialised transaction.
 
 The stages are separate functions because the Dagster assets run them one per step; `load_folder`
 chains them for callers without Dagster. Identity is by content: a file whose bytes were loaded
-before is skipped, and a row whose content hash is stored is counted as unchanged, so loading the
-same data twice changes nothing. Everything a load writes — records, rejected rows, file log,
-snapshot and rebuilt lineage tables — commits in one transaction or not at all.
+before is skipped, and a row whose content hash is in force is counted as unchanged, so loading the
+same data twice changes nothing. A row with the key of a stored record and other content is a
+*correction*: the stored version moves to `record_history` with what changed and why, the new one
+takes its place. Everything a load writes — records, history, findings, rejected rows, file log,
+snapshot and rebuilt lineage tables — commits in one transaction or not at all, under a lock that
+serialises loads, so the lineage always includes every committed record.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from sqlalchemy.engine import Connection, Engine
 
 import models
 from lotline import aggregation, completeness, mass_balance, status, store
+from lotline.intake import findings, vocabulary
 from lotline.intake.contract import EVENT_RECORD_TYPES, RECORD_TYPES
-from lotline.intake.reading import SourceFile, discover, read_source
+from lotline.intake.findings import WARNING
+from lotline.intake.mapping import Mapping
+from lotline.intake.reading import SOURCE_ROW, SourceFile, read_source, scan
 from lotline.intake.validation import (
     RECORD_HASH,
     SOURCE_FILE,
     SOURCE_SHA256,
     References,
     Validation,
-    line_key,
     serial_key,
     typed,
     validate,
@@ -46,6 +51,9 @@ from lotline.lineage import (
 
 MASTER_TABLES = {"products": models.Product, "locations": models.Location}
 MASTER_KEYS = {"products": "gtin", "locations": "location_id"}
+DEFAULT_MAX_REJECT_SHARE = 0.05
+"""Above this share of a file's rows quarantined by one rule, the file or its mapping is
+probably wrong: the load still commits what is valid, and says so loudly."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class FileRead:
     rows_read: int
     rows_unchanged: int
     already_loaded: bool = False
+    unused_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class RawBatch:
     record_type: str
     files: list[FileRead]
     rows: pl.DataFrame
+    findings: pl.DataFrame = field(default_factory=findings.empty)
+    """What reading and the mapping found, by file and row (errors quarantine their row)."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +87,26 @@ class FileReport:
     rows_unchanged: int
     rows_rejected: int
     already_loaded: bool
+    rows_corrected: int = 0
+    rows_voided: int = 0
+    rows_warned: int = 0
+    unused_columns: tuple[str, ...] = ()
 
     @property
     def accounted(self) -> bool:
         return self.rows_read == self.rows_loaded + self.rows_unchanged + self.rows_rejected
+
+
+@dataclass(frozen=True)
+class SuspectFile:
+    """A file one rule quarantined too much of: the file or its mapping is probably wrong."""
+
+    name: str
+    record_type: str
+    rule: str
+    column: str
+    rows: int
+    share: float
 
 
 @dataclass(frozen=True)
@@ -89,10 +116,19 @@ class LoadReport:
     snapshot_id: str | None
     lineage_counts: dict[str, int] = field(default_factory=dict)
     rejected: pl.DataFrame = field(default_factory=pl.DataFrame)
+    findings: pl.DataFrame = field(default_factory=findings.empty)
+    """Warnings stored with the rows that loaded (and notes on whole files)."""
+    suspects: list[SuspectFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(file name, reason) of every drop-folder entry that was not read."""
 
     @property
     def changed(self) -> bool:
         return self.snapshot_id is not None
+
+    def summary(self) -> pl.DataFrame:
+        """One line per file × rule × column (`lotline.intake.findings.summary`)."""
+        return findings.summary(self.rejected, self.findings)
 
 
 # --- stage 1: raw -------------------------------------------------------------------------------
@@ -103,23 +139,39 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
     loaded_files = set(store.read_frame(engine, models.SourceFile, columns=["sha256"])["sha256"])
     rt = RECORD_TYPES[record_type]
     stored = _stored_hashes(engine, record_type)
-    files, frames = [], []
+    files, frames, notes = [], [], []
     seen: set[str] = set()
     for source in (s for s in sources if s.record_type == record_type):
         if source.sha256 in loaded_files or source.sha256 in seen:
             files.append(FileRead(source.name, source.sha256, record_type, 0, 0, True))
             continue
         seen.add(source.sha256)
-        frame = with_record_hash(rt, read_source(source)).with_columns(
+        read = read_source(source)
+        frame = with_record_hash(rt, vocabulary.canonical(rt, read.rows)).with_columns(
             pl.lit(source.name).alias(SOURCE_FILE), pl.lit(source.sha256).alias(SOURCE_SHA256)
         )
         fresh = frame.filter(~pl.col(RECORD_HASH).is_in(stored.implode()))
+        unreadable = (
+            read.findings.filter(
+                (pl.col("severity") == "error")
+                & pl.col("row_number").is_not_null()
+                & ~pl.col("row_number").is_in(read.rows[SOURCE_ROW].implode())
+            )
+            .select("row_number")
+            .n_unique()
+        )
         files.append(
             FileRead(
-                source.name, source.sha256, record_type, frame.height, frame.height - fresh.height
+                source.name,
+                source.sha256,
+                record_type,
+                frame.height + unreadable,
+                frame.height - fresh.height,
+                unused_columns=tuple(read.unused_columns),
             )
         )
         frames.append(fresh)
+        notes.append(read.findings.cast(findings.FINDING_SCHEMA))
     rows = pl.concat(frames) if frames else _empty_raw(record_type)
     # the same row twice in one load is one record: keep the first, count the rest unchanged
     unique = rows.unique(RECORD_HASH, keep="first", maintain_order=True)
@@ -131,18 +183,15 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
         )
         extra = dupes.group_by(SOURCE_SHA256).len()
         files = [
-            FileRead(
-                f.name,
-                f.sha256,
-                f.record_type,
-                f.rows_read,
-                f.rows_unchanged
+            replace(
+                f,
+                rows_unchanged=f.rows_unchanged
                 + int(extra.filter(pl.col(SOURCE_SHA256) == f.sha256)["len"].sum()),
-                f.already_loaded,
             )
             for f in files
         ]
-    return RawBatch(record_type, files, unique)
+    found = pl.concat(notes) if notes else findings.empty()
+    return RawBatch(record_type, files, unique, found)
 
 
 def _empty_raw(record_type: str) -> pl.DataFrame:
@@ -209,19 +258,11 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
             ),
             list(aggregation.PACKING_SCHEMA),
         )
-    line_keys: set[str] = set()
-    if record_type in EVENT_RECORD_TYPES:
-        rt = RECORD_TYPES[record_type]
-        stored_lines = store.read_frame(
-            engine, models.RECORD_TABLES[record_type], columns=list(rt.key)
-        )
-        line_keys = set(stored_lines.select(line_key(rt)).to_series())
     return References(
         products=products,
         location_ids=frozenset(locations["location_id"]),
         production_ids=frozenset(production_ids["production_id"]),
         serial_keys=frozenset(serial_keys),
-        line_keys=frozenset(line_keys),
         packing=packing,
         ssccs=frozenset(
             pl.concat([packing["parent_sscc"], packing["child_sscc"]]).drop_nulls().unique()
@@ -230,14 +271,39 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
 
 
 def validate_batch(
-    engine: Engine, raw: RawBatch, batch: dict[str, pl.DataFrame]
+    engine: Engine, raw: RawBatch, batch: dict[str, pl.DataFrame], strict: bool = False
 ) -> tuple[Validation, pl.DataFrame]:
-    """Validation outcome and the valid rows typed for storage."""
-    result = validate(raw.record_type, raw.rows, references(engine, raw.record_type, batch))
+    """Validation outcome and the valid rows typed for storage (void rows included: the commit
+    applies them)."""
+    result = validate(
+        raw.record_type,
+        raw.rows,
+        references(engine, raw.record_type, _in_force(batch)),
+        strict=strict,
+        read_findings=raw.findings,
+    )
     return result, typed(raw.record_type, result.valid)
 
 
+def _in_force(batch: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """This load's typed rows as later record types may refer to them: void rows left out."""
+    return {
+        name: rows.filter(~pl.col("void")) if "void" in rows.columns else rows
+        for name, rows in batch.items()
+    }
+
+
 # --- stage 3: commit ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """What the commit did with one record type's typed rows, by record hash."""
+
+    inserted: pl.DataFrame  # record_hash, source_sha256, corrected (bool)
+    voided: pl.DataFrame  # record_hash, source_sha256
+    unchanged: pl.DataFrame  # record_hash, source_sha256
+    notes: pl.DataFrame  # findings raised by the commit itself (nothing to void)
 
 
 def commit(
@@ -246,17 +312,22 @@ def commit(
     validations: dict[str, Validation],
     typed_rows: dict[str, pl.DataFrame],
     load_id: str,
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE,
 ) -> LoadReport:
-    """Write the load and rebuild lineage in one transaction: all of it or nothing."""
+    """Write the load and rebuild lineage in one transaction: all of it or nothing.
+
+    The load lock is taken first, and everything that depends on what is stored — which rows are
+    unchanged, corrections, versions, the lineage — is decided after it, so two loads at once
+    give the same tables as the same loads one after the other."""
     now = datetime.now(UTC)
-    reports = _file_reports(raws, validations, typed_rows)
-    rejected = (
-        pl.concat([v.rejected for v in validations.values()]) if validations else pl.DataFrame()
-    )
-    new_rows = sum(f.rows_loaded for f in reports)
+    applied: dict[str, _Applied] = {}
     with engine.begin() as conn:
+        store.lock_loads(conn, load_id)
+        stored_files = set(store.read_frame(conn, models.SourceFile, columns=["sha256"])["sha256"])
+        raws = {name: _drop_loaded_files(raw, stored_files) for name, raw in raws.items()}
+        fresh = {raw_file.sha256 for raw in raws.values() for raw_file in raw.files}
         for name, model in MASTER_TABLES.items():
-            rows = typed_rows.get(name)
+            rows = _of_files(typed_rows.get(name), fresh)
             if rows is not None and not rows.is_empty():
                 key = MASTER_KEYS[name]
                 keys = rows[key].to_list()
@@ -268,55 +339,301 @@ def commit(
                     )
                 store.insert_frame(conn, model, rows)
         for name in EVENT_RECORD_TYPES:
-            rows = typed_rows.get(name)
+            rows = _of_files(typed_rows.get(name), fresh)
             if rows is not None:
-                store.insert_frame(
-                    conn,
-                    models.RECORD_TABLES[name],
-                    rows.with_columns(pl.lit(load_id).alias("load_id")),
-                )
-        if not rejected.is_empty():
+                applied[name] = _apply_records(conn, name, rows, load_id, now)
+        rejected = _of_files(
+            pl.concat([v.rejected for v in validations.values()], how="diagonal_relaxed")
+            if validations
+            else pl.DataFrame(),
+            fresh,
+        )
+        warned = _stored_findings(raws, validations, typed_rows, applied, fresh)
+        reports = _file_reports(raws, validations, typed_rows, applied, warned)
+        if rejected is not None and not rejected.is_empty():
             store.insert_frame(
                 conn, models.RejectedRecord, rejected.with_columns(pl.lit(load_id).alias("load_id"))
             )
-        file_rows = pl.DataFrame(
-            [
-                {
-                    "sha256": r.sha256,
-                    "file_name": r.name,
-                    "record_type": r.record_type,
-                    "load_id": load_id,
-                    "loaded_at": now,
-                    "rows_read": f.rows_read,
-                    "rows_loaded": f.rows_loaded,
-                    "rows_unchanged": f.rows_unchanged,
-                    "rows_rejected": f.rows_rejected,
-                }
-                for raw in raws.values()
-                for r in raw.files
-                if not r.already_loaded
-                for f in reports
-                if f.name == r.name and f.record_type == r.record_type
-            ],
-            schema=store.polars_schema(models.SourceFile),
-        )
-        store.insert_frame(conn, models.SourceFile, file_rows)
+        if not warned.is_empty():
+            store.insert_frame(
+                conn, models.RecordFinding, warned.with_columns(pl.lit(load_id).alias("load_id"))
+            )
+        store.insert_frame(conn, models.SourceFile, _file_rows(reports, raws, load_id, now))
+        changed = any(
+            not a.inserted.is_empty() or not a.voided.is_empty() for a in applied.values()
+        ) or any(r.record_type in MASTER_TABLES and r.rows_loaded for r in reports)
         snapshot_id, counts = None, {}
-        if new_rows:
+        if changed:
             snapshot_id = _snapshot(conn, load_id, now)
             counts = rebuild_lineage(conn, snapshot_id)
-    return LoadReport(load_id, reports, snapshot_id, counts, rejected)
+    return LoadReport(
+        load_id,
+        reports,
+        snapshot_id,
+        counts,
+        rejected if rejected is not None else pl.DataFrame(),
+        warned,
+        suspect_files(reports, rejected, max_reject_share),
+    )
+
+
+def _drop_loaded_files(raw: RawBatch, stored: set[str]) -> RawBatch:
+    """A file another load committed while this one was validating is already loaded."""
+    if not any(f.sha256 in stored and not f.already_loaded for f in raw.files):
+        return raw
+    files = [
+        replace(f, already_loaded=True, rows_read=0, rows_unchanged=0) if f.sha256 in stored else f
+        for f in raw.files
+    ]
+    rows = raw.rows.filter(~pl.col(SOURCE_SHA256).is_in(list(stored)))
+    return replace(raw, files=files, rows=rows)
+
+
+def _of_files(rows: pl.DataFrame | None, fresh: set[str]) -> pl.DataFrame | None:
+    if rows is None or rows.is_empty() or "source_sha256" not in rows.columns:
+        return rows
+    return rows.filter(pl.col("source_sha256").is_in(list(fresh)))
+
+
+def _apply_records(
+    conn: Connection, name: str, rows: pl.DataFrame, load_id: str, now: datetime
+) -> _Applied:
+    """Insert new records, apply corrections and voids, skip what is already in force."""
+    model = models.RECORD_TABLES[name]
+    tbl = store.table(model)
+    empty = rows.select("record_hash", "source_sha256").clear()
+    if rows.is_empty():
+        notes = findings.empty().with_columns(pl.lit(None, pl.String).alias("record_hash"))
+        return _Applied(empty.with_columns(corrected=pl.lit(False)), empty, empty, notes)
+    stored = store.read_frame(conn, model, columns=["line_key", "record_hash", "version"])
+    history = store.read_query(
+        conn,
+        sa.select(
+            store.table(models.RecordHistory).c.line_key,
+            sa.func.max(store.table(models.RecordHistory).c.version).label("past_version"),
+            sa.func.max(
+                sa.case((store.table(models.RecordHistory).c.change == "voided", 1), else_=0)
+            ).label("was_voided"),
+        )
+        .where(store.table(models.RecordHistory).c.record_type == name)
+        .group_by(store.table(models.RecordHistory).c.line_key),
+        {"line_key": pl.String(), "past_version": pl.Int64(), "was_voided": pl.Int64()},
+    )
+    matched = rows.join(
+        stored.rename({"record_hash": "_stored_hash", "version": "_stored_version"}),
+        on="line_key",
+        how="left",
+    ).join(history, on="line_key", how="left")
+    in_force = pl.col("_stored_hash").is_not_null()
+    void = pl.col("void")
+    unchanged_mask = (in_force & (pl.col("_stored_hash") == pl.col("record_hash")) & ~void) | (
+        ~in_force & void & (pl.col("was_voided") == 1)
+    )
+    nothing_to_void = ~in_force & void & (pl.col("was_voided").fill_null(0) == 0)
+    unchanged = matched.filter(unchanged_mask)
+    voids = matched.filter(in_force & void)
+    corrections = matched.filter(
+        in_force & ~void & (pl.col("_stored_hash") != pl.col("record_hash"))
+    )
+    inserts = matched.filter(~in_force & ~void).with_columns(
+        (pl.col("past_version").fill_null(0) + 1).alias("version")
+    )
+    corrections = corrections.with_columns((pl.col("_stored_version") + 1).alias("version"))
+
+    replaced = pl.concat([corrections, voids], how="diagonal_relaxed")
+    if not replaced.is_empty():
+        old = _stored_rows(conn, model, replaced["line_key"].to_list())
+        store.insert_frame(
+            conn, models.RecordHistory, _history_rows(name, old, replaced, load_id, now)
+        )
+        keys = replaced["line_key"].to_list()
+        for chunk in range(0, len(keys), 500):
+            conn.execute(tbl.delete().where(tbl.c.line_key.in_(keys[chunk : chunk + 500])))
+    new = pl.concat([inserts, corrections], how="diagonal_relaxed")
+    store.insert_frame(conn, model, new.with_columns(pl.lit(load_id).alias("load_id")))
+    notes = matched.filter(nothing_to_void).select(
+        pl.col("source_sha256"),
+        pl.col("source_file"),
+        pl.lit(name).alias("record_type"),
+        pl.col("source_row").alias("row_number"),
+        pl.lit("void").alias("column"),
+        pl.lit("nothing_to_void").alias("rule"),
+        pl.lit(WARNING).alias("severity"),
+        pl.col("line_key").str.replace_all("\x1f", " / ", literal=True).alias("value"),
+        pl.lit("void of a record that was never loaded: nothing to void").alias("message"),
+        pl.col("record_hash"),
+    )
+    return _Applied(
+        new.select(
+            "record_hash", "source_sha256", pl.col("_stored_hash").is_not_null().alias("corrected")
+        ),
+        voids.select("record_hash", "source_sha256"),
+        pl.concat(
+            [
+                unchanged.select("record_hash", "source_sha256"),
+                matched.filter(nothing_to_void).select("record_hash", "source_sha256"),
+            ]
+        ),
+        notes,
+    )
+
+
+def _stored_rows(conn: Connection, model: type, keys: list[str]) -> pl.DataFrame:
+    tbl = store.table(model)
+    parts = [
+        store.read_frame(conn, model, where=tbl.c.line_key.in_(keys[i : i + 500]))
+        for i in range(0, len(keys), 500)
+    ]
+    return pl.concat(parts)
+
+
+def _as_text(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Contract values as text, the way history records and compares them."""
+    exprs = []
+    for c in columns:
+        dtype = frame.schema[c]
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").alias(c))
+        elif dtype == pl.Float64:
+            exprs.append(pl.col(c).cast(pl.String).str.replace(r"\.0$", "").alias(c))
+        else:
+            exprs.append(pl.col(c).cast(pl.String).alias(c))
+    return frame.select(exprs)
+
+
+def _history_rows(
+    name: str, old: pl.DataFrame, replaced: pl.DataFrame, load_id: str, now: datetime
+) -> pl.DataFrame:
+    """One history row per replaced version: its content, and what the new row changed."""
+    columns = [
+        c
+        for c in RECORD_TYPES[name].content_columns
+        if c in old.columns and c in replaced.columns and c != "void"
+    ]
+    old_text = _as_text(old, columns).with_columns(old["line_key"])
+    new_text = _as_text(replaced, columns).with_columns(
+        replaced["line_key"], replaced["void"].alias("_void")
+    )
+    pairs = old_text.join(new_text, on="line_key", suffix="__new")
+    changes = []
+    for row in pairs.iter_rows(named=True):  # corrections are few: plain Python reads clearest
+        if row["_void"]:
+            changes.append("{}")
+            continue
+        diff = {c: [row[c], row[f"{c}__new"]] for c in columns if row[c] != row[f"{c}__new"]}
+        changes.append(json.dumps(diff, ensure_ascii=False))
+    pairs = pairs.with_columns(pl.Series("changes", changes, dtype=pl.String))
+    record = old_text.select("line_key", pl.struct(columns).struct.json_encode().alias("record"))
+    return (
+        old.select(
+            "line_key",
+            "version",
+            "record_hash",
+            pl.col("gtin") if "gtin" in old.columns else pl.lit(None, pl.String).alias("gtin"),
+            pl.col("lot") if "lot" in old.columns else pl.lit(None, pl.String).alias("lot"),
+            "source_file",
+            "source_row",
+            "load_id",
+        )
+        .join(record, on="line_key")
+        .join(pairs.select("line_key", "changes"), on="line_key")
+        .join(
+            replaced.select(
+                "line_key",
+                pl.when(pl.col("void"))
+                .then(pl.lit("voided"))
+                .otherwise(pl.lit("corrected"))
+                .alias("change"),
+                pl.col("correction_reason").alias("reason"),
+                pl.col("source_file").alias("changed_by_file"),
+                pl.col("source_row").alias("changed_by_row"),
+            ),
+            on="line_key",
+        )
+        .with_columns(
+            pl.lit(name).alias("record_type"),
+            pl.lit(load_id).alias("changed_by_load"),
+            pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("changed_at"),
+        )
+    )
+
+
+def _stored_findings(
+    raws: dict[str, RawBatch],
+    validations: dict[str, Validation],
+    typed_rows: dict[str, pl.DataFrame],
+    applied: dict[str, _Applied],
+    fresh: set[str],
+) -> pl.DataFrame:
+    """Warnings to store: on rows that went in (with gtin and lot, to find a traced lot's), plus
+    reading's notes on whole files."""
+    schema = {
+        **findings.FINDING_SCHEMA,
+        "record_hash": pl.String(),
+        "gtin": pl.String(),
+        "lot": pl.String(),
+    }
+    parts = []
+    for name, validation in validations.items():
+        warned = validation.findings
+        if name in applied:
+            warned = pl.concat([warned, applied[name].notes], how="diagonal_relaxed")
+            kept = pl.concat(
+                [
+                    applied[name].inserted.select("record_hash"),
+                    applied[name].notes.select("record_hash"),
+                ]
+            )
+            warned = warned.join(kept.unique(), on="record_hash", how="semi")
+        if warned.is_empty():
+            continue
+        rows = typed_rows.get(name)
+        if rows is not None and "gtin" in rows.columns:
+            lots = rows.select(
+                "record_hash",
+                "gtin",
+                pl.col("lot")
+                if "lot" in rows.columns
+                else pl.lit(None).cast(pl.String).alias("lot"),
+            ).unique("record_hash")
+            warned = warned.join(lots, on="record_hash", how="left")
+        parts.append(warned)
+    for raw in raws.values():  # notes about a whole file (no row) are not tied to a record
+        whole = raw.findings.filter(
+            pl.col("row_number").is_null() & (pl.col("severity") == WARNING)
+        )
+        if not whole.is_empty():
+            parts.append(whole)
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    frame = pl.concat(parts, how="diagonal_relaxed")
+    for c, dtype in schema.items():
+        if c not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(c))
+    frame = frame.select([pl.col(c).cast(t) for c, t in schema.items()]).with_columns(
+        pl.col("column").fill_null("(whole file)")
+    )
+    return frame.filter(pl.col("source_sha256").is_in(list(fresh)))
 
 
 def _file_reports(
     raws: dict[str, RawBatch],
     validations: dict[str, Validation],
     typed_rows: dict[str, pl.DataFrame],
+    applied: dict[str, _Applied],
+    warned: pl.DataFrame,
 ) -> list[FileReport]:
+    def count(frame: pl.DataFrame | None, sha: str, condition: pl.Expr | None = None) -> int:
+        if frame is None or frame.is_empty():
+            return 0
+        frame = frame.filter(pl.col("source_sha256") == sha)
+        return frame.filter(condition).height if condition is not None else frame.height
+
     reports = []
     for name, raw in raws.items():
         validation = validations.get(name)
         rejected = validation.rejected if validation is not None else pl.DataFrame()
+        done = applied.get(name)
         for f in raw.files:
             n_rejected = (
                 0
@@ -325,22 +642,96 @@ def _file_reports(
                 .select("row_number")
                 .n_unique()
             )
-            loaded = typed_rows.get(name)
-            n_loaded = (
-                0 if loaded is None else loaded.filter(pl.col("source_sha256") == f.sha256).height
+            n_warned = (
+                0
+                if warned.is_empty()
+                else warned.filter(
+                    (pl.col("source_sha256") == f.sha256) & pl.col("row_number").is_not_null()
+                )
+                .select("row_number")
+                .n_unique()
             )
+            if done is None:  # master data: every valid row is written
+                loaded, unchanged, corrected, voided = (
+                    count(typed_rows.get(name), f.sha256),
+                    0,
+                    0,
+                    0,
+                )
+            else:
+                corrected = count(done.inserted, f.sha256, pl.col("corrected"))
+                voided = count(done.voided, f.sha256)
+                loaded = count(done.inserted, f.sha256) + voided
+                unchanged = count(done.unchanged, f.sha256)
             reports.append(
                 FileReport(
                     f.name,
                     name,
                     f.rows_read,
-                    n_loaded,
-                    f.rows_unchanged,
+                    loaded,
+                    f.rows_unchanged + unchanged,
                     n_rejected,
                     f.already_loaded,
+                    corrected,
+                    voided,
+                    n_warned,
+                    f.unused_columns,
                 )
             )
     return reports
+
+
+def _file_rows(
+    reports: list[FileReport], raws: dict[str, RawBatch], load_id: str, now: datetime
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "sha256": r.sha256,
+                "file_name": r.name,
+                "record_type": r.record_type,
+                "load_id": load_id,
+                "loaded_at": now,
+                "rows_read": f.rows_read,
+                "rows_loaded": f.rows_loaded,
+                "rows_unchanged": f.rows_unchanged,
+                "rows_rejected": f.rows_rejected,
+            }
+            for raw in raws.values()
+            for r in raw.files
+            if not r.already_loaded
+            for f in reports
+            if f.name == r.name and f.record_type == r.record_type
+        ],
+        schema=store.polars_schema(models.SourceFile),
+    )
+
+
+def suspect_files(
+    reports: list[FileReport], rejected: pl.DataFrame | None, max_share: float
+) -> list[SuspectFile]:
+    """Files where one rule quarantined more than `max_share` of the rows read."""
+    if rejected is None or rejected.is_empty():
+        return []
+    read = {(r.name, r.record_type): r.rows_read for r in reports}
+    by_rule = rejected.group_by("source_file", "record_type", "rule", "column").agg(
+        pl.col("row_number").n_unique().alias("rows")
+    )
+    suspects = []
+    for row in by_rule.sort("source_file", "rule").iter_rows(named=True):
+        total = read.get((row["source_file"], row["record_type"]), 0)
+        if total and row["rows"] / total > max_share:
+            suspects.append(
+                SuspectFile(
+                    row["source_file"],
+                    row["record_type"],
+                    row["rule"],
+                    row["column"],
+                    row["rows"],
+                    row["rows"] / total,
+                )
+            )
+    return suspects
 
 
 def _snapshot(conn: Connection, load_id: str, now: datetime) -> str:
@@ -427,16 +818,28 @@ def rebuild_lineage(conn: Connection, snapshot_id: str) -> dict[str, int]:
 # --- all stages ---------------------------------------------------------------------------------
 
 
-def load_folder(engine: Engine, drop_dir: Path, load_id: str | None = None) -> LoadReport:
+def load_folder(
+    engine: Engine,
+    drop_dir: Path,
+    load_id: str | None = None,
+    *,
+    mapping: Mapping | None = None,
+    strict: bool = False,
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE,
+    settle_seconds: float = 0.0,
+) -> LoadReport:
     """Load a drop folder without Dagster (the pipeline runs the same stages as assets)."""
     store.create_schema(engine)
-    sources = discover(drop_dir)
+    found = scan(drop_dir, mapping=mapping, settle_seconds=settle_seconds)
     load_id = load_id or uuid.uuid4().hex
     raws: dict[str, RawBatch] = {}
     validations: dict[str, Validation] = {}
     typed_rows: dict[str, pl.DataFrame] = {}
     for name in RECORD_TYPES:
-        raws[name] = read_raw(engine, sources, name)
+        raws[name] = read_raw(engine, found.files, name)
     for name in RECORD_TYPES:
-        validations[name], typed_rows[name] = validate_batch(engine, raws[name], typed_rows)
-    return commit(engine, raws, validations, typed_rows, load_id)
+        validations[name], typed_rows[name] = validate_batch(
+            engine, raws[name], typed_rows, strict=strict
+        )
+    report = commit(engine, raws, validations, typed_rows, load_id, max_reject_share)
+    return replace(report, skipped=[(s.name, s.reason) for s in found.skipped])

@@ -1,23 +1,28 @@
-"""Validating raw records with Great Expectations suites and quarantining the rows that fail.
+"""Validating raw records with Great Expectations suites: errors quarantine, warnings annotate.
 
-One suite per record type, built from the data contract. Every expectation carries the rule name
-and the contract column in its `meta`, and GX returns the failing rows by `_rid`, so each failure
-becomes a rejected-record row naming file, row, column, rule and value. Rows that pass every rule
-flow on; `valid + rejected == read` by construction.
+One suite per record type, built from the data contract. Every expectation carries the rule name,
+the contract column and its severity in its `meta`, and GX returns the failing rows by `_rid`.
+A failed *error* rule (the row cannot be placed in the lineage: a missing or malformed key, a bad
+GS1 check digit, an unparseable quantity or time, a reference to nothing) quarantines the row in
+`rejected_record` naming file, row, column, rule and value. A failed *warning* rule (suspicious but
+traceable) lets the row load and stores a finding with it. `strict` makes every warning an error.
+Rows that pass every error rule flow on; `valid + rejected == read` by construction.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import polars as pl
 
 from lotline import aggregation, gs1
 from lotline.intake import expectations as lx
-from lotline.intake import values
+from lotline.intake import findings, values, vocabulary
 from lotline.intake.contract import RECORD_TYPES, STATUSES_NEEDING_REASON, UOM_NAMES, RecordType
+from lotline.intake.findings import ERROR, WARNING, Severity
 from lotline.intake.reading import SOURCE_ROW
 
 SOURCE_FILE = "_source_file"
@@ -71,6 +76,7 @@ class RuleOutcome:
     passed: bool
     failed_rows: int
     examples: tuple[str, ...]
+    severity: Severity = ERROR
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class Validation:
     valid: pl.DataFrame
     rejected: pl.DataFrame
     outcomes: list[RuleOutcome]
+    findings: pl.DataFrame = field(default_factory=findings.empty)
+    """Warnings on rows that load (`lotline.intake.findings.FINDING_SCHEMA` plus record_hash)."""
 
     @property
     def rows_rejected(self) -> int:
@@ -101,16 +109,25 @@ def serial_key() -> pl.Expr:
     )
 
 
+def content_encoding(record_type: RecordType) -> pl.Expr:
+    """An unambiguous text of a row's content: each value as `<byte length>:<value>`, a null as
+    `-`, so no value can spill into its neighbour whatever characters it holds."""
+    parts = [
+        pl.when(pl.col(c).is_null())
+        .then(pl.lit("-"))
+        .otherwise(
+            pl.concat_str([pl.col(c).str.len_bytes().cast(pl.String), pl.lit(":"), pl.col(c)])
+        )
+        for c in record_type.content_columns
+    ]
+    return pl.concat_str([pl.lit(record_type.name), *parts], separator="|")
+
+
 def with_record_hash(record_type: RecordType, raw: pl.DataFrame) -> pl.DataFrame:
-    """Content hash of each row (record type + every contract value): its identity on re-load."""
+    """Content hash of each row (record type + every content value): its identity on re-load."""
     import hashlib
 
-    joined = raw.select(
-        pl.concat_str(
-            [pl.lit(record_type.name), *[pl.col(c).fill_null("\x00") for c in record_type.columns]],
-            separator=_SEP,
-        )
-    ).to_series()
+    joined = raw.select(content_encoding(record_type)).to_series()
     hashes = [hashlib.blake2b(s.encode(), digest_size=16).hexdigest() for s in joined]
     return raw.with_columns(pl.Series(RECORD_HASH, hashes, dtype=pl.String))
 
@@ -124,6 +141,59 @@ class _Rule:
     column: str
     message: str
     expectation: object
+    severity: Severity = ERROR
+
+
+WARNING_RULES: frozenset[str] = frozenset(
+    {
+        "gln_check_digit",  # the location is still known by its location_id
+        "latitude_range",
+        "longitude_range",
+        "uom_code",  # kept verbatim: quantities stay, only unit conversion cannot use them
+        "uom_matches_product",
+        "expiry_not_before_production",
+        "serial_required",  # a lot-level line of a serial-tracked product still moves the lot
+        "serial_quantity_one",
+        "reason_required",
+        "scrap_without_destination",
+        "time_in_future",
+        "nothing_to_void",
+    }
+)
+"""Rules whose failure leaves the row traceable: it loads with a finding. Every other rule is an
+error. Vocabulary (`allowed_value`) rules are warnings unless `vocabulary.STRICT_COLUMNS`; a
+`required`, `number` or `integer` rule on a column the lineage never reads is a warning too
+(`_ADVISORY_COLUMNS`)."""
+
+_ADVISORY_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("products", "pack_size"),
+        ("products", "shelf_life_days"),
+        ("locations", "latitude"),
+        ("locations", "longitude"),
+    }
+)
+"""(record type, column) that describe rather than place a row: a missing or unparseable value
+there is a warning (the value is kept in the finding, the row loads with the column empty)."""
+
+IDENTIFIER_COLUMNS = ("gtin", "lot", "serial", "sscc", "parent_sscc", "child_sscc")
+GS1_MAX_LENGTH = 20
+"""GS1 AI (10) batch/lot and AI (21) serial: at most 20 characters."""
+FUTURE_TOLERANCE_HOURS = 24
+"""An event time later than the load by more than this is a warning (a clock or format slip)."""
+
+_INVISIBLE = r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+
+
+def severity_of(record_type: str, rule: str, column: str) -> Severity:
+    """The severity of a rule on a column (before `strict`)."""
+    if rule in WARNING_RULES:
+        return WARNING
+    if rule == "allowed_value":
+        return ERROR if vocabulary.is_strict(record_type, column) else WARNING
+    if rule in ("required", "number", "integer") and (record_type, column) in _ADVISORY_COLUMNS:
+        return WARNING
+    return ERROR
 
 
 def _gx():
@@ -138,7 +208,8 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
     rules: list[_Rule] = []
 
     def add(rule: str, column: str, message: str, expectation: object) -> None:
-        rules.append(_Rule(rule, column, message, expectation))
+        severity = severity_of(record_type.name, rule, column)
+        rules.append(_Rule(rule, column, message, expectation, severity))
 
     for f in record_type.fields:
         c = f.name
@@ -184,8 +255,8 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                 add(
                     "number",
                     c,
-                    "not a number (digits with an optional '.' decimal point)",
-                    gxe.ExpectColumnValuesToMatchRegex(column=c, regex=values.NUMBER_PATTERN),
+                    "not a finite number (digits with an optional '.' decimal point)",
+                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__num_ok", value_set=[True]),
                 )
             case "integer":
                 add(
@@ -226,6 +297,38 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             )
 
     names = set(record_type.columns)
+    identifiers = [*dict.fromkeys([*record_type.key, *record_type.references, *IDENTIFIER_COLUMNS])]
+    for c in (c for c in identifiers if c in names):
+        add(
+            "identifier_characters",
+            c,
+            "control or invisible (zero-width) characters in an identifier",
+            gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=_INVISIBLE),
+        )
+    for c in ("lot", "serial"):
+        if c in names:
+            add(
+                "gs1_length",
+                c,
+                f"longer than the {GS1_MAX_LENGTH} characters GS1 allows for a {c} code",
+                gxe.ExpectColumnValueLengthsToBeBetween(column=c, max_value=GS1_MAX_LENGTH),
+            )
+    for f in record_type.fields:
+        if f.kind == "timestamp":
+            add(
+                "time_in_future",
+                f.name,
+                f"more than {FUTURE_TOLERANCE_HOURS} h after the load: check the date format "
+                "and the clock of the system that wrote it",
+                gxe.ExpectColumnValuesToBeInSet(column=f"{f.name}__not_future", value_set=[True]),
+            )
+        if f.kind == "flag":
+            add(
+                "flag",
+                f.name,
+                "not a yes/no value (true/false, yes/no, 1/0, x or empty)",
+                gxe.ExpectColumnValuesToBeInSet(column=f"{f.name}__ok", value_set=[True]),
+            )
     if "quantity" in names:
         add(
             "quantity_positive",
@@ -381,23 +484,24 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
         add(
             "move_locations_match_reason",
             "from_location_id",
-            "transfer/return need both locations; scrap/destroy need from_location_id only; "
+            "transfer/return need both locations; scrap/destroy need from_location_id; "
             "adjustment needs exactly one of them",
             gxe.ExpectColumnValuesToBeInSet(column="_move_locations_ok", value_set=[True]),
+        )
+        add(
+            "scrap_without_destination",
+            "to_location_id",
+            "scrap/destroy names a destination: the stock is counted as leaving "
+            "from_location_id, the destination is kept as recorded",
+            gxe.ExpectColumnValuesToBeInSet(column="_scrap_destination_ok", value_set=[True]),
         )
     add(
         "unique_line",
         ",".join(record_type.key),
-        f"duplicate {'/'.join(record_type.key)} in the batch",
+        f"two different rows with the same {'/'.join(record_type.key)} in one load: send the "
+        "correction in a later load (or as one row)",
         gxe.ExpectColumnValuesToBeUnique(column="_line_key"),
     )
-    if not record_type.master_data:
-        add(
-            "conflicts_with_stored_record",
-            ",".join(record_type.key),
-            "a different record with the same key was loaded before; records are append-only",
-            gxe.ExpectColumnValuesToBeInSet(column="_line_new", value_set=[True]),
-        )
     return rules
 
 
@@ -410,32 +514,49 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
     ]
     for f in record_type.fields:
         if f.kind in ("decimal", "latitude", "longitude", "integer"):
-            helpers.append(values.parse_number(pl.col(f.name)).alias(f"{f.name}__num"))
+            number = values.parse_number(pl.col(f.name))
+            helpers.append(number.alias(f"{f.name}__num"))
+            helpers.append(
+                (pl.col(f.name).is_null() | number.is_not_null()).alias(f"{f.name}__num_ok")
+            )
         if f.kind == "date":
             helpers.append(values.parse_date(pl.col(f.name)).alias(f"{f.name}__date"))
     if "gtin" in names:
         helpers.append(
-            pl.when(pl.col("gtin").str.contains(r"^[0-9]{8}$|^[0-9]{12,14}$"))
+            # only a well-formed GTIN can be looked up: a bad check digit is one finding, not two
+            pl.when(gs1.valid_check_digit_expr(pl.col("gtin"), gs1.GTIN_LENGTHS))
             .then(pl.col("gtin").str.zfill(14))
             .alias("gtin__14")
         )
     if "serial" in names:
         helpers.append(serial_key().alias("_serial_key"))
+    now = datetime.now(UTC) + timedelta(hours=FUTURE_TOLERANCE_HOURS)
+    for f in record_type.fields:
+        if f.kind == "timestamp":
+            helpers.append(
+                (values.parse_timestamp(pl.col(f.name)) <= now)
+                .fill_null(True)
+                .alias(f"{f.name}__not_future")
+            )
+        if f.kind == "flag":
+            helpers.append(values.parse_flag(pl.col(f.name)).is_not_null().alias(f"{f.name}__ok"))
     if record_type.name == "moves":
         has_from, has_to = (
             pl.col("from_location_id").is_not_null(),
             pl.col("to_location_id").is_not_null(),
         )
+        scrap = pl.col("reason").is_in(["scrap", "destroy"])
         helpers.append(
             pl.when(pl.col("reason").is_in(["transfer", "return"]))
             .then(has_from & has_to)
-            .when(pl.col("reason").is_in(["scrap", "destroy"]))
-            .then(has_from & ~has_to)
+            .when(scrap)
+            .then(has_from)
             .when(pl.col("reason") == "adjustment")
             .then(has_from ^ has_to)
             .otherwise(True)
             .alias("_move_locations_ok")
         )
+        helpers.append((~scrap | ~has_to).fill_null(True).alias("_scrap_destination_ok"))
     helpers += _composite_checks(record_type)
     frame = raw.with_columns(helpers).with_columns(_membership(record_type, refs))
     if record_type.name == "packing":
@@ -460,9 +581,7 @@ def _membership(record_type: RecordType, refs: References) -> list[pl.Expr]:
     def member(column: str, values: frozenset[str]) -> pl.Expr:
         return pl.col(column).is_in(pl.Series(list(values), dtype=pl.String).implode())
 
-    flags = [
-        (pl.col("_line_key").is_null() | ~member("_line_key", refs.line_keys)).alias("_line_new")
-    ]
+    flags: list[pl.Expr] = []
     if "production" in record_type.references.values():
         column = next(c for c, t in record_type.references.items() if t == "production")
         flags.append(
@@ -600,12 +719,25 @@ def _packing_history_checks(batch: pl.DataFrame, stored: pl.DataFrame) -> pl.Dat
     )
 
 
-def validate(record_type: RecordType | str, raw: pl.DataFrame, refs: References) -> Validation:
-    """Run the record type's suite over `raw` (text columns + provenance) and split the rows."""
+def validate(
+    record_type: RecordType | str,
+    raw: pl.DataFrame,
+    refs: References,
+    *,
+    strict: bool = False,
+    read_findings: pl.DataFrame | None = None,
+) -> Validation:
+    """Run the record type's suite over `raw` (text columns + provenance) and split the rows.
+
+    `read_findings` are what reading and mapping found (`FINDING_SCHEMA`, by file and row): their
+    errors quarantine the row like a failed rule. `strict` turns every warning into an error."""
     rt = RECORD_TYPES[record_type] if isinstance(record_type, str) else record_type
+    unreadable = _unreadable_rows(rt, raw, read_findings)
     if raw.is_empty():
-        return Validation(rt.name, raw, pl.DataFrame(schema=REJECTED_SCHEMA), [])
+        return Validation(rt.name, raw, unreadable, [])
     rules = build_rules(rt, refs)
+    if strict:
+        rules = [replace(r, severity=ERROR) for r in rules]
     prepared = _prepare(rt, raw, refs)
     failures = _run_suite(rt.name, prepared, rules)
 
@@ -630,34 +762,129 @@ def validate(record_type: RecordType | str, raw: pl.DataFrame, refs: References)
                 not rids,
                 len(rids),
                 examples,
+                rule.severity,
             )
         )
 
-    failed = pl.DataFrame(
+    with_rid = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(_RID))
+    failed = pl.concat(
+        [
+            _rule_failures(rules, failures),
+            _read_failures(with_rid, read_findings, strict),
+        ]
+    )
+    errors = failed.filter(pl.col("severity") == ERROR)
+    rejected = pl.concat([_rejected_rows(rt, with_rid, errors), unreadable])
+    valid = with_rid.join(errors.select(_RID).unique(), on=_RID, how="anti")
+    warned = _finding_rows(rt, valid, failed.filter(pl.col("severity") == WARNING))
+    return Validation(rt.name, valid.drop(_RID), rejected, outcomes, warned)
+
+
+_FAILED_SCHEMA = {
+    _RID: pl.Int64,
+    "rule": pl.String,
+    "column": pl.String,
+    "message": pl.String,
+    "severity": pl.String,
+}
+
+
+def _rule_failures(rules: list[_Rule], failures: list[list[int]]) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             _RID: [rid for rids in failures for rid in rids],
-            "_rule_index": [i for i, rids in enumerate(failures) for _ in rids],
+            "rule": [r.rule for r, rids in zip(rules, failures, strict=True) for _ in rids],
+            "column": [r.column for r, rids in zip(rules, failures, strict=True) for _ in rids],
+            "message": [r.message for r, rids in zip(rules, failures, strict=True) for _ in rids],
+            "severity": [r.severity for r, rids in zip(rules, failures, strict=True) for _ in rids],
         },
-        schema={_RID: pl.Int64, "_rule_index": pl.Int64},
+        schema=_FAILED_SCHEMA,
     )
-    rule_table = pl.DataFrame(
-        {
-            "_rule_index": list(range(len(rules))),
-            "rule": [r.rule for r in rules],
-            "column": [r.column for r in rules],
-            "message": [r.message for r in rules],
-        },
-        schema={
-            "_rule_index": pl.Int64,
-            "rule": pl.String,
-            "column": pl.String,
-            "message": pl.String,
-        },
+
+
+def _read_failures(
+    raw: pl.DataFrame, read_findings: pl.DataFrame | None, strict: bool
+) -> pl.DataFrame:
+    """Reading's row findings as rule failures of the rows they name."""
+    if read_findings is None or read_findings.is_empty():
+        return pl.DataFrame(schema=_FAILED_SCHEMA)
+    severity = pl.lit(ERROR) if strict else pl.col("severity")
+    return (
+        read_findings.filter(pl.col("row_number").is_not_null())
+        .join(
+            raw.select(_RID, pl.col(SOURCE_SHA256).alias("source_sha256"), SOURCE_ROW),
+            left_on=["source_sha256", "row_number"],
+            right_on=["source_sha256", SOURCE_ROW],
+        )
+        .select(_RID, "rule", "column", "message", severity.alias("severity"))
     )
-    with_rid = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(_RID))
-    rejected = _rejected_rows(rt, with_rid, failed.join(rule_table, on="_rule_index"))
-    valid = with_rid.join(failed.select(_RID).unique(), on=_RID, how="anti").drop(_RID)
-    return Validation(rt.name, valid, rejected, outcomes)
+
+
+def _unreadable_rows(
+    rt: RecordType, raw: pl.DataFrame, read_findings: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Rows reading could not split into columns (ragged, an unclosed quote, cut short): they
+    never reach `raw`, so they are quarantined here with their line as read."""
+    if read_findings is None or read_findings.is_empty():
+        return pl.DataFrame(schema=REJECTED_SCHEMA)
+    present = raw.select(pl.col(SOURCE_SHA256).alias("source_sha256"), SOURCE_ROW)
+    return (
+        read_findings.filter((pl.col("severity") == ERROR) & pl.col("row_number").is_not_null())
+        .join(
+            present,
+            left_on=["source_sha256", "row_number"],
+            right_on=["source_sha256", SOURCE_ROW],
+            how="anti",
+        )
+        .select(
+            "source_sha256",
+            "source_file",
+            pl.lit(rt.name).alias("record_type"),
+            "row_number",
+            pl.col("column").fill_null("(whole row)"),
+            "rule",
+            "value",
+            "message",
+            pl.struct(pl.col("value").alias("line")).struct.json_encode().alias("record"),
+        )
+        .cast(REJECTED_SCHEMA)
+    )
+
+
+def _cell_value(rt: RecordType) -> pl.Expr:
+    """The value of the finding's (first) column in the row."""
+    first_column = pl.col("column").str.split(",").list.first()
+    value = pl.lit(None, dtype=pl.String)
+    for c in rt.columns:
+        value = pl.when(first_column == c).then(pl.col(c)).otherwise(value)
+    return value
+
+
+def _finding_rows(rt: RecordType, valid: pl.DataFrame, warned: pl.DataFrame) -> pl.DataFrame:
+    """Warnings on rows that load, with the row's content hash to find them later."""
+    schema = {**findings.FINDING_SCHEMA, "record_hash": pl.String}
+    if warned.is_empty():
+        return pl.DataFrame(schema=schema)
+    rows = warned.join(valid, on=_RID, how="inner")
+    return (
+        rows.with_columns(_cell_value(rt).alias("value"))
+        .select(
+            pl.col(SOURCE_SHA256).alias("source_sha256"),
+            pl.col(SOURCE_FILE).alias("source_file"),
+            pl.lit(rt.name).alias("record_type"),
+            pl.col(SOURCE_ROW).alias("row_number"),
+            "column",
+            "rule",
+            "severity",
+            "value",
+            "message",
+            pl.col(RECORD_HASH).alias("record_hash")
+            if RECORD_HASH in rows.columns
+            else pl.lit(None, dtype=pl.String).alias("record_hash"),
+        )
+        .unique(maintain_order=True)
+        .sort("source_file", "row_number", "rule")
+    )
 
 
 def _value_column(column: str) -> str:
@@ -668,10 +895,7 @@ def _rejected_rows(rt: RecordType, raw: pl.DataFrame, failed: pl.DataFrame) -> p
     if failed.is_empty():
         return pl.DataFrame(schema=REJECTED_SCHEMA)
     rows = failed.join(raw, on=_RID, how="left")
-    first_column = pl.col("column").str.split(",").list.first()
-    value = pl.lit(None, dtype=pl.String)
-    for c in rt.columns:
-        value = pl.when(first_column == c).then(pl.col(c)).otherwise(value)
+    value = _cell_value(rt)
     record = pl.Series(
         "record",
         [json.dumps(r, ensure_ascii=False) for r in rows.select(rt.columns).iter_rows(named=True)],
@@ -701,7 +925,12 @@ def _run_suite(name: str, prepared: pl.DataFrame, rules: list[_Rule]) -> list[li
     batch_definition = _batch_definition()  # creates the GX context a suite needs
     suite = gx.ExpectationSuite(name=f"lotline.{name}")
     for i, rule in enumerate(rules):
-        rule.expectation.meta = {"rule": rule.rule, "column": rule.column, "index": i}
+        rule.expectation.meta = {
+            "rule": rule.rule,
+            "column": rule.column,
+            "severity": rule.severity,
+            "index": i,
+        }
         suite.add_expectation(rule.expectation)
     frame = prepared.to_pandas()
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
@@ -753,8 +982,12 @@ def typed(record_type: RecordType | str, valid: pl.DataFrame) -> pl.DataFrame:
                 exprs.append(values.timestamp_offset(col).alias("tz_offset"))
             case "date":
                 exprs.append(values.parse_date(col).alias(f.name))
+            case "flag":
+                exprs.append(values.parse_flag(col).fill_null(False).alias(f.name))
             case _:
                 exprs.append(col.fill_null(f.default) if f.default is not None else col)
+    if not rt.master_data:
+        exprs.append(line_key(rt).alias("line_key"))
     provenance = [
         pl.col(RECORD_HASH).alias("record_hash"),
         pl.col(SOURCE_SHA256).alias("source_sha256"),

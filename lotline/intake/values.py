@@ -36,4 +36,23 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
 
 
 def parse_number(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.contains(NUMBER_PATTERN)).then(expr.cast(pl.Float64, strict=False))
+    """A finite number; null for text, and for digits so long they overflow to infinity."""
+    number = expr.cast(pl.Float64, strict=False)
+    return pl.when(expr.str.contains(NUMBER_PATTERN) & number.is_finite()).then(number)
+
+
+TRUE_FLAGS = ("true", "yes", "y", "1", "x", "void", "voided", "ja", "j")
+FALSE_FLAGS = ("false", "no", "n", "0", "nein")
+
+
+def parse_flag(expr: pl.Expr) -> pl.Expr:
+    """A yes/no column: true, false (empty is false), or null when it is neither."""
+    folded = expr.str.to_lowercase().str.strip_chars()
+    return (
+        pl.when(expr.is_null())
+        .then(False)
+        .when(folded.is_in(TRUE_FLAGS))
+        .then(True)
+        .when(folded.is_in(FALSE_FLAGS))
+        .then(False)
+    )

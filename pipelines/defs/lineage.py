@@ -16,7 +16,7 @@ from lotline.completeness import CHECKS, check_summary
 from lotline.intake.contract import RECORD_TYPES
 from lotline.intake.ingest import commit
 from pipelines.defs.records import ValidatedBatch
-from pipelines.defs.resources import Warehouse
+from pipelines.defs.resources import DropFolder, Warehouse
 
 LINEAGE_DOCS = {
     "lot": "Lots with product, dates, origin, TLC source and quantity totals.",
@@ -67,7 +67,12 @@ def _specs() -> list[dg.AssetSpec]:
         ),
     ],
 )
-def lineage_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, **batches):
+def lineage_tables(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    drop_folder: DropFolder,
+    **batches,
+):
     raws = {t: batches[f"raw_{t}"] for t in RECORD_TYPES}
     validated: dict[str, ValidatedBatch] = {t: batches[f"validated_{t}"] for t in RECORD_TYPES}
     engine = warehouse.engine()
@@ -77,14 +82,18 @@ def lineage_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, **ba
         {t: v.validation for t, v in validated.items()},
         {t: v.rows for t, v in validated.items()},
         load_id=context.run_id,
+        max_reject_share=drop_folder.max_reject_share,
     )
     files = [dict(f.__dict__, accounted=f.accounted) for f in report.files]
+    summary = report.summary()
     for name in LINEAGE_DOCS:
         metadata = {"snapshot_id": report.snapshot_id or "unchanged"}
         if name in report.lineage_counts:
             metadata["rows"] = report.lineage_counts[name]
         if name == "lot":
             metadata["files"] = dg.MetadataValue.json(files)
+            metadata["findings"] = dg.MetadataValue.json(summary.to_dicts())
+            metadata["suspect_files"] = dg.MetadataValue.json([s.__dict__ for s in report.suspects])
         if name == "rejected_record":
             metadata["rows_rejected_this_load"] = report.rejected.height
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)

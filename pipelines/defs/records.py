@@ -1,7 +1,10 @@
 """Raw load and validation: one raw and one validated asset per record type of the contract.
 
-Each validated asset reports every expectation of its Great Expectations suite as an asset check
-(severity WARN: failing rows are quarantined with their reason, the rest flow on).
+Each validated asset reports every expectation of its Great Expectations suite as an asset check.
+A failed warning rule (the rows load, with a finding) and a failed error rule that quarantined a
+few rows are severity WARN: the rest flows on. An error rule that quarantined more than the drop
+folder's `max_reject_share` of a file fails with severity ERROR: the file or its mapping is
+probably wrong.
 """
 
 import dagster as dg
@@ -9,7 +12,7 @@ import polars as pl
 
 from lotline.intake.contract import RECORD_TYPES
 from lotline.intake.ingest import RawBatch, read_raw, validate_batch
-from lotline.intake.reading import discover
+from lotline.intake.reading import printable, scan
 from lotline.intake.validation import References, Validation, build_rules
 from pipelines.defs.resources import DropFolder, Warehouse
 
@@ -49,15 +52,23 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
     def raw(
         context: dg.AssetExecutionContext, warehouse: Warehouse, drop_folder: DropFolder
     ) -> RawBatch:
-        sources = discover(drop_folder.folder, record_type)
-        batch = read_raw(warehouse.engine(), sources, record_type)
-        context.add_output_metadata(
-            {
-                "files": dg.MetadataValue.json([f.__dict__ for f in batch.files]),
-                "new_rows": batch.rows.height,
-                "rows_unchanged": sum(f.rows_unchanged for f in batch.files),
-            }
+        found = scan(
+            drop_folder.folder,
+            record_type,
+            mapping=drop_folder.file_mapping(),
+            settle_seconds=drop_folder.settle_seconds,
         )
+        batch = read_raw(warehouse.engine(), found.files, record_type)
+        metadata = {
+            "files": dg.MetadataValue.json([f.__dict__ for f in batch.files]),
+            "new_rows": batch.rows.height,
+            "rows_unchanged": sum(f.rows_unchanged for f in batch.files),
+        }
+        if found.skipped:
+            metadata["skipped"] = dg.MetadataValue.md(
+                "\n".join(f"- `{printable(s.name)}`: {s.reason}" for s in found.skipped)
+            )
+        context.add_output_metadata(metadata)
         return batch
 
     return raw
@@ -74,6 +85,9 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
     ins = {"raw": dg.AssetIn(f"raw_{record_type}")}
     ins.update({f"up_{u}": dg.AssetIn(f"validated_{u}") for u in UPSTREAM[record_type]})
 
+    # the GX suite's rules, each with the severity it has before `strict`
+    severities = {check_name(r.rule, r.column): r.severity for r in rules}
+
     @dg.asset(
         name=f"validated_{record_type}",
         group_name="validated",
@@ -85,31 +99,70 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
     def validated(
         context: dg.AssetExecutionContext,
         warehouse: Warehouse,
+        drop_folder: DropFolder,
         raw: RawBatch,
         **upstream: ValidatedBatch,
     ):
         batch = {name.removeprefix("up_"): up.rows for name, up in upstream.items()}
-        validation, rows = validate_batch(warehouse.engine(), raw, batch)
+        validation, rows = validate_batch(warehouse.engine(), raw, batch, drop_folder.strict)
         outcomes = {check_name(o.rule, o.column): o for o in validation.outcomes}
         yield dg.Output(
             ValidatedBatch(validation, rows),
-            metadata={"rows_valid": rows.height, "rows_rejected": validation.rows_rejected},
+            metadata={
+                "rows_valid": rows.height,
+                "rows_rejected": validation.rows_rejected,
+                "rows_with_warnings": validation.findings.select("row_number").n_unique()
+                if not validation.findings.is_empty()
+                else 0,
+            },
         )
+        shares = _largest_reject_share(raw, validation)
         for spec in specs:
             outcome = outcomes.get(spec.name)
             failed = outcome.failed_rows if outcome else 0
+            severity = outcome.severity if outcome else severities[spec.name]
+            share = shares.get(spec.name, 0.0)
+            too_many = severity == "error" and share > drop_folder.max_reject_share
             yield dg.AssetCheckResult(
                 check_name=spec.name,
                 passed=failed == 0,
-                severity=dg.AssetCheckSeverity.WARN,
+                severity=dg.AssetCheckSeverity.ERROR if too_many else dg.AssetCheckSeverity.WARN,
+                description=(
+                    f"{share:.0%} of a file quarantined by this rule: the file or its mapping "
+                    "is probably wrong"
+                    if too_many
+                    else None
+                ),
                 metadata={
+                    "severity": severity,
                     "failed_rows": failed,
+                    "largest_share_of_a_file": share,
                     "examples": ", ".join(outcome.examples) if outcome else "",
                 },
             )
-        context.log.info(f"{record_type}: {rows.height} valid, {validation.rows_rejected} rejected")
+        context.log.info(
+            f"{record_type}: {rows.height} valid, {validation.rows_rejected} rejected, "
+            f"{validation.findings.height} warnings"
+        )
 
     return validated
+
+
+def _largest_reject_share(raw: RawBatch, validation: Validation) -> dict[str, float]:
+    """Per check: the largest share of one file's rows that its rule quarantined."""
+    if validation.rejected.is_empty():
+        return {}
+    read = {f.sha256: f.rows_read for f in raw.files}
+    shares: dict[str, float] = {}
+    counts = validation.rejected.group_by("source_sha256", "rule", "column").agg(
+        pl.col("row_number").n_unique().alias("rows")
+    )
+    for row in counts.iter_rows(named=True):
+        total = read.get(row["source_sha256"]) or 0
+        name = check_name(row["rule"], row["column"])
+        if total:
+            shares[name] = max(shares.get(name, 0.0), row["rows"] / total)
+    return shares
 
 
 @dg.definitions

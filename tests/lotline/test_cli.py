@@ -139,18 +139,60 @@ def test_unreadable_input_fails_cleanly(case: str, small_drop: Path, sqlite_url:
     assert not result.stdout
 
 
-def test_bad_values_are_reported_per_row(small_drop: Path, sqlite_url: str) -> None:
+def test_bad_values_are_summarised_per_rule_and_a_bad_file_exits_3(
+    small_drop: Path, sqlite_url: str
+) -> None:
     (small_drop / "shipments_extra.csv").write_text(
         HEADER
         + "SH9,2026-13-01T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,5,CS\n"
         + "SH10,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,five,CS\n"
+        + "SH11,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,1,CS\n"
+    )
+    result = run("ingest", str(small_drop), database_url=sqlite_url)
+    # one rule quarantined a third of the file: the valid rows load, the command says so
+    assert result.returncode == 3, result.stderr
+    out = result.stdout
+    assert (
+        "shipments_extra.csv: error timestamp_with_offset [shipped_at]: 1 rows; "
+        "most frequent: '2026-13-01T07:00:00-05:00'" in out
+    )
+    assert "shipments_extra.csv: error number [quantity]: 1 rows; most frequent: 'five'" in out
+    assert "snapshot: " in out
+    assert "the file or its mapping is probably wrong" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_other_spellings_load_and_unknown_values_warn(small_drop: Path, sqlite_url: str) -> None:
+    (small_drop / "shipments_erp.csv").write_text(
+        HEADER.strip()
+        + ",ref_doc_type,ref_doc_number\n"
+        + "".join(
+            f"SH{20 + i},2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,1,cs,{t},D{i}\n"
+            for i, t in enumerate(["ASN", "BOL", "INV", "PO", "Bill of Lading", "Fax", "fax"])
+        )
     )
     result = run("ingest", str(small_drop), database_url=sqlite_url)
     assert result.returncode == 0, result.stderr
-    assert "shipments_extra.csv, row 2, column shipped_at: timestamp_with_offset" in result.stdout
-    assert "'2026-13-01T07:00:00-05:00'" in result.stdout
-    assert "shipments_extra.csv, row 3, column quantity: number" in result.stdout
-    assert "'five'" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("shipments_erp"))
+    # read, loaded, corrected, voided, unchanged, rejected, warned
+    assert row.split()[2:9] == ["7", "7", "0", "0", "0", "0", "2"]
+    assert (
+        "shipments_erp.csv: warning allowed_value [ref_doc_type]: 2 rows; "
+        "most frequent: 'Fax', 'fax'" in result.stdout
+    )
+    strict = run("ingest", str(small_drop), "--strict", database_url=sqlite_url)
+    assert strict.returncode == 0  # already loaded: nothing new, whatever the rules
+
+
+def test_strict_quarantines_warnings(small_drop: Path, sqlite_url: str) -> None:
+    (small_drop / "shipments_erp.csv").write_text(
+        HEADER.strip()
+        + ",ref_doc_type,ref_doc_number\n"
+        + "SH30,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,1,CS,fax,D1\n"
+    )
+    result = run("ingest", str(small_drop), "--strict", database_url=sqlite_url)
+    assert result.returncode == 3
+    assert "shipments_erp.csv: error allowed_value [ref_doc_type]: 1 rows" in result.stdout
 
 
 def test_demo_renders_a_sample_of_each_document(tmp_path: Path):
@@ -184,3 +226,26 @@ def test_demo_renders_a_sample_of_each_document(tmp_path: Path):
     database_url = f"sqlite:///{folder / 'lotline.sqlite'}"
     verified = run("verify", str(recall), database_url=database_url)
     assert verified.returncode == 0 and verified.stdout.startswith("UNCHANGED"), verified.stdout
+
+
+def test_a_load_that_only_stored_rejected_rows_does_not_say_unchanged(capsys) -> None:
+    from lotline.cli import _print_load
+
+    file = {
+        "name": "shipments_bad.csv",
+        "record_type": "shipments",
+        "rows_read": 2,
+        "rows_loaded": 0,
+        "rows_unchanged": 0,
+        "rows_rejected": 2,
+        "already_loaded": False,
+        "unused_columns": ["Bemerkung"],
+    }
+    _print_load([file], [], None, "sqlite:///x.sqlite")
+    out = capsys.readouterr().out
+    assert "no new records; 2 rejected rows stored in rejected_record" in out
+    assert "unchanged" not in out.splitlines()[-2]
+    assert "shipments_bad.csv: columns not used: Bemerkung" in out
+    file = {**file, "name": "evil\x1b[31m.csv"}
+    _print_load([file], [], None, "sqlite:///x.sqlite")
+    assert "\x1b" not in capsys.readouterr().out

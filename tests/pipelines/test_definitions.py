@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -87,19 +88,49 @@ def test_delivery_runs_only_on_its_schedules(definitions: dg.Definitions) -> Non
     assert selected("recall_drill_job") == {"recall_drill_report", "delivered_recall_drill_report"}
 
 
-def test_sensor_requests_a_run_once_per_new_content(tmp_path: Path) -> None:
+def _tick(resources: dict, cursor: str | None):  # type: ignore[no-untyped-def]
+    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+        result = drop_folder_sensor(context)
+        return result, context.cursor
+
+
+def test_sensor_requests_a_run_once_per_new_settled_content(tmp_path: Path) -> None:
     drop = tmp_path / "drop"
     shutil.copytree(SMALL, drop)
-    resources = {"drop_folder": DropFolder(path=str(drop))}
-    with dg.build_sensor_context(resources=resources) as context:
-        first = drop_folder_sensor(context)
-        assert isinstance(first, dg.RunRequest)
-        cursor = context.cursor
-    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
-        assert isinstance(drop_folder_sensor(context), dg.SkipReason)
-    (drop / "shipments_2.csv").write_text((SMALL / "shipments.csv").read_text())
-    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
-        assert isinstance(drop_folder_sensor(context), dg.RunRequest)
+    resources = {"drop_folder": DropFolder(path=str(drop), settle_seconds=0.3)}
+    first, cursor = _tick(resources, None)
+    assert isinstance(first, dg.SkipReason) and "settle" in first.skip_message
+    time.sleep(0.4)
+    second, cursor = _tick(resources, cursor)
+    assert isinstance(second, dg.RunRequest)
+    again, cursor = _tick(resources, cursor)
+    assert isinstance(again, dg.SkipReason) and "no new" in again.skip_message
+
+    # a file still being written (it grows between ticks) is not loaded until it settles
+    growing = drop / "shipments_2.csv"
+    text = (SMALL / "shipments.csv").read_text()
+    growing.write_text(text[: len(text) // 2])
+    waiting, cursor = _tick(resources, cursor)
+    assert isinstance(waiting, dg.SkipReason) and "shipments_2.csv" in waiting.skip_message
+    time.sleep(0.2)
+    growing.write_text(text)
+    time.sleep(0.2)
+    still, cursor = _tick(resources, cursor)  # changed since the last tick: waits again
+    assert isinstance(still, dg.SkipReason) and "settle" in still.skip_message
+    time.sleep(0.4)
+    settled, cursor = _tick(resources, cursor)
+    assert isinstance(settled, dg.RunRequest) and settled.run_key != second.run_key
+
+
+def test_ready_markers_hold_back_files_without_theirs(tmp_path: Path) -> None:
+    from lotline.intake.reading import scan
+
+    drop = tmp_path / "drop"
+    shutil.copytree(SMALL, drop)
+    (drop / "products.csv.ready").write_text("")
+    found = scan(drop)
+    assert [f.name for f in found.files] == ["products.csv"]
+    assert {s.reason for s in found.skipped} >= {"waiting for shipments.csv.ready"}
 
 
 def test_workspace_points_at_the_definitions() -> None:

@@ -38,12 +38,26 @@ def test_failing_rows_fail_their_checks_and_are_quarantined(
 ) -> None:
     with (small_drop / "receipts.csv").open("a") as f:
         f.write("R9,2026-09-03T08:00:00-05:00,SUP-MILL,SITE-1,00614141000013,F9,,10,KGM,,,,,\n")
+        # a warning: the row loads, its check fails with severity WARN
+        f.write(
+            "R10,2026-09-03T08:00:00-05:00,SUP-MILL,SITE-1,00614141000012,F9,,10,KGM,,,,fax,1\n"
+        )
     outcome = run_pipeline(database_url=sqlite_url, drop_dir=small_drop)
     assert outcome.success
-    failed = {c.check_name for c in outcome.checks if not c.passed}
-    assert "gtin_check_digit__gtin" in failed
+    checks = {
+        c.check_name: c for c in outcome.checks if c.asset_key == dg.AssetKey("validated_receipts")
+    }
+    # 1 of 5 receipts quarantined by one rule: more than 5 % of the file, so ERROR
+    assert not checks["gtin_check_digit__gtin"].passed
+    assert checks["gtin_check_digit__gtin"].severity == dg.AssetCheckSeverity.ERROR
+    assert not checks["allowed_value__ref_doc_type"].passed
+    assert checks["allowed_value__ref_doc_type"].severity == dg.AssetCheckSeverity.WARN
     receipts = next(f for f in outcome.files if f["name"] == "receipts.csv")
-    assert (receipts["rows_read"], receipts["rows_loaded"], receipts["rows_rejected"]) == (4, 3, 1)
+    assert (receipts["rows_read"], receipts["rows_loaded"], receipts["rows_rejected"]) == (5, 4, 1)
+    assert receipts["rows_warned"] == 1
+    assert [s["rule"] for s in outcome.suspect_files] == ["gtin_check_digit"]
+    lines = {(line["rule"], line["severity"]): line for line in outcome.findings}
+    assert lines[("allowed_value", "warning")]["top_values"] == ["fax"]
 
 
 def test_unreadable_file_fails_the_run_and_writes_nothing(

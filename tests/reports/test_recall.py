@@ -1,7 +1,8 @@
 """The recall PDF read back with pypdf: content, page furniture, PDF/A-3 and attachments.
 
-One database (the small supply chain plus a rejected shipment row of the subject lot) and one
-rendering are shared by the module: loading runs the validation suites and takes seconds.
+One database (the small supply chain plus a rejected shipment row of the subject lot, then a
+later load with warned rows and a correction) and one rendering are shared by the module: loading
+runs the validation suites and takes seconds.
 """
 
 from __future__ import annotations
@@ -45,6 +46,23 @@ HOLD = STATUS_HEADER + (
 HOLD_ADDED = STATUS_HEADER + (
     "QA-7,2026-09-20T10:00:00-05:00,00614141000036,D2,,hold,QA J. Doe,micro test pending,,\n"
 )
+MOVES_HEADER = (
+    "move_id,moved_at,gtin,lot,serial,quantity,uom,from_location_id,to_location_id,reason\n"
+)
+# A later load. Two scraps naming a destination: they load with the warning
+# scrap_without_destination; gift tin T1 is in the forward trace of C1, dough lot D4 (made from
+# flour F2 for another product) is not, so only the first is the recall's business.
+SCRAPS = MOVES_HEADER + (
+    "M9,2026-09-09T09:00:00-05:00,00614141000050,T1,T1-0002,1,EA,SITE-1,WH-1,scrap\n"
+    "M10,2026-09-09T10:00:00-05:00,00614141000036,D4,,5,KGM,SITE-1,SUP-SUGAR,scrap\n"
+)
+# ...and a correction of the subject lot's shipment SH1: only its bill of lading number changes.
+SH1_FIX = (
+    "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,serial,sscc,quantity,uom,"
+    "ref_doc_type,ref_doc_number,correction_reason\n"
+    "SH1,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,,306141410000000013,50,CS,"
+    "bol,BOL-510,BOL number keyed wrong\n"
+)
 REQUEST = RecallRequest.parse("FDA-2026-0042", "FDA CORE", "2026-11-26T09:00:00-05:00")
 
 
@@ -58,6 +76,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     (drop / "status_hold_added.csv").write_text(HOLD_ADDED)
     engine = store.make_engine(store.sqlite_url(root / "lotline.sqlite"))
     load_folder(engine, drop)
+    later = root / "later"
+    later.mkdir()
+    (later / "moves_late.csv").write_text(SCRAPS)
+    (later / "shipments_fix.csv").write_text(SH1_FIX)
+    load_folder(engine, later)
     return engine
 
 
@@ -284,6 +307,48 @@ def test_data_quality_exceptions_list_the_rejected_row_of_the_lot(text: str):
     assert "All rejected rows by rule (1 failures in all loads)" in body
 
 
+def test_warnings_of_the_traced_lots_are_listed_and_attached(
+    text: str, reader: pypdf.PdfReader, engine: sa.Engine
+):
+    """The scrap of gift tin T1 loaded with a warning: listed by rule and as a row, in
+    warnings.csv too; the scrap of D4, a lot outside the trace, is not."""
+    from lotline import api
+
+    stored = api.record_findings(engine)
+    assert sorted(stored["lot"]) == ["D4", "T1"]  # both loaded with the warning
+    body = flat(text)
+    section = body[body.index("9 Data-quality exceptions") : body.index("10 Codes and glossary")]
+    assert "rows that loaded although something looked wrong" in section
+    assert "(1 warning on 1 lot)" in section
+    assert "scrap_without_destination to_location_id moves 1 1 1 WH-1" in section
+    assert re.search(
+        r"moves_late.csv 2 moves 00614141000050 T1 to_location_id scrap_without_destination "
+        r"WH-1 scrap/destroy names a destination",
+        section,
+    )
+    assert "D4" not in section and "SUP-SUGAR" not in section and "moves_late.csv 3" not in section
+    warnings = reader.attachments["warnings.csv"][0].decode()
+    assert warnings.count("\n") == 2  # header + the T1 row
+    assert "scrap_without_destination" in warnings and ",D4," not in warnings
+
+
+def test_audit_extract_has_the_record_history(text: str, reader: pypdf.PdfReader):
+    """The correction of SH1 (21 CFR 11.10(e)): who sent it (file and row), what changed from
+    what to what, and why; the corrected value is what the shipment table shows."""
+    body = flat(text)
+    section = body[body.index("11 Audit extract") : body.index("12 Embedded data manifest")]
+    assert "Record history: corrections and voids of the traced lots' records (1 change" in section
+    assert re.search(
+        r"shipments_fix.csv row 2 shipments SH1 / 00614141000043 / C1 / 306141410000000013 C1 1 "
+        r"corrected ref_doc_number BOL-501 BOL-510 BOL number keyed wrong",
+        section,
+    )
+    assert "bol BOL-510" in body and "bol BOL-501" not in body
+    history = reader.attachments["record_history.csv"][0].decode()
+    assert "BOL-501,BOL-510,BOL number keyed wrong" in history
+    assert "shipments.csv row 2" in history  # where the replaced version was loaded from
+
+
 def test_pdf_a_3_metadata(reader: pypdf.PdfReader):
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert re.search(r'pdfaid:part(="|>)3', xmp)
@@ -325,6 +390,8 @@ def test_attachments_round_trip_byte_identical(
         "inventory.csv",
         "mass_balance.csv",
         "exceptions.csv",
+        "warnings.csv",
+        "record_history.csv",
         FSMA_FILE,
     }
     embedded = {name: contents[0] for name, contents in reader.attachments.items()}

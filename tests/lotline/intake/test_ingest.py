@@ -83,16 +83,126 @@ def test_new_rows_extend_the_lineage(small_engine, small_drop, tmp_path: Path) -
     assert lots["snapshot_id"].unique().to_list() == [report.snapshot_id]
 
 
-def test_a_different_record_with_a_stored_key_is_rejected(small_engine, tmp_path: Path) -> None:
-    drop = tmp_path / "conflict"
+SHIPMENT_HEADER = (
+    "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,sscc,quantity,uom,"
+    "ref_doc_type,ref_doc_number"
+)
+SH1 = (
+    "SH1,2026-09-10T07:00:00-05:00,WH-1,{to},00614141000043,C1,306141410000000013,{qty},CS,"
+    "BOL,BOL-501"  # the type as another system spells it: the same record as `bol`
+)
+
+
+def _drop(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    drop = tmp_path / name
     drop.mkdir()
-    (drop / "shipments.csv").write_text(
-        "shipment_id,shipped_at,from_location_id,to_location_id,gtin,lot,sscc,quantity,uom\n"
-        "SH1,2026-09-10T07:00:00-05:00,WH-1,CUST-A,00614141000043,C1,306141410000000013,55,CS\n"
+    for file_name, text in files.items():
+        (drop / file_name).write_text(text)
+    return drop
+
+
+def test_a_resent_record_with_other_values_is_a_correction_with_history(
+    small_engine, tmp_path: Path
+) -> None:
+    from lotline import api
+
+    drop = _drop(
+        tmp_path,
+        "fix",
+        {
+            "shipments_fix.csv": f"{SHIPMENT_HEADER},correction_reason\n"
+            + SH1.format(to="CUST-B", qty=55)
+            + ",consignee and quantity keyed wrong\n"
+        },
     )
     report = load_folder(small_engine, drop)
-    assert report.files[0].rows_rejected == 1
-    assert report.rejected["rule"].to_list() == ["conflicts_with_stored_record"]
+    (f,) = report.files
+    assert (f.rows_loaded, f.rows_corrected, f.rows_rejected) == (1, 1, 0)
+    assert report.rejected.is_empty() and report.changed
+
+    stored = store.read_frame(small_engine, models.ShipmentRecord).filter(
+        pl.col("shipment_id") == "SH1"
+    )
+    assert stored.select("to_location_id", "quantity", "version").rows() == [("CUST-B", 55.0, 2)]
+    history = api.record_history(small_engine, [("00614141000043", "C1")])
+    changed = {r["column"]: (r["old"], r["new"]) for r in history.iter_rows(named=True)}
+    assert changed == {"to_location_id": ("CUST-A", "CUST-B"), "quantity": ("50", "55")}
+    assert set(history["reason"]) == {"consignee and quantity keyed wrong"}
+    assert set(history["changed_by_file"]) == {"shipments_fix.csv"}
+    assert set(history["was_loaded_from"]) == {"shipments.csv row 2"}
+
+    # the trace answers from the version in force, and says which snapshot that is
+    trace = api.trace_lot(small_engine, "00614141000043", "C1", "forward")
+    sh1 = trace.shipments.filter(pl.col("shipment_id") == "SH1")
+    assert sh1.select("to_location_id", "quantity").rows() == [("CUST-B", 55.0)]
+    assert trace.snapshot_id == report.snapshot_id
+
+    # the same correction again is a no-op
+    again = _drop(
+        tmp_path,
+        "fix-again",
+        {
+            "shipments_fix_2.csv": (drop / "shipments_fix.csv")
+            .read_text()
+            .replace("wrong", "wrong!")
+        },
+    )
+    assert not load_folder(small_engine, again).changed
+
+
+def test_a_void_removes_the_record_from_traces_and_keeps_it_in_history(
+    small_engine, tmp_path: Path
+) -> None:
+    from lotline import api
+
+    before = api.trace_lot(small_engine, "00614141000043", "C1", "forward")
+    assert "SH1" in before.shipments["shipment_id"].to_list()
+    line = SH1.format(to="CUST-A", qty=50)
+    drop = _drop(
+        tmp_path,
+        "void",
+        {
+            "shipments_void.csv": f"{SHIPMENT_HEADER},void,"
+            f"correction_reason\n{line},yes,shipment cancelled\n"
+        },
+    )
+    report = load_folder(small_engine, drop)
+    assert report.files[0].rows_voided == 1 and report.changed
+    after = api.trace_lot(small_engine, "00614141000043", "C1", "forward")
+    assert "SH1" not in after.shipments["shipment_id"].to_list()
+    history = api.record_history(small_engine, [("00614141000043", "C1")])
+    assert history.select("change", "reason").rows() == [("voided", "shipment cancelled")]
+    stored = store.read_frame(small_engine, models.RecordHistory)
+    assert '"quantity":"50"' in stored["record"][0]  # the voided version's content is kept
+
+    # voiding it again changes nothing; voiding what was never loaded is a warning
+    again = _drop(
+        tmp_path,
+        "void-again",
+        {
+            "shipments_void_2.csv": f"{SHIPMENT_HEADER},void\n"
+            f"{line},x\n" + line.replace("SH1", "SH-NEVER") + ",1\n"
+        },
+    )
+    report = load_folder(small_engine, again)
+    assert not report.changed
+    assert report.files[0].rows_unchanged == 2
+    assert report.findings["rule"].to_list() == ["nothing_to_void"]
+
+
+def test_content_hash_is_unambiguous() -> None:
+    from lotline.intake.contract import RECORD_TYPES
+    from lotline.intake.validation import with_record_hash
+
+    rt = RECORD_TYPES["receipts"]
+    rows = pl.DataFrame(
+        {c: [None, None] for c in rt.columns}, schema={c: pl.String for c in rt.columns}
+    ).with_columns(
+        tlc_source_reference=pl.Series(["REF\x1fA", "REF"]),
+        ref_doc_number=pl.Series(["B", "A\x1fB"]),
+    )
+    hashes = with_record_hash(rt, rows)["_record_hash"]
+    assert hashes[0] != hashes[1]
 
 
 def test_a_serial_cannot_be_commissioned_twice(small_engine, tmp_path: Path) -> None:

@@ -42,13 +42,6 @@ CASES = [
     ("timestamp_garbage", "moves", {"moved_at": "yesterday"}, "moved_at", "timestamp_with_offset"),
     ("date_not_a_date", "receipts", {"expiry_date": "2026-02-30"}, "expiry_date", "iso_date"),
     (
-        "expiry_before_production",
-        "production",
-        {"expiry_date": "2026-09-01"},
-        "expiry_date",
-        "expiry_not_before_production",
-    ),
-    (
         "unknown_location",
         "receipts",
         {"from_location_id": "SUP-NOWHERE"},
@@ -56,10 +49,12 @@ CASES = [
         "known_location",
     ),
     ("unknown_product", "shipments", {"gtin": UNKNOWN_GTIN}, "gtin", "known_product"),
-    ("unknown_uom", "receipts", {"uom": "XYZ"}, "uom", "uom_code"),
-    ("uom_differs_from_product", "receipts", {"uom": "LBR"}, "uom", "uom_matches_product"),
-    ("bad_ref_doc_type", "receipts", {"ref_doc_type": "fax"}, "ref_doc_type", "allowed_value"),
     ("missing_lot", "receipts", {"lot": ""}, "lot", "required"),
+    ("invisible_character", "receipts", {"lot": "C\u200b1"}, "lot", "identifier_characters"),
+    ("control_character", "shipments", {"lot": "C\x1f1"}, "lot", "identifier_characters"),
+    ("lot_too_long", "production", {"lot": "L" * 21}, "lot", "gs1_length"),
+    ("serial_too_long", "receipts", {"serial": "S" * 21}, "serial", "gs1_length"),
+    ("quantity_infinite", "moves", {"quantity": "9" * 400}, "quantity", "number"),
     (
         "unknown_production",
         "consumption",
@@ -67,39 +62,15 @@ CASES = [
         "production_id",
         "known_production",
     ),
-    ("bad_move_reason", "moves", {"reason": "lost"}, "reason", "allowed_value"),
     (
         "move_locations",
         "moves",
-        {"reason": "scrap"},
+        {"reason": "transfer", "to_location_id": ""},
         "from_location_id",
         "move_locations_match_reason",
     ),
     ("sscc_check_digit", "shipments", {"sscc": "306141410000000014"}, "sscc", "sscc_check_digit"),
-    ("gln_check_digit", "locations", {"gln": "0614141000013"}, "gln", "gln_check_digit"),
-    ("latitude_range", "locations", {"latitude": "95"}, "latitude", "latitude_range"),
-    ("bad_tracking", "products", {"tracking": "batch"}, "tracking", "allowed_value"),
-    (
-        "shelf_life_not_integer",
-        "products",
-        {"shelf_life_days": "ten"},
-        "shelf_life_days",
-        "integer",
-    ),
-    (
-        "serial_required",
-        "production",
-        {"gtin": "00614141000050", "serial": "", "uom": "EA", "quantity": "1"},
-        "serial",
-        "serial_required",
-    ),
-    (
-        "serial_quantity",
-        "production",
-        {"gtin": "00614141000050", "serial": "T9-0001", "uom": "EA", "quantity": "2"},
-        "quantity",
-        "serial_quantity_one",
-    ),
+    ("bad_tracking", "products", {"tracking": "by weight"}, "tracking", "allowed_value"),
     (
         "serial_twice",
         "production",
@@ -165,7 +136,6 @@ CASES = [
         "child_sscc",
         "one_child",
     ),
-    ("packing_lot_unit", "packing", {**LOT_CHILD, "uom": "KGM"}, "uom", "uom_matches_product"),
     (
         "packing_into_itself",
         "packing",
@@ -208,8 +178,7 @@ CASES = [
         "child_not_already_packed",
     ),
     # status (first row: hold of lot C1)
-    ("status_bad_value", "status", {"status": "blocked"}, "status", "allowed_value"),
-    ("status_no_reason", "status", {"reason": ""}, "reason", "reason_required"),
+    ("status_bad_value", "status", {"status": "frozen"}, "status", "allowed_value"),
     ("status_no_subject", "status", {"lot": ""}, "lot", "lot_or_serial"),
     ("status_no_actor", "status", {"actor": ""}, "actor", "required"),
     ("status_time_no_offset", "status", {"at": "2026-09-09"}, "at", "timestamp_with_offset"),
@@ -221,6 +190,53 @@ CASES = [
         "serial",
         "serial_known",
     ),
+]
+# rows that stay traceable: they load, and the finding is stored with them (`record_finding`)
+WARNING_CASES = [
+    (
+        "expiry_before_production",
+        "production",
+        {"expiry_date": "2026-09-01"},
+        "expiry_date",
+        "expiry_not_before_production",
+    ),
+    ("unknown_uom", "receipts", {"uom": "XYZ"}, "uom", "uom_code"),
+    ("uom_differs_from_product", "receipts", {"uom": "LBR"}, "uom", "uom_matches_product"),
+    ("bad_ref_doc_type", "receipts", {"ref_doc_type": "fax"}, "ref_doc_type", "allowed_value"),
+    ("bad_move_reason", "moves", {"reason": "lost"}, "reason", "allowed_value"),
+    (
+        "scrap_with_destination",
+        "moves",
+        {"reason": "scrap"},
+        "to_location_id",
+        "scrap_without_destination",
+    ),
+    ("gln_check_digit", "locations", {"gln": "0614141000013"}, "gln", "gln_check_digit"),
+    ("latitude_range", "locations", {"latitude": "95"}, "latitude", "latitude_range"),
+    (
+        "shelf_life_not_integer",
+        "products",
+        {"shelf_life_days": "ten"},
+        "shelf_life_days",
+        "integer",
+    ),
+    (
+        "serial_required",
+        "production",
+        {"gtin": "00614141000050", "serial": "", "uom": "EA", "quantity": "1"},
+        "serial",
+        "serial_required",
+    ),
+    (
+        "serial_quantity",
+        "production",
+        {"gtin": "00614141000050", "serial": "T9-0001", "uom": "EA", "quantity": "2"},
+        "quantity",
+        "serial_quantity_one",
+    ),
+    ("packing_lot_unit", "packing", {**LOT_CHILD, "uom": "KGM"}, "uom", "uom_matches_product"),
+    ("status_no_reason", "status", {"reason": ""}, "reason", "reason_required"),
+    ("time_in_future", "moves", {"moved_at": "2099-01-01T08:00:00Z"}, "moved_at", "time_in_future"),
 ]
 KEYS = {
     "receipts": "receipt_id",
@@ -236,7 +252,7 @@ KEYS = {
 def _append_bad_rows(drop: Path) -> dict[str, tuple[str, int]]:
     """Append one row per case; returns case id -> (file name, spreadsheet row number)."""
     where: dict[str, tuple[str, int]] = {}
-    for i, (case, record_type, changes, _, _) in enumerate(CASES):
+    for i, (case, record_type, changes, _, _) in enumerate(CASES + WARNING_CASES):
         path = drop / f"{record_type}.csv"
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
@@ -263,14 +279,15 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
     where = _append_bad_rows(drop)
     engine = store.make_engine(store.sqlite_url(folder / "db.sqlite"))
     report = load_folder(engine, drop)
-    return engine, report, where, api.rejected_records(engine)
+    errors = {case: where[case] for case, *_ in CASES}
+    return engine, report, errors, api.rejected_records(engine), where
 
 
 @pytest.mark.parametrize(
     ("case", "record_type", "changes", "column", "rule"), CASES, ids=[c[0] for c in CASES]
 )
 def test_bad_row_is_rejected_with_reason(loaded, case, record_type, changes, column, rule):
-    _, _, where, rejected = loaded
+    _, _, where, rejected, _ = loaded
     file_name, row_number = where[case]
     hits = rejected.filter(
         (pl.col("source_file") == file_name) & (pl.col("row_number") == row_number)
@@ -287,8 +304,28 @@ def test_bad_row_is_rejected_with_reason(loaded, case, record_type, changes, col
     assert set(original) == set(RECORD_TYPES[record_type].columns)  # the whole row is kept
 
 
+@pytest.mark.parametrize(
+    ("case", "record_type", "changes", "column", "rule"),
+    WARNING_CASES,
+    ids=[c[0] for c in WARNING_CASES],
+)
+def test_suspicious_row_loads_with_a_warning(loaded, case, record_type, changes, column, rule):
+    engine, _, _, rejected, where = loaded
+    file_name, row_number = where[case]
+    at_row = (pl.col("source_file") == file_name) & (pl.col("row_number") == row_number)
+    assert rejected.filter(at_row).is_empty(), f"{case}: {rejected.filter(at_row).to_dicts()}"
+    found = api.record_findings(engine).filter(at_row)
+    match = found.filter((pl.col("rule") == rule) & (pl.col("column") == column))
+    assert not match.is_empty(), f"{case}: findings {found.select('rule', 'column').rows()}"
+    first = match.row(0, named=True)
+    assert first["severity"] == "warning" and first["message"]
+    if column in changes and changes[column]:
+        assert first["value"] == changes[column]
+    assert first["record_hash"], "a finding names the record it was stored with"
+
+
 def test_nothing_is_lost(loaded) -> None:
-    engine, report, where, rejected = loaded
+    engine, report, where, rejected, _ = loaded
     for f in report.files:
         assert f.rows_read == f.rows_loaded + f.rows_unchanged + f.rows_rejected, f
     import models
@@ -306,9 +343,10 @@ def test_nothing_is_lost(loaded) -> None:
 
 def test_valid_packing_and_status_rows_are_loaded(loaded) -> None:
     """The good rows survive next to their bad copies: rules reject rows, not files."""
-    _, report, _, _ = loaded
+    _, report, _, _, _ = loaded
     loaded_rows = {f.record_type: f.rows_loaded for f in report.files}
-    assert loaded_rows["packing"] == 9 and loaded_rows["status"] == 4
+    # the good rows, plus the warning cases' rows (one packing, one status)
+    assert loaded_rows["packing"] == 10 and loaded_rows["status"] == 5
 
 
 def test_status_reason_rule_applies_to_restricting_statuses_only() -> None:
@@ -334,5 +372,10 @@ def test_status_reason_rule_applies_to_restricting_statuses_only() -> None:
         products=pl.DataFrame({"gtin": ["00614141000043"], "tracking": ["lot"], "uom": ["CS"]})
     )
     result = validate("status", raw, refs)
-    assert result.valid["status_id"].to_list() == ["S1"]
-    assert result.rejected.select("row_number", "rule").rows() == [(3, "reason_required")]
+    assert result.valid["status_id"].to_list() == ["S1", "S2"]
+    assert result.findings.select("row_number", "rule", "severity").rows() == [
+        (3, "reason_required", "warning")
+    ]
+    strict = validate("status", raw, refs, strict=True)
+    assert strict.valid["status_id"].to_list() == ["S1"]
+    assert strict.rejected.select("row_number", "rule").rows() == [(3, "reason_required")]
