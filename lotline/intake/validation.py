@@ -185,6 +185,13 @@ FUTURE_TOLERANCE_HOURS = 24
 _INVISIBLE = r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
 
 
+def identifier_columns(record_type: RecordType) -> list[str]:
+    """Columns that identify something (keys, references, GS1 codes): no invisible characters."""
+    names = set(record_type.columns)
+    candidates = [*record_type.key, *record_type.references, *IDENTIFIER_COLUMNS]
+    return [c for c in dict.fromkeys(candidates) if c in names]
+
+
 def severity_of(record_type: str, rule: str, column: str) -> Severity:
     """The severity of a rule on a column (before `strict`)."""
     if rule in WARNING_RULES:
@@ -297,13 +304,12 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             )
 
     names = set(record_type.columns)
-    identifiers = [*dict.fromkeys([*record_type.key, *record_type.references, *IDENTIFIER_COLUMNS])]
-    for c in (c for c in identifiers if c in names):
+    for c in identifier_columns(record_type):
         add(
             "identifier_characters",
             c,
             "control or invisible (zero-width) characters in an identifier",
-            gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=_INVISIBLE),
+            gxe.ExpectColumnValuesToBeInSet(column=f"{c}__visible", value_set=[True]),
         )
     for c in ("lot", "serial"):
         if c in names:
@@ -311,7 +317,7 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                 "gs1_length",
                 c,
                 f"longer than the {GS1_MAX_LENGTH} characters GS1 allows for a {c} code",
-                gxe.ExpectColumnValueLengthsToBeBetween(column=c, max_value=GS1_MAX_LENGTH),
+                gxe.ExpectColumnValuesToBeInSet(column=f"{c}__gs1_length", value_set=[True]),
             )
     for f in record_type.fields:
         if f.kind == "timestamp":
@@ -530,6 +536,16 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
         )
     if "serial" in names:
         helpers.append(serial_key().alias("_serial_key"))
+    # booleans computed once in Polars: GX then checks a flag instead of running a regex per row
+    for c in identifier_columns(record_type):
+        helpers.append((~pl.col(c).str.contains(_INVISIBLE)).fill_null(True).alias(f"{c}__visible"))
+    for c in ("lot", "serial"):
+        if c in names:
+            helpers.append(
+                (pl.col(c).str.len_chars() <= GS1_MAX_LENGTH)
+                .fill_null(True)
+                .alias(f"{c}__gs1_length")
+            )
     now = datetime.now(UTC) + timedelta(hours=FUTURE_TOLERANCE_HOURS)
     for f in record_type.fields:
         if f.kind == "timestamp":
@@ -869,10 +885,7 @@ def _finding_rows(rt: RecordType, valid: pl.DataFrame, warned: pl.DataFrame) -> 
     return (
         rows.with_columns(_cell_value(rt).alias("value"))
         .select(
-            pl.col(SOURCE_SHA256).alias("source_sha256"),
-            pl.col(SOURCE_FILE).alias("source_file"),
-            pl.lit(rt.name).alias("record_type"),
-            pl.col(SOURCE_ROW).alias("row_number"),
+            *_where_found(rt),
             "column",
             "rule",
             "severity",
@@ -885,6 +898,16 @@ def _finding_rows(rt: RecordType, valid: pl.DataFrame, warned: pl.DataFrame) -> 
         .unique(maintain_order=True)
         .sort("source_file", "row_number", "rule")
     )
+
+
+def _where_found(rt: RecordType) -> list[pl.Expr]:
+    """File, record type and row of a finding or a rejected row."""
+    return [
+        pl.col(SOURCE_SHA256).alias("source_sha256"),
+        pl.col(SOURCE_FILE).alias("source_file"),
+        pl.lit(rt.name).alias("record_type"),
+        pl.col(SOURCE_ROW).alias("row_number"),
+    ]
 
 
 def _value_column(column: str) -> str:
@@ -904,10 +927,7 @@ def _rejected_rows(rt: RecordType, raw: pl.DataFrame, failed: pl.DataFrame) -> p
     return (
         rows.with_columns(record, value.alias("value"))
         .select(
-            pl.col(SOURCE_SHA256).alias("source_sha256"),
-            pl.col(SOURCE_FILE).alias("source_file"),
-            pl.lit(rt.name).alias("record_type"),
-            pl.col(SOURCE_ROW).alias("row_number"),
+            *_where_found(rt),
             "column",
             "rule",
             "value",

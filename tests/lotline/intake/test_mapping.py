@@ -470,3 +470,28 @@ def test_a_source_file_with_a_mapping_stays_hashable(tmp_path: Path) -> None:
 
 def test_error_an_encoding_that_is_not_of_text(tmp_path: Path) -> None:
     assert "unknown encoding 'rot13'" in _mistake(tmp_path, _one_file('encoding = "rot13"'))
+
+
+def test_the_readme_example_loads_as_the_readme_says(tmp_path: Path) -> None:
+    """docs/examples/: the German shipments export of the README's "Loading your own exports"."""
+    from lotline import api, store
+    from lotline.intake.ingest import load_folder
+
+    examples = Path(__file__).parents[3] / "docs" / "examples"
+    engine = store.make_engine(store.sqlite_url(tmp_path / "example.sqlite"))
+    report = load_folder(
+        engine, examples / "lieferungen", mapping=load_mapping(examples / "lieferungen.toml")
+    )
+    shipments = next(f for f in report.files if f.record_type == "shipments")
+    assert (shipments.rows_read, shipments.rows_loaded, shipments.rows_warned) == (3, 3, 1)
+    assert report.summary().select("rule", "severity", "top_values").rows() == [
+        ("dst_fold", "warning", ["2026-10-25T02:30:00+02:00"])
+    ]
+    trace = api.trace_lot(engine, "04012345000016", "0310002", "forward")
+    assert sorted(trace.shipments["shipment_id"]) == ["LS-4712", "LS-4713"]
+    assert trace.consignees.select("to_location_id", "quantity").rows() == [("CUST-B", 11.0)]
+    first = api.trace_lot(engine, "04012345000016", "0310001", "forward").shipments.row(
+        0, named=True
+    )
+    assert (first["quantity"], first["ref_doc_type"]) == (12.5, "inv")
+    assert str(first["shipped_at"]) == "2026-11-03 13:05:00+00:00"  # 14:05 in Berlin (CET)
