@@ -243,9 +243,18 @@ sort) instead of being updated row by row: the closure of a large genealogy hold
 
 def replace_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame) -> int:
     """Swap a derived table's contents for `frame` inside the caller's transaction."""
+    conn.execute(table(model).delete())
+    return bulk_insert(conn, model, frame, empty=True)
+
+
+def bulk_insert(
+    conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame, empty: bool
+) -> int:
+    """Append `frame`; into an `empty` table a large frame goes in before the secondary (and
+    unique) indexes are built, one sort each instead of a B-tree insert per row. A unique index
+    built afterwards still refuses duplicates: the build fails and so does the transaction."""
     tbl = table(model)
-    conn.execute(tbl.delete())
-    indexes = list(tbl.indexes) if frame.height > BULK_ROWS else []
+    indexes = list(tbl.indexes) if empty and frame.height > BULK_ROWS else []
     for index in indexes:  # DDL is transactional on SQLite and PostgreSQL alike
         index.drop(conn)
     rows = insert_frame(conn, model, frame)

@@ -18,7 +18,9 @@ from models._columns import utc_timestamp
 class _Provenance(SQLModel):
     record_hash: str = Field(primary_key=True)
     line_key: str = Field(
-        unique=True, description="business key of the record: one version of it is in force"
+        unique=True,
+        index=True,  # a named unique index (not an inline constraint): rebuilt after bulk loads
+        description="business key of the record: one version of it is in force",
     )
     version: int = Field(default=1, description="1 when first sent, +1 with each correction")
     correction_reason: str | None = Field(default=None, description="why this version was sent")

@@ -450,7 +450,9 @@ def _apply_records(
         for chunk in range(0, len(keys), 500):
             conn.execute(tbl.delete().where(tbl.c.line_key.in_(keys[chunk : chunk + 500])))
     new = pl.concat([inserts, corrections], how="diagonal_relaxed")
-    store.insert_frame(conn, model, new.with_columns(pl.lit(load_id).alias("load_id")))
+    store.bulk_insert(
+        conn, model, new.with_columns(pl.lit(load_id).alias("load_id")), empty=stored.is_empty()
+    )
     notes = matched.filter(nothing_to_void).select(
         pl.col("source_sha256"),
         pl.col("source_file"),

@@ -70,6 +70,14 @@ def test_every_row_loads_without_a_finding(loaded) -> None:  # type: ignore[no-u
     assert all(f.rows_read and f.rows_read == f.rows_loaded for f in report.files)
 
 
+def test_odoo_line_quantity_preselected_by_the_export_dialog_is_listed_as_unused(load) -> None:  # type: ignore[no-untyped-def]
+    """Odoo's export dialog pre-selects the line's Quantity, in the sales unit: the profile reads
+    Quantity in Product UoM, and the other column is listed once, not an error."""
+    _, _, report = load("odoo")
+    deliveries = next(f for f in report.files if f.name == "deliveries.csv")
+    assert "Quantity" in deliveries.unused_columns
+
+
 @pytest.mark.parametrize("name", PROFILE_NAMES)
 def test_each_file_entry_matches_exactly_one_fixture_file(name: str) -> None:
     """The fixture covers the whole profile, and no file is claimed by two entries."""
