@@ -762,11 +762,23 @@ def _snapshot(conn: Connection, load_id: str, now: datetime) -> str:
     return snapshot_id
 
 
+VERSION_COLUMNS = ("line_key", "version", "correction_reason")
+"""How a record came to be in force: the history's business, not the lineage's."""
+
+
 def stored_records(conn: Connection | Engine) -> Records:
+    """The records in force, as lineage reads them (the version columns left out: on millions
+    of records the business keys alone are hundreds of megabytes)."""
+
+    def in_force(name: str) -> pl.DataFrame:
+        model = models.RECORD_TABLES[name]
+        columns = [c.name for c in store.table(model).columns if c.name not in VERSION_COLUMNS]
+        return store.read_frame(conn, model, columns=columns)
+
     return Records(
         products=store.read_frame(conn, models.Product),
         locations=store.read_frame(conn, models.Location),
-        **{name: store.read_frame(conn, models.RECORD_TABLES[name]) for name in EVENT_RECORD_TYPES},
+        **{name: in_force(name) for name in EVENT_RECORD_TYPES},
     )
 
 
