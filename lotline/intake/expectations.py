@@ -1,4 +1,4 @@
-"""Great Expectations expectations GX does not ship: GS1 check digits and ISO 8601 values.
+"""Great Expectations expectations GX does not ship: GS1 check digits.
 
 Each is a column-map expectation, so GX reports the failing rows themselves (which is what the
 quarantine needs), and each condition is computed by the same Polars expression the rest of
@@ -21,7 +21,6 @@ from great_expectations.expectations.metrics import (  # noqa: E402
 )
 
 from lotline import gs1  # noqa: E402
-from lotline.intake import values  # noqa: E402
 
 
 def _condition(column: pd.Series, expr: pl.Expr) -> pd.Series:
@@ -56,22 +55,6 @@ class _ValidSscc(ColumnMapMetricProvider):
         return _condition(column, gs1.valid_check_digit_expr(pl.col("v"), (18,)))
 
 
-class _TimestampWithOffset(ColumnMapMetricProvider):
-    condition_metric_name = "column_values.lotline_timestamp_with_offset"
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, **kwargs: object) -> pd.Series:
-        return _condition(column, values.parse_timestamp(pl.col("v")).is_not_null())
-
-
-class _IsoDate(ColumnMapMetricProvider):
-    condition_metric_name = "column_values.lotline_iso_date"
-
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, **kwargs: object) -> pd.Series:
-        return _condition(column, values.parse_date(pl.col("v")).is_not_null())
-
-
 class ExpectColumnValuesToBeValidGtin(ColumnMapExpectation):
     """GTIN-8/12/13/14 with a correct GS1 check digit."""
 
@@ -88,15 +71,3 @@ class ExpectColumnValuesToBeValidSscc(ColumnMapExpectation):
     """18-digit SSCC with a correct GS1 check digit."""
 
     map_metric = "column_values.lotline_valid_sscc"
-
-
-class ExpectColumnValuesToBeTimestampWithOffset(ColumnMapExpectation):
-    """ISO 8601 date-time that names its UTC offset, so the instant is unambiguous."""
-
-    map_metric = "column_values.lotline_timestamp_with_offset"
-
-
-class ExpectColumnValuesToBeIsoDate(ColumnMapExpectation):
-    """ISO 8601 calendar date YYYY-MM-DD that exists."""
-
-    map_metric = "column_values.lotline_iso_date"
