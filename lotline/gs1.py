@@ -43,16 +43,15 @@ def with_check_digit(body: str) -> str:
 
 def valid_check_digit_expr(expr: pl.Expr, lengths: tuple[int, ...]) -> pl.Expr:
     """True where `expr` is an all-digit key of an allowed length with a correct check digit."""
-    padded = expr.str.zfill(_WIDTH)
-    digits = [padded.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(_WIDTH)]
-    # position _WIDTH-1 is the check digit; weight 3 for the digit right before it, then 1, 3…
+    # the key as one integer (18 digits fit an Int64): digits by integer arithmetic, which is
+    # several times faster on millions of rows than slicing the text digit by digit
+    number = pl.when(expr.str.contains(r"^[0-9]+$")).then(expr.cast(pl.Int64, strict=False))
+    # the last digit is the check digit; weight 3 for the digit right before it, then 1, 3…
     weighted = pl.sum_horizontal(
-        digits[i] * (3 if (_WIDTH - 2 - i) % 2 == 0 else 1) for i in range(_WIDTH - 1)
+        ((number // 10**power) % 10) * (3 if power % 2 == 1 else 1) for power in range(1, _WIDTH)
     )
     return (
-        expr.str.contains(r"^[0-9]+$")
-        & expr.str.len_chars().is_in(list(lengths))
-        & ((10 - weighted % 10) % 10 == digits[_WIDTH - 1])
+        expr.str.len_chars().is_in(list(lengths)) & ((10 - weighted % 10) % 10 == number % 10)
     ).fill_null(False)
 
 
