@@ -419,11 +419,20 @@ def _apply_records(
         .group_by(store.table(models.RecordHistory).c.line_key),
         {"line_key": pl.String(), "past_version": pl.Int64(), "was_voided": pl.Int64()},
     )
-    matched = rows.join(
-        stored.rename({"record_hash": "_stored_hash", "version": "_stored_version"}),
-        on="line_key",
-        how="left",
-    ).join(history, on="line_key", how="left")
+    if stored.is_empty() and history.is_empty():  # a first load: nothing to compare with
+        matched = rows.with_columns(
+            pl.lit(None, pl.String).alias("_stored_hash"),
+            pl.lit(None, pl.Int64).alias("_stored_version"),
+            pl.lit(None, pl.Int64).alias("past_version"),
+            pl.lit(None, pl.Int64).alias("was_voided"),
+        )
+    else:
+        matched = rows.join(
+            stored.rename({"record_hash": "_stored_hash", "version": "_stored_version"}),
+            on="line_key",
+            how="left",
+            maintain_order="left",
+        ).join(history, on="line_key", how="left", maintain_order="left")
     in_force = pl.col("_stored_hash").is_not_null()
     void = pl.col("void")
     unchanged_mask = (in_force & (pl.col("_stored_hash") == pl.col("record_hash")) & ~void) | (
@@ -449,7 +458,11 @@ def _apply_records(
         keys = replaced["line_key"].to_list()
         for chunk in range(0, len(keys), 500):
             conn.execute(tbl.delete().where(tbl.c.line_key.in_(keys[chunk : chunk + 500])))
-    new = pl.concat([inserts, corrections], how="diagonal_relaxed")
+    new = (
+        inserts
+        if corrections.is_empty()
+        else pl.concat([inserts, corrections], how="diagonal_relaxed")
+    )
     store.bulk_insert(
         conn, model, new.with_columns(pl.lit(load_id).alias("load_id")), empty=stored.is_empty()
     )
