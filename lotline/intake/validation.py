@@ -554,8 +554,16 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
     if "serial" in names:
         helpers.append(serial_key().alias("_serial_key"))
     # booleans computed once in Polars: GX then checks a flag instead of running a regex per row
-    for c in identifier_columns(record_type):
-        helpers.append((~pl.col(c).str.contains(_INVISIBLE)).fill_null(True).alias(f"{c}__visible"))
+    identifiers = identifier_columns(record_type)
+    # one pass over all identifiers first: in a clean batch (the usual one) no column needs its own
+    any_invisible = bool(
+        raw.select(
+            pl.concat_str(identifiers, ignore_nulls=True).str.contains(_INVISIBLE).any()
+        ).item()
+    )
+    for c in identifiers:
+        visible = ~pl.col(c).str.contains(_INVISIBLE) if any_invisible else pl.lit(True)
+        helpers.append(visible.fill_null(True).alias(f"{c}__visible"))
     for c in ("lot", "serial"):
         if c in names:
             helpers.append(
