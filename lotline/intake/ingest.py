@@ -304,6 +304,8 @@ class _Applied:
     voided: pl.DataFrame  # record_hash, source_sha256
     unchanged: pl.DataFrame  # record_hash, source_sha256
     notes: pl.DataFrame  # findings raised by the commit itself (nothing to void)
+    whole_table: pl.DataFrame | None = None
+    """When the table was empty before this load: everything it now holds, as written."""
 
 
 def commit(
@@ -365,7 +367,8 @@ def commit(
         snapshot_id, counts = None, {}
         if changed:
             snapshot_id = _snapshot(conn, load_id, now)
-            counts = rebuild_lineage(conn, snapshot_id)
+            written = {n: a.whole_table for n, a in applied.items() if a.whole_table is not None}
+            counts = rebuild_lineage(conn, snapshot_id, written)
     return LoadReport(
         load_id,
         reports,
@@ -463,9 +466,8 @@ def _apply_records(
         if corrections.is_empty()
         else pl.concat([inserts, corrections], how="diagonal_relaxed")
     )
-    store.bulk_insert(
-        conn, model, new.with_columns(pl.lit(load_id).alias("load_id")), empty=stored.is_empty()
-    )
+    written = new.with_columns(pl.lit(load_id).alias("load_id"))
+    store.bulk_insert(conn, model, written, empty=stored.is_empty())
     notes = matched.filter(nothing_to_void).select(
         pl.col("source_sha256"),
         pl.col("source_file"),
@@ -490,7 +492,15 @@ def _apply_records(
             ]
         ),
         notes,
+        _as_stored(model, written) if stored.is_empty() else None,
     )
+
+
+def _as_stored(model: type, written: pl.DataFrame) -> pl.DataFrame:
+    """Rows as `stored_records` reads them back: the table's columns and types, in order."""
+    schema = store.polars_schema(model)
+    columns = [c for c in schema if c not in VERSION_COLUMNS]
+    return written.select(pl.col(c).cast(schema[c]) for c in columns)
 
 
 def _stored_rows(conn: Connection, model: type, keys: list[str]) -> pl.DataFrame:
@@ -779,11 +789,16 @@ VERSION_COLUMNS = ("line_key", "version", "correction_reason")
 """How a record came to be in force: the history's business, not the lineage's."""
 
 
-def stored_records(conn: Connection | Engine) -> Records:
+def stored_records(
+    conn: Connection | Engine, written: dict[str, pl.DataFrame] | None = None
+) -> Records:
     """The records in force, as lineage reads them (the version columns left out: on millions
-    of records the business keys alone are hundreds of megabytes)."""
+    of records the business keys alone are hundreds of megabytes). `written`: record types whose
+    whole table this transaction just wrote, as written — not read back (a first load)."""
 
     def in_force(name: str) -> pl.DataFrame:
+        if written and name in written:
+            return written[name]
         model = models.RECORD_TABLES[name]
         columns = [c.name for c in store.table(model).columns if c.name not in VERSION_COLUMNS]
         return store.read_frame(conn, model, columns=columns)
@@ -832,8 +847,10 @@ def quality_tables(records: Records) -> tuple[Lineage, dict[str, pl.DataFrame]]:
     }
 
 
-def rebuild_lineage(conn: Connection, snapshot_id: str) -> dict[str, int]:
-    lineage, quality = quality_tables(stored_records(conn))
+def rebuild_lineage(
+    conn: Connection, snapshot_id: str, written: dict[str, pl.DataFrame] | None = None
+) -> dict[str, int]:
+    lineage, quality = quality_tables(stored_records(conn, written))
     counts = {}
     for name, frame in {**lineage.tables(), **quality}.items():
         counts[name] = store.replace_frame(
