@@ -82,7 +82,7 @@ def test_load_trace_and_reload(database_url: str, tmp_path: Path) -> None:
 def test_failed_load_rolls_back(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = api.connect(database_url)
 
-    def broken(conn, snapshot_id):
+    def broken(conn, snapshot_id, written=None):
         raise RuntimeError("lost connection")
 
     monkeypatch.setattr(ingest, "rebuild_lineage", broken)

@@ -228,7 +228,7 @@ def test_failed_load_leaves_the_database_unchanged(
     )
     before = table_contents(small_engine)
 
-    def broken(conn, snapshot_id):  # the failure strikes after records and rejects are written
+    def broken(conn, snapshot_id, written=None):  # strikes after records and rejects are written
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(ingest, "rebuild_lineage", broken)
