@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from lotline import gs1
 from lotline.intake import findings as fnd
 from lotline.intake.contract import FILE_PATTERN, RECORD_TYPES, RecordType, record_type_of
 
@@ -872,14 +873,13 @@ def _gtin_padded(expr: pl.Expr) -> pl.Expr:
     return pl.when(_short_gtin(expr)).then(expr.str.zfill(14)).otherwise(expr)
 
 
+_SHORT_GTIN_LENGTHS = tuple(range(7, 14))
+"""A GTIN that lost leading zeros in a spreadsheet: 7 to 13 digits left (leading zeros do not
+change the check digit)."""
+
+
 def _short_gtin(expr: pl.Expr) -> pl.Expr:
-    """7 to 13 digits with a valid GS1 check digit (`lotline.gs1.check_digit`; leading zeros do
-    not change it). Integer arithmetic: four times faster than `gs1.valid_check_digit_expr`'s
-    digit slicing, which matters on a file of a million EAN-13s."""
-    number = pl.when(expr.str.contains(r"^\d{7,13}$")).then(expr.cast(pl.Int64, strict=False))
-    body = number // 10  # weights 3, 1, 3, ... from the digit left of the check digit
-    total = pl.sum_horizontal((body // 10**i % 10) * (3 if i % 2 == 0 else 1) for i in range(13))
-    return ((10 - total % 10) % 10 == number % 10).fill_null(False)
+    return gs1.valid_check_digit_expr(expr, _SHORT_GTIN_LENGTHS)
 
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"

@@ -63,8 +63,6 @@ class References:
     production_ids: frozenset[str] = frozenset()
     serial_keys: frozenset[str] = frozenset()
     """`gtin14<US>serial` of serials already commissioned (received or produced)."""
-    line_keys: frozenset[str] = frozenset()
-    """Business keys of stored lines of this record type (see `RecordType.key`)."""
     packing: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
     )
@@ -219,6 +217,11 @@ def _gx():
     return gxe
 
 
+def _is_true(flag: str) -> object:
+    """The expectation that a Polars-computed flag column holds for the row (see `_prepare`)."""
+    return _gx().ExpectColumnValuesToBeInSet(column=flag, value_set=[True])
+
+
 def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
     """The expectation suite of one record type, as rules naming their contract column."""
     gxe = _gx()
@@ -238,42 +241,42 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                     "gtin_check_digit",
                     c,
                     "not a GTIN-8/12/13/14 with a valid GS1 check digit",
-                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__gs1", value_set=[True]),
+                    _is_true(f"{c}__gs1"),
                 )
             case "gln":
                 add(
                     "gln_check_digit",
                     c,
                     "not a 13-digit GLN with a valid GS1 check digit",
-                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__gs1", value_set=[True]),
+                    _is_true(f"{c}__gs1"),
                 )
             case "sscc":
                 add(
                     "sscc_check_digit",
                     c,
                     "not an 18-digit SSCC with a valid GS1 check digit",
-                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__gs1", value_set=[True]),
+                    _is_true(f"{c}__gs1"),
                 )
             case "timestamp":
                 add(
                     "timestamp_with_offset",
                     c,
                     "not an ISO 8601 date-time with a UTC offset (e.g. 2026-03-01T08:30:00+01:00)",
-                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__parsed", value_set=[True]),
+                    _is_true(f"{c}__parsed"),
                 )
             case "date":
                 add(
                     "iso_date",
                     c,
                     "not an existing date written YYYY-MM-DD",
-                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__parsed", value_set=[True]),
+                    _is_true(f"{c}__parsed"),
                 )
             case "decimal" | "latitude" | "longitude":
                 add(
                     "number",
                     c,
                     "not a finite number (digits with an optional '.' decimal point)",
-                    gxe.ExpectColumnValuesToBeInSet(column=f"{c}__num_ok", value_set=[True]),
+                    _is_true(f"{c}__num_ok"),
                 )
             case "integer":
                 add(
@@ -319,7 +322,7 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             "identifier_characters",
             c,
             "control or invisible (zero-width) characters in an identifier",
-            gxe.ExpectColumnValuesToBeInSet(column=f"{c}__visible", value_set=[True]),
+            _is_true(f"{c}__visible"),
         )
     for c in ("lot", "serial"):
         if c in names:
@@ -327,7 +330,7 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                 "gs1_length",
                 c,
                 f"longer than the {GS1_MAX_LENGTH} characters GS1 allows for a {c} code",
-                gxe.ExpectColumnValuesToBeInSet(column=f"{c}__gs1_length", value_set=[True]),
+                _is_true(f"{c}__gs1_length"),
             )
     for f in record_type.fields:
         if f.kind == "timestamp":
@@ -336,14 +339,14 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                 f.name,
                 f"more than {FUTURE_TOLERANCE_HOURS} h after the load: check the date format "
                 "and the clock of the system that wrote it",
-                gxe.ExpectColumnValuesToBeInSet(column=f"{f.name}__not_future", value_set=[True]),
+                _is_true(f"{f.name}__not_future"),
             )
         if f.kind == "flag":
             add(
                 "flag",
                 f.name,
                 "not a yes/no value (true/false, yes/no, 1/0, x or empty)",
-                gxe.ExpectColumnValuesToBeInSet(column=f"{f.name}__ok", value_set=[True]),
+                _is_true(f"{f.name}__ok"),
             )
     if "quantity" in names:
         add(
@@ -386,7 +389,7 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
                 "known_production",
                 column,
                 "no production record with this production_id",
-                gxe.ExpectColumnValuesToBeInSet(column="_production_known", value_set=[True]),
+                _is_true("_production_known"),
             )
     if "uom" in names and "gtin" in record_type.references:
         add(
@@ -430,71 +433,71 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             "serial_not_already_commissioned",
             "serial",
             "serial of this GTIN was already received or produced",
-            gxe.ExpectColumnValuesToBeInSet(column="_serial_new", value_set=[True]),
+            _is_true("_serial_new"),
         )
     if record_type.name in ("packing", "status"):
         add(
             "serial_known",
             "serial",
             "serial of this GTIN was never received or produced",
-            gxe.ExpectColumnValuesToBeInSet(column="_serial_known", value_set=[True]),
+            _is_true("_serial_known"),
         )
     if record_type.name == "shipments":
         add(
             "lot_or_sscc",
             "lot",
             "a line names either gtin and lot, or only an sscc (a whole pallet or case)",
-            gxe.ExpectColumnValuesToBeInSet(column="_line_identified", value_set=[True]),
+            _is_true("_line_identified"),
         )
         add(
             "known_sscc",
             "sscc",
             "an sscc-only line needs packing records saying what the SSCC contains",
-            gxe.ExpectColumnValuesToBeInSet(column="_sscc_known", value_set=[True]),
+            _is_true("_sscc_known"),
         )
         add(
             "quantity_with_lot",
             "quantity",
             "a lot line needs quantity and uom",
-            gxe.ExpectColumnValuesToBeInSet(column="_quantity_given", value_set=[True]),
+            _is_true("_quantity_given"),
         )
     if record_type.name == "packing":
         add(
             "one_child",
             "child_sscc",
             "name exactly one child: child_sscc alone, gtin+serial, or gtin+lot+quantity+uom",
-            gxe.ExpectColumnValuesToBeInSet(column="_one_child", value_set=[True]),
+            _is_true("_one_child"),
         )
         add(
             "child_is_not_parent",
             "child_sscc",
             "an SSCC cannot be packed into itself",
-            gxe.ExpectColumnValuesToBeInSet(column="_child_not_parent", value_set=[True]),
+            _is_true("_child_not_parent"),
         )
         add(
             "unpack_of_packed",
             "action",
             "unpack of something that was not in this SSCC at that time",
-            gxe.ExpectColumnValuesToBeInSet(column="_unpack_ok", value_set=[True]),
+            _is_true("_unpack_ok"),
         )
         add(
             "child_not_already_packed",
             "action",
             "this SSCC or serial is already inside an SSCC at that time: unpack it first",
-            gxe.ExpectColumnValuesToBeInSet(column="_pack_ok", value_set=[True]),
+            _is_true("_pack_ok"),
         )
     if record_type.name == "status":
         add(
             "lot_or_serial",
             "lot",
             "a status names a lot, a serial or both",
-            gxe.ExpectColumnValuesToBeInSet(column="_subject_given", value_set=[True]),
+            _is_true("_subject_given"),
         )
         add(
             "reason_required",
             "reason",
             f"a reason is required for {', '.join(STATUSES_NEEDING_REASON)}",
-            gxe.ExpectColumnValuesToBeInSet(column="_reason_given", value_set=[True]),
+            _is_true("_reason_given"),
         )
     if record_type.name == "moves":
         add(
@@ -502,14 +505,14 @@ def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
             "from_location_id",
             "transfer/return need both locations; scrap/destroy need from_location_id; "
             "adjustment needs exactly one of them",
-            gxe.ExpectColumnValuesToBeInSet(column="_move_locations_ok", value_set=[True]),
+            _is_true("_move_locations_ok"),
         )
         add(
             "scrap_without_destination",
             "to_location_id",
             "scrap/destroy names a destination: the stock is counted as leaving "
             "from_location_id, the destination is kept as recorded",
-            gxe.ExpectColumnValuesToBeInSet(column="_scrap_destination_ok", value_set=[True]),
+            _is_true("_scrap_destination_ok"),
         )
     add(
         "unique_line",

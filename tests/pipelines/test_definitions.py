@@ -122,6 +122,24 @@ def test_sensor_requests_a_run_once_per_new_settled_content(tmp_path: Path) -> N
     assert isinstance(settled, dg.RunRequest) and settled.run_key != second.run_key
 
 
+def test_the_sensor_reads_the_drop_folder_through_its_mapping(tmp_path: Path) -> None:
+    examples = Path(__file__).parents[2] / "docs" / "examples"
+    drop = tmp_path / "drop"
+    shutil.copytree(examples / "lieferungen", drop)
+    plain = {"drop_folder": DropFolder(path=str(drop), settle_seconds=0.1)}
+    refused, _ = _tick(plain, None)  # a German file name is no record type without the mapping
+    assert isinstance(refused, dg.SkipReason) and "unknown record type" in refused.skip_message
+    mapped = {
+        "drop_folder": DropFolder(
+            path=str(drop), settle_seconds=0.1, mapping=str(examples / "lieferungen.toml")
+        )
+    }
+    _, cursor = _tick(mapped, None)
+    time.sleep(0.2)
+    request, _ = _tick(mapped, cursor)
+    assert isinstance(request, dg.RunRequest)
+
+
 def test_ready_markers_hold_back_files_without_theirs(tmp_path: Path) -> None:
     from lotline.intake.reading import scan
 

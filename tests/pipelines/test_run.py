@@ -68,3 +68,17 @@ def test_unreadable_file_fails_the_run_and_writes_nothing(
     assert not outcome.success
     assert outcome.error.startswith("moves.csv")
     assert store.read_frame(api.connect(sqlite_url), models.SourceFile).height == 0
+
+
+def test_the_drop_folder_resource_reads_through_a_mapping(sqlite_url: str) -> None:
+    """`LOTLINE_MAPPING` / `DropFolder.mapping`: Dagster reads an export the way the CLI does."""
+    examples = Path(__file__).parents[2] / "docs" / "examples"
+    outcome = run_pipeline(
+        database_url=sqlite_url,
+        drop_dir=examples / "lieferungen",
+        intake={"mapping": str(examples / "lieferungen.toml")},
+    )
+    assert outcome.success, outcome.error
+    shipments = next(f for f in outcome.files if f["record_type"] == "shipments")
+    assert (shipments["rows_read"], shipments["rows_loaded"], shipments["rows_warned"]) == (3, 3, 1)
+    assert [line["rule"] for line in outcome.findings] == ["dst_fold"]
