@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 
 import models
@@ -41,6 +42,7 @@ from lotline.lineage import lot_keys, stock_flows, with_allocated_consumption
 from lotline.mass_balance import records_in_product_uom
 from lotline.retention import DSCSA, EU, FSMA, retention_dates
 from reports import register
+from reports.charts import expiry_bucket_chart
 from reports.render import (
     MAX_TABLE_ROWS,
     AttachedFile,
@@ -57,6 +59,11 @@ from reports.render import (
 
 TITLE = "Expiry / Shelf-life Report"
 TERMS = [
+    (
+        "Times",
+        "All times are UTC (offset +00:00). Dates are calendar dates; a ship date is the local "
+        "date at the ship-from location (see “Ship date (local)”).",
+    ),
     (
         "Expired",
         "Use-by lot whose expiry date is before the as-of date. A lot is usable through its "
@@ -345,6 +352,12 @@ def _quantity_text(frame: pl.DataFrame, value: str, unit: str = "uom") -> pl.Ser
     )
 
 
+def _markup(svg: str | None) -> Markup | None:
+    """A chart's SVG for the template: drawn by `reports.charts` from our own frames, so it is
+    inserted as markup rather than escaped."""
+    return None if svg is None else Markup(svg)
+
+
 def _context(data: ExpiryData, max_rows: int) -> dict[str, object]:
     positions = _hold_text(data.positions).with_columns(_status_text())
     use_by = positions.filter(pl.col("expiry_kind") != BEST_BEFORE)
@@ -459,6 +472,7 @@ def _context(data: ExpiryData, max_rows: int) -> dict[str, object]:
             limit=max_rows,
             empty_text="No dated stock on hand within the window.",
         ),
+        "bucket_chart": _markup(expiry_bucket_chart(data.summary)),
         "by_location": by_location,
         "best_before": table(
             best_before,

@@ -1,9 +1,10 @@
 """Mock recall drill evidence: one stored drill and the drill history as a PDF/A-3b.
 
 An auditor of a recall plan asks: was the drill run, by whom, from which data, how long did the
-answer take, how complete was it, and are drills getting better? The PDF answers in that order:
-document control, drill record, scope (with a bounded consignee list), mass balance by unit,
-the last drills with their trend, sign-off. Drill history and scope balance are embedded as CSV.
+answer take, how complete was it, and are drills getting better? The PDF answers in that order
+from page 1: the drill record, the trend chart of every drill and the last drills, then the scope
+(with a bounded consignee list), mass balance by unit, terms, document control and sign-off.
+Drill history and scope balance are embedded as CSV.
 Page furniture, document numbers and PDF/A rendering are those of `reports.render`.
 """
 
@@ -13,11 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 
 from lotline import api, mock_recall
+from lotline.mass_balance import TOLERANCE
 from lotline.mock_recall import DrillResult
 from reports import register
+from reports.charts import drill_trend_chart
 from reports.render import (
     AttachedFile,
     Column,
@@ -36,6 +40,26 @@ from reports.render import (
 TITLE = "Mock Recall Drill Evidence"
 MAX_CONSIGNEES = 50
 HISTORY_ROWS = 10
+TERMS = [
+    ("Times", "All times are UTC (offset +00:00)."),
+    (
+        "Time to answer",
+        "From the start of the trace to the end of the scope mass balance, measured by the "
+        "drill; rendering this document is not included.",
+    ),
+    (
+        "% accounted",
+        "Accounted quantity (consumed, shipped, destroyed, negative adjustments) over inflow "
+        "(received, produced, returned, positive adjustments) of the lots in scope, per unit of "
+        "measure; when the units differ, the drill's figure is the unit furthest from 100 %.",
+    ),
+    (
+        "Tolerance",
+        f"{100 * TOLERANCE[0]:g}–{100 * TOLERANCE[1]:g} % accounted: the mass balance of a "
+        "scope passes inside it (shaded in the trend chart).",
+    ),
+    ("Drill number", "Position of a drill in the history of stored drills, oldest first."),
+]
 
 
 def fmt_percent(value: float | None) -> str:
@@ -164,8 +188,11 @@ def _context(
         if r["quantity_inflow"] is not None
         else "units differ: the unit furthest from 100 %, see section 4"
     )
+    chart = drill_trend_chart(trend, current=str(r["drill_id"]))
     return {
         "record": r,
+        "trend_chart": None if chart is None else Markup(chart),
+        "terms": TERMS,
         "record_rows": [
             ("Drill id", r["drill_id"]),
             ("Subject", f"lot {r['lot']} of GTIN {r['gtin']}"),
@@ -224,7 +251,7 @@ def _context(
             [
                 Column("drill_number", "#", 5, "right", "int"),
                 Column("drill_id", "Drill id", 25),
-                Column("started_at", "Started (UTC)", 15, fmt="utc_short"),
+                Column("started_at", "Started", 15, fmt="utc"),
                 Column("lot", "Lot", 9),
                 Column("direction", "Direction", 9),
                 Column("run_by", "Run by", 9),

@@ -22,6 +22,7 @@ import polars as pl
 import pypdf
 import pytest
 import sqlalchemy as sa
+from test_charts import pdf_figures
 
 from lotline import store
 from lotline.generate import DEFAULT_ANCHOR, generate
@@ -30,20 +31,20 @@ from reports.expiry import build_expiry, render_expiry_report
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
 SECTIONS = (
-    "1 Document control",
-    "2 Parameters",
-    "3 Summary",
-    "3.1 Stock by location and days-to-expiry bucket",
-    "4 Use-by stock on hand by location",
-    "5 FEFO violations",
-    "6 Shipments at or after expiry",
-    "7 Customers holding short-dated stock",
-    "8 Best-before dates",
-    "8.1 Best-before stock on hand",
-    "8.2 Shipments on or after the best-before date",
-    "8.3 Customers holding stock near or past its best-before date",
-    "9 Record retention",
-    "10 Glossary",
+    "1 Summary",
+    "1.1 Stock by location and days-to-expiry bucket",
+    "2 Use-by stock on hand by location",
+    "3 FEFO violations",
+    "4 Shipments at or after expiry",
+    "5 Customers holding short-dated stock",
+    "6 Best-before dates",
+    "6.1 Best-before stock on hand",
+    "6.2 Shipments on or after the best-before date",
+    "6.3 Customers holding stock near or past its best-before date",
+    "7 Record retention",
+    "8 Parameters",
+    "9 Glossary",
+    "10 Document control",
 )
 CSV_NAMES = {
     "expiry_positions.csv",
@@ -148,9 +149,38 @@ def test_content(body: str):
     assert "expiring 0-30 d 00614141000036 D4 Cookie dough 2026-09-18 2 25 KGM" in body
     assert "SHL1 2026-09-18 Corner Grocer Inc" in body
     assert "SHL2" not in body
-    stock = section(body, "4 Use-by stock on hand by location", "5 FEFO violations")
+    stock = section(body, "2 Use-by stock on hand by location", "3 FEFO violations")
     assert "C1" not in stock
-    assert "2026-09-16 08:00:00 -05:00" in body
+    assert "Generated at 2026-09-16 13:00:00 UTC" in body  # 08:00 at -05:00, printed in UTC
+
+
+TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?(?P<zone>\S*(?: UTC)?)")
+
+
+def test_every_time_is_printed_in_utc(body: str):
+    times = list(TIME.finditer(body))
+    assert len(times) >= 3  # footer of each page, generated at, snapshot created, last movement
+    assert {t["zone"] for t in times} == {" UTC"}
+    assert "All times are UTC (offset +00:00)" in body
+
+
+def test_page_one_holds_the_summary_and_a_vector_bucket_chart(
+    reader: pypdf.PdfReader, engine: sa.Engine, out_dir: Path
+):
+    page = reader.pages[0]
+    text = re.sub(r"\s+", " ", page.extract_text())
+    assert "1 Summary" in text and "1.1 Stock by location and days-to-expiry bucket" in text
+    assert "455 KGM" in text and "85 KGM" in text  # the summary table: expired, 0-30 d
+    (chart,) = pdf_figures(page)
+    assert chart.drawing_operators > 50  # bars, axes, ticks and legend drawn as paths
+    # location, unit panel and bucket legend are text; the bars are the table's quantities
+    for label in ("SITE-1", "KGM (kilogram)", "expired", "0-30 d", "455", "85", "540"):
+        assert label in chart.texts, label
+    empty = render_expiry_report(
+        engine, out_dir, as_of=date(2020, 1, 1), within_days=1, generated_at=GENERATED
+    )
+    first = pypdf.PdfReader(empty).pages[0]
+    assert pdf_figures(first) == [] and "No dated stock on hand" in first.extract_text()
 
 
 def test_page_furniture_and_pdf_a(reader: pypdf.PdfReader, report: Path):
@@ -250,32 +280,32 @@ def test_the_sample_pdf_shows_each_new_section_with_its_rows(sample, sample_body
     body = sample_body
     for heading in SECTIONS:
         assert heading in body
-    positions = section(body, "4 Use-by stock on hand by location", "5 FEFO violations")
+    positions = section(body, "2 Use-by stock on hand by location", "3 FEFO violations")
     held = sample.positions.filter(pl.col("hold_status").is_not_null()).row(0, named=True)
     assert f"{held['lot']} " in positions and "hold since" in positions
-    summary = section(body, "3.1 Stock by location and days-to-expiry bucket", "4 Use-by")
+    summary = section(body, "1.1 Stock by location and days-to-expiry bucket", "2 Use-by")
     assert "SITE-CHI use-by expired" in summary and "91-180 d" in summary
 
-    fefo = section(body, "5 FEFO violations", "6 Shipments at or after expiry")
+    fefo = section(body, "3 FEFO violations", "4 Shipments at or after expiry")
     violation = sample.fefo.row(0, named=True)
     earlier = violation["earlier_lots"].split(" ")[0]
     for text in (violation["shipment_id"], violation["lot"], earlier, BUTTER_COOKIES):
         assert text in fefo
 
-    late = section(body, "6 Shipments at or after expiry", "7 Customers holding")
+    late = section(body, "4 Shipments at or after expiry", "5 Customers holding")
     assert sample.late_shipments["shipment_id"][0] in late
 
-    customers = section(body, "7 Customers holding short-dated stock", "8 Best-before dates")
+    customers = section(body, "5 Customers holding short-dated stock", "6 Best-before dates")
     short = sample.short_dated.row(0, named=True)
     assert short["lot"] in customers and short["consignee_phone"] in customers
     assert short["consignee_name"].split(" ")[0] in customers
 
-    best_before = section(body, "8.1 Best-before stock on hand", "8.2 Shipments")
+    best_before = section(body, "6.1 Best-before stock on hand", "6.2 Shipments")
     lot = sample.positions.filter(pl.col("expiry_kind") == "best_before")["lot"][0]
     assert lot in best_before and "best-before soon" in best_before
     assert lot not in positions
 
-    retention = section(body, "9 Record retention", "10 Glossary")
+    retention = section(body, "7 Record retention", "8 Parameters")
     # lot codes are shared by co-products (cookie cases and tins): the lot is gtin + lot
     row = sample.retention.filter(
         (pl.col("gtin") == violation["gtin"]) & (pl.col("lot") == violation["lot"])
@@ -283,9 +313,19 @@ def test_the_sample_pdf_shows_each_new_section_with_its_rows(sample, sample_body
     assert f"{row['lot']} " in retention and row["keep_until"].isoformat() in retention
     assert f"All {sample.retention.height} lots of the data snapshot" in retention
 
-    glossary = body.split("10 Glossary", 1)[1]
+    glossary = section(body, "9 Glossary", "10 Document control")
     for term in ("Bucket", "FEFO violation", "FSMA 204", "DSCSA", "EU FMD/GMP", "211.150"):
         assert term in glossary
+
+
+def test_the_sample_chart_shows_every_location_and_bucket_on_page_one(sample, sample_pdf):  # type: ignore[no-untyped-def]
+    (chart,) = pdf_figures(pypdf.PdfReader(sample_pdf).pages[0])
+    for location, kind in sample.summary.select("location_id", "expiry_kind").unique().rows():
+        assert (location if kind == "use_by" else f"{location} best-before") in chart.texts
+    for bucket in sample.summary["bucket"].unique():
+        assert bucket in chart.texts
+    for unit in sample.summary["uom"].unique():  # a panel per unit, titled by it
+        assert any(t.startswith(f"{unit} (") for t in chart.texts)
 
 
 def test_the_sample_csvs_round_trip_byte_identical(sample, sample_pdf):  # type: ignore[no-untyped-def]

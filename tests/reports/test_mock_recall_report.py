@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pypdf
 import sqlalchemy as sa
+from test_charts import pdf_figures
 
 from lotline import api, cli, mock_recall
 from reports.mock_recall import render_mock_recall_report
@@ -50,6 +51,16 @@ def test_evidence_pdf_prints_record_scope_balance_and_history(
     assert path.exists() and path.name.startswith(f"mock_recall_{second.drill_id}_MRD-")
     text = pdf_text(path)
 
+    # page 1: the drill record and the trend chart of both drills, drawn as vectors with text
+    page = pypdf.PdfReader(path).pages[0]
+    assert "1 Drill record" in page.extract_text()
+    (chart,) = pdf_figures(page)
+    assert chart.drawing_operators > 30  # lines, markers, axes as paths
+    percent = f"this drill: {second.record['percent_accounted']:.1f} %"
+    for label in ("% of quantity accounted for", "Time to answer (s)", "this drill: 40 s", percent):
+        assert label in chart.texts, label
+    assert {"1", "2"} <= set(chart.texts)  # drill numbers on the x axis
+
     assert "Mock Recall Drill Evidence" in text
     assert second.drill_id in text and LOT in text and GTIN in text
     assert "bob" in text
@@ -73,16 +84,26 @@ def test_evidence_pdf_prints_record_scope_balance_and_history(
     assert stored["pdf_path"][0] == str(path)
     assert stored["document_number"][0] in text
 
+    # every time in UTC, said so in the terms
+    times = re.findall(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?(\S*(?: UTC)?)", text)
+    assert len(times) >= 5 and set(times) == {" UTC"}
+    assert "All times are UTC (offset +00:00)" in text
+
     attached = pypdf.PdfReader(path).attachments
     assert "drill_history.csv" in attached and "scope_balance.csv" in attached
     history_csv = attached["drill_history.csv"][0].decode()
     assert first.drill_id in history_csv and second.drill_id in history_csv
 
 
-def test_consignee_list_is_bounded(small_engine: sa.Engine, tmp_path: Path) -> None:
-    drill = mock_recall.run_drill(small_engine, GTIN, LOT, run_by="qa")
-    text = pdf_text(render_mock_recall_report(small_engine, drill, tmp_path, max_consignees=1))
-    assert "Showing 1 of 2 rows" in text
+def test_one_drill_draws_its_point_and_the_consignee_list_is_bounded(
+    small_engine: sa.Engine, tmp_path: Path
+) -> None:
+    drill = mock_recall.run_drill(small_engine, GTIN, LOT, run_by="qa", clock=clock_of(START, 9))
+    path = render_mock_recall_report(small_engine, drill, tmp_path, max_consignees=1)
+    assert "Showing 1 of 2 rows" in pdf_text(path)
+    (chart,) = pdf_figures(pypdf.PdfReader(path).pages[0])  # one drill on record: still a chart
+    assert chart.drawing_operators > 30 and "this drill: 9 s" in chart.texts
+    assert "% of quantity accounted for" in chart.texts and "Time to answer (s)" in chart.texts
 
 
 def test_cli_runs_a_drill_and_prints_the_pdf_path(
