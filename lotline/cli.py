@@ -1,29 +1,61 @@
-"""The `lotline` command.
+"""The `lotline` command: a Unix tool over `lotline.api`, the pipeline and the reports.
 
-Heavy libraries (Dagster, Great Expectations, WeasyPrint) are imported inside the commands that
-need them, so `lotline trace` starts fast. Every expected failure ends in one clear line on
-stderr and a non-zero exit status, never a traceback.
+Heavy libraries (Dagster, Great Expectations, WeasyPrint, rich) are imported inside the commands
+that need them, so `lotline trace` starts fast. Every expected failure ends in one clear line on
+stderr and a non-zero exit status, never a traceback: 2 for bad input (argparse errors name the
+option and the bad part, `lotline.cli_args`), 141 when stdout is closed early (`| head`). Only
+data goes to stdout; progress and notes go to stderr (`lotline.console`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lotline import cli_args as arg
+
+if TYPE_CHECKING:
+    from lotline.console import Kind
 
 EXIT_INPUT = 2
+EXIT_PIPE = 141
+"""stdout closed by its reader (`lotline trace … | head -1`): 128 + SIGPIPE, as a shell says."""
 DEMO_DIR = "lotline-demo"
+DIRECTIONS = ["backward", "forward", "both"]
+TRACE_EXAMPLES = """examples, on the sample data of `lotline generate` after `lotline ingest`:
+  lotline trace --gtin 08719327203019 --serial 4175433022
+  lotline trace --sscc 187193271529924970 --at 2026-09-01T07:00:00+02:00
+  lotline trace --gtin 04012345001044 --lot NS260309-01 --format csv > trace.csv
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(arg.attach_dash_values(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE
+
+
+def _run(argv: list[str]) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, a bad option: argparse has said why
+        return EXIT_INPUT if isinstance(stop.code, str) else int(stop.code or 0)
     if not getattr(args, "command", None):
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_INPUT
     try:
+        if getattr(args, "existing_database", False):
+            args.database_url = existing_database(args.database_url)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
@@ -42,103 +74,278 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again (Python docs,
+    "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (e.g. under a test)
+        pass
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def existing_database(explicit: str | None) -> str:
+    """The configured database URL, refusing an SQLite file that does not exist.
+
+    Opening a missing path would create an empty database and answer "no lot": a typo in the
+    path must say so instead. Only `ingest` and `demo` create a database."""
+    import sqlalchemy as sa
+
+    from lotline import store
+
+    text = store.database_url(explicit)
+    try:
+        url = sa.make_url(text)
+    except sa.exc.ArgumentError:
+        raise ValueError(f"not a database URL: {text!r}") from None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return text
+    database = url.database
+    if database.startswith("file:"):  # sqlite:///file:path?mode=ro&uri=true
+        database = database.removeprefix("file:").split("?", 1)[0]
+    path = Path(database)
+    if not path.exists():
+        raise ValueError(
+            f"no database at {path.resolve()} ({shown_url(text)}): load data first with "
+            "`lotline ingest DROP_DIR` or `lotline demo`, or give --database-url"
+        )
+    return text
+
+
+def shown_url(url: str) -> str:
+    """A database URL as printed: the password masked."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<not a database URL>"
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help (unless there is none); examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            not action.option_strings
+            or "%(default)" in text
+            or action.default is None
+            or action.default is False
+            or action.default in ("", argparse.SUPPRESS)
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Version(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """`lotline 0.1.0 (git 8dee5e5c1a2b)`: the package version and the checkout it runs from."""
+    from lotline.provenance import code_version
+
+    version = code_version()
+    text = f"lotline {version['version']}"
+    if version["git_commit"]:
+        modified = ", modified" if version["dirty"] else ""
+        text += f" (git {str(version['git_commit'])[:12]}{modified})"
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lotline", description="Lot and serial traceability: lineage, traces, reports."
+        prog="lotline",
+        description="Lot and serial traceability: lineage, traces, reports.",
+        epilog="Each command has its own help: lotline COMMAND --help",
+        formatter_class=_HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command")
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="print the version and git revision, exit"
+    )
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
 
-    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    def command(name, handler, summary, epilog=None):  # type: ignore[no-untyped-def]
+        p = sub.add_parser(
+            name, help=summary, description=summary, epilog=epilog, formatter_class=_HelpFormatter
+        )
         p.set_defaults(handler=handler)
-        if name not in ("generate",):
-            p.add_argument(
-                "--database-url",
-                help="SQLAlchemy URL (default: $LOTLINE_DATABASE_URL or sqlite:///lotline.sqlite)",
-            )
         return p
+
+    def database(p: argparse.ArgumentParser, existing: bool = True) -> None:
+        p.set_defaults(existing_database=existing)
+        p.add_argument_group("database").add_argument(
+            "--database-url",
+            metavar="URL",
+            help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: $LOTLINE_DATABASE_URL "
+            "or sqlite:///lotline.sqlite in this folder)" + ("; must exist" if existing else ""),
+        )
+
+    def subject(p: argparse.ArgumentParser, required: bool = False):  # type: ignore[no-untyped-def]
+        group = p.add_argument_group("subject")
+        group.add_argument(
+            "--gtin", type=arg.gtin, required=required, help="GTIN-8/12/13/14 of the product"
+        )
+        return group
+
+    def direction(group) -> None:  # type: ignore[no-untyped-def]
+        group.add_argument(
+            "--direction",
+            choices=DIRECTIONS,
+            default="both",
+            help="backward to the suppliers, forward to the consignees, or both",
+        )
+
+    def out(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument_group("output").add_argument(
+            "--out",
+            type=Path,
+            default=Path("reports-out"),
+            metavar="DIR",
+            help=f"folder for {what}",
+        )
 
     p = command(
         "ingest", _ingest, "Load a drop folder of CSV/XLSX/Parquet files into the database."
     )
-    p.add_argument("drop_dir", type=Path)
-    p.add_argument(
+    p.add_argument("drop_dir", type=Path, metavar="DROP_DIR", help="folder of files to load")
+    reading = p.add_argument_group("reading")
+    reading.add_argument(
         "--mapping",
-        help="mapping file (TOML) for exports that are not in the contract format, or a "
-        "bundled profile: odoo, erpnext",
+        metavar="TOML",
+        help="mapping file for exports that are not in the contract format, or a bundled "
+        "profile: odoo, erpnext",
     )
-    p.add_argument(
-        "--strict", action="store_true", help="quarantine rows with warnings too (not only errors)"
+    reading.add_argument(
+        "--strict", action="store_true", help="quarantine rows with warnings too, not only errors"
     )
-    p.add_argument(
+    reading.add_argument(
         "--max-reject-share",
-        type=float,
+        type=arg.share,
         default=0.05,
-        help="exit 3 when one rule quarantines more than this share of a file (default 0.05)",
+        metavar="SHARE",
+        help="exit 3 when one rule quarantines more than this share of a file (0-1)",
     )
+    database(p, existing=False)
 
-    p = command("trace", _trace, "Trace a lot, a serial or a pallet (SSCC) backward/forward.")
-    p.add_argument("--gtin", help="GTIN of the lot or serial (not with --sscc)")
-    subject = p.add_mutually_exclusive_group(required=True)
-    subject.add_argument("--lot")
-    subject.add_argument("--serial")
-    subject.add_argument("--sscc", help="a pallet or case: traces everything packed in it")
-    p.add_argument(
+    p = command(
+        "trace",
+        _trace,
+        "Trace a lot, a serial or a pallet (SSCC) backward/forward.",
+        epilog=TRACE_EXAMPLES,
+    )
+    what = subject(p)
+    which = what.add_mutually_exclusive_group(required=True)
+    which.add_argument("--lot", type=arg.code, help="lot (batch) code, as printed")
+    which.add_argument("--serial", type=arg.code, help="serial number of one item")
+    which.add_argument(
+        "--sscc", type=arg.sscc, help="18-digit SSCC of a pallet or case (without --gtin)"
+    )
+    what.add_argument(
         "--at",
-        type=_instant,
-        help="with --sscc: contents at this ISO 8601 time (default: when it last shipped)",
+        type=arg.instant,
+        metavar="TIME",
+        help="with --sscc: what it held at this ISO 8601 time with UTC offset "
+        "(default: when it last shipped)",
     )
-    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
-    p.add_argument(
+    scope = p.add_argument_group("scope")
+    direction(scope)
+    scope.add_argument(
         "--min-exposure",
-        type=float,
+        type=arg.share,
         default=0.0,
-        help="recall scope: leave out downstream lots holding less than this share (0-1)",
+        metavar="SHARE",
+        help="recall scope: leave out downstream lots holding less than this share (0-1) of "
+        "the subject's material",
     )
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument_group("output").add_argument(
+        "--format",
+        choices=["table", "json", "csv"],
+        default="table",
+        help="table for people, json or csv for programs; csv cells are spreadsheet-safe",
+    )
+    database(p)
 
     p = command("report", _report, "Render a regulator-ready PDF report.")
-    p.add_argument("kind", choices=["recall", "expiry"])
-    p.add_argument("--gtin")
-    p.add_argument("--lot")
-    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
-    p.add_argument("--as-of", type=date.fromisoformat, help="expiry report date (default today)")
-    p.add_argument(
-        "--within-days",
-        type=int,
-        default=180,  # lotline.expiry.DEFAULT_WINDOW_DAYS: every bucket up to 91-180 d
-        help="expiry report window in days (default 180)",
+    p.add_argument("kind", choices=["recall", "expiry"], help="which report")
+    recall = subject(p)
+    recall.title = "recall"
+    recall.add_argument("--lot", type=arg.code, help="lot (batch) code")
+    direction(recall)
+    request = p.add_argument_group("recall request")
+    request.add_argument(
+        "--request-ref", default="", metavar="REF", help="FDA request id or recall number"
     )
-    p.add_argument("--request-ref", default="", help="recall: FDA request id / recall number")
-    p.add_argument("--requester", default="", help="recall: who asked (agency, customer)")
-    p.add_argument(
+    request.add_argument(
+        "--requester", default="", metavar="NAME", help="who asked (agency, customer)"
+    )
+    request.add_argument(
         "--received-at",
+        type=arg.instant_text,
         default="",
-        help="recall: ISO 8601 time with offset the request arrived (answer due 24 h later)",
+        metavar="TIME",
+        help="ISO 8601 time with UTC offset the request arrived (the answer is due 24 h later)",
     )
-    p.add_argument("--prepared-by", default="", help="recall: printed name of the preparer")
-    p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
+    request.add_argument(
+        "--prepared-by", default="", metavar="NAME", help="printed name of the preparer"
+    )
+    expiry = p.add_argument_group("expiry")
+    expiry.add_argument(
+        "--as-of", type=arg.calendar_date, metavar="YYYY-MM-DD", help="report date (default: today)"
+    )
+    expiry.add_argument(
+        "--within-days",
+        type=arg.positive_int,
+        default=180,  # lotline.expiry.DEFAULT_WINDOW_DAYS: every bucket up to 91-180 d
+        metavar="DAYS",
+        help="window: stock expiring within this many days",
+    )
+    out(p, "the PDF")
+    database(p)
 
     p = command("mock-recall", _mock_recall, "Run a mock recall drill and render its evidence PDF.")
-    p.add_argument("--gtin", required=True)
-    p.add_argument("--lot", required=True)
-    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
-    p.add_argument("--by", help="who runs the drill (default: the login name)")
-    p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the PDF")
+    drill = subject(p, required=True)
+    drill.add_argument("--lot", type=arg.code, required=True, help="lot (batch) code")
+    direction(drill)
+    p.add_argument_group("drill").add_argument(
+        "--by", metavar="NAME", help="who runs the drill (default: the login name)"
+    )
+    out(p, "the PDF")
+    database(p)
 
     p = command("export", _export, "Export the FSMA 204 sortable spreadsheet (XLSX + CSV).")
-    p.add_argument("kind", choices=["fsma204"])
-    p.add_argument("--gtin", help="with --lot: the rows of the lot's trace")
-    p.add_argument("--lot", action="append", help="a lot of --gtin; repeat for a lot list")
-    p.add_argument("--direction", choices=["backward", "forward", "both"], default="both")
-    p.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    p.add_argument("--out", type=Path, default=Path("reports-out"), help="folder for the files")
+    p.add_argument("kind", choices=["fsma204"], help="which export")
+    lots = subject(p)
+    lots.title = "a lot's trace"
+    lots.add_argument(
+        "--lot", type=arg.code, action="append", help="a lot of --gtin; repeat for a lot list"
+    )
+    direction(lots)
+    period = p.add_argument_group("or a period")
+    period.add_argument(
+        "--from", dest="start", type=arg.calendar_date, metavar="YYYY-MM-DD", help="first day"
+    )
+    period.add_argument(
+        "--to", dest="end", type=arg.calendar_date, metavar="YYYY-MM-DD", help="last day"
+    )
+    out(p, "the files")
+    database(p)
 
     p = command("generate", _generate, "Write deterministic sample data in the contract format.")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for the sample files"
+    )
+    p.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
+    p.add_argument("--scale", type=float, default=1.0, help="size of the sample (1 = a year)")
     p.add_argument(
         "--vocabulary",
         choices=["contract", "erp"],
@@ -147,20 +354,26 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = command("demo", _demo, "Generate sample data, load it into SQLite and render the PDFs.")
-    p.add_argument("--dir", type=Path, default=Path(DEMO_DIR))
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--dir", type=Path, default=Path(DEMO_DIR), help="folder for everything")
+    p.add_argument("--seed", type=int, default=7, help="random seed of the sample data")
+    p.add_argument("--scale", type=float, default=1.0, help="size of the sample (1 = a year)")
+    database(p, existing=False)
 
     p = command("verify", _verify, "Check a lotline PDF against its provenance and the database.")
-    p.add_argument("pdf", type=Path)
+    p.add_argument("pdf", type=Path, metavar="PDF", help="a PDF lotline rendered")
+    database(p, existing=False)  # verify says itself what it could check without the database
 
     mapping_help = "Mapping files for exports that are not in the contract format."
-    p = sub.add_parser("mapping", help=mapping_help, description=mapping_help)
-    actions = p.add_subparsers(dest="action", required=True)
+    p = sub.add_parser(
+        "mapping", help=mapping_help, description=mapping_help, formatter_class=_HelpFormatter
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     suggest_help = "Draft a mapping for the exports in a folder; review the lines marked GUESS."
-    p = actions.add_parser("suggest", help=suggest_help, description=suggest_help)
+    p = actions.add_parser(
+        "suggest", help=suggest_help, description=suggest_help, formatter_class=_HelpFormatter
+    )
     p.set_defaults(handler=_mapping_suggest)
-    p.add_argument("drop_dir", type=Path)
+    p.add_argument("drop_dir", type=Path, metavar="DROP_DIR", help="folder of exports")
     p.add_argument("--out", type=Path, help="write the draft to this .toml file (default: stdout)")
     return parser
 
@@ -197,35 +410,35 @@ of a file, so the file or its mapping is probably wrong."""
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    """The same stages as the Dagster `ingest` job, in this process, with progress on stderr."""
+    from lotline import console, store
+    from lotline.intake.contract import RECORD_TYPES
+    from lotline.intake.ingest import load_folder
     from lotline.intake.mapping import load_mapping
     from lotline.intake.reading import printable, scan
 
     mapping = load_mapping(args.mapping) if args.mapping else None
-    # a missing folder, an unknown file or a bad mapping fails before Dagster starts
+    # a missing folder, an unknown file or a bad mapping fails before the database is touched
     found = scan(args.drop_dir, mapping=mapping)
     for skipped in found.skipped:
         print(f"skipped {printable(skipped.name)}: {skipped.reason}")
-    from pipelines.run import run_pipeline
-
-    outcome = run_pipeline(
-        database_url=args.database_url,
-        drop_dir=args.drop_dir,
-        log_level="CRITICAL",
-        intake={
-            "mapping": args.mapping or "",
-            "strict": args.strict,
-            "max_reject_share": args.max_reject_share,
-        },
-    )
-    if not outcome.success:
-        print(f"lotline: load failed, nothing was written: {outcome.error}", file=sys.stderr)
-        return EXIT_INPUT
-    _print_load(outcome.files, outcome.findings, outcome.snapshot_id, args.database_url)
-    if outcome.suspect_files:
-        for s in outcome.suspect_files:
+    engine = store.make_engine(args.database_url)
+    with console.progress(total=len(RECORD_TYPES) + 2) as stage:
+        report = load_folder(
+            engine,
+            args.drop_dir,
+            mapping=mapping,
+            strict=args.strict,
+            max_reject_share=args.max_reject_share,
+            progress=stage,
+        )
+    files = [dict(f.__dict__, accounted=f.accounted) for f in report.files]
+    _print_load(files, report.summary().to_dicts(), report.snapshot_id, args.database_url)
+    if report.suspects:
+        for s in report.suspects:
             print(
-                f"lotline: {printable(s['name'])}: rule {s['rule']} on column {s['column']} "
-                f"quarantined {s['rows']} rows ({s['share']:.0%} of the file, more than "
+                f"lotline: {printable(s.name)}: rule {s.rule} on column {s.column} "
+                f"quarantined {s.rows} rows ({s.share:.0%} of the file, more than "
                 f"{args.max_reject_share:.0%}): the file or its mapping is probably wrong. "
                 "The valid rows were loaded; see rejected_record.",
                 file=sys.stderr,
@@ -234,29 +447,45 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+LOAD_COLUMNS: list[tuple[str, str, Kind]] = [
+    ("name", "file", "id"),
+    ("record_type", "type", "id"),
+    ("rows_read", "read", "number"),
+    ("rows_loaded", "loaded", "number"),
+    ("rows_corrected", "corrected", "number"),
+    ("rows_voided", "voided", "number"),
+    ("rows_unchanged", "unchanged", "number"),
+    ("rows_rejected", "rejected", "number"),
+    ("rows_warned", "warned", "number"),
+]
+
+
 def _print_load(
     files: list[dict], summary: list[dict], snapshot_id: str | None, database_url: str | None
 ) -> None:
-    from lotline import store
+    import polars as pl
+
+    from lotline import console, store
     from lotline.intake.reading import printable
 
-    header = (
-        f"{'file':<32} {'type':<12} {'read':>8} {'loaded':>8} {'corrected':>9} {'voided':>6} "
-        f"{'unchanged':>9} {'rejected':>8} {'warned':>6}"
-    )
-    print(header)
-    print("-" * len(header))
+    rows = [
+        {
+            **{name: f.get(name, 0) for name, _, _ in LOAD_COLUMNS},
+            "name": printable(f["name"]),
+            "note": "same content loaded before" if f.get("already_loaded") else "",
+        }
+        for f in files
+    ]
+    schema = {name: pl.String if kind == "id" else pl.Int64 for name, _, kind in LOAD_COLUMNS}
+    frame = pl.DataFrame(rows, schema={**schema, "note": pl.String}, orient="row")
+    columns = [console.Column(name, kind, header) for name, header, kind in LOAD_COLUMNS]
+    if any(r["note"] for r in rows):
+        columns.append(console.Column("note", "text"))
+    console.print_table(frame, columns)
     for f in files:
-        note = "  (same content loaded before)" if f["already_loaded"] else ""
-        print(
-            f"{printable(f['name']):<32} {f['record_type']:<12} {f['rows_read']:>8} "
-            f"{f['rows_loaded']:>8} {f.get('rows_corrected', 0):>9} {f.get('rows_voided', 0):>6} "
-            f"{f['rows_unchanged']:>9} {f['rows_rejected']:>8} {f.get('rows_warned', 0):>6}{note}"
-        )
-    unused = [(f["name"], f.get("unused_columns") or ()) for f in files]
-    for name, columns in unused:
-        if columns:
-            print(f"{printable(name)}: columns not used: {', '.join(map(printable, columns))}")
+        if f.get("unused_columns"):
+            unused = ", ".join(map(printable, f["unused_columns"]))
+            print(f"{printable(f['name'])}: columns not used: {unused}")
     if summary:
         print("\nfindings (errors are in table rejected_record, warnings in record_finding):")
         for line in summary:
@@ -273,18 +502,10 @@ def _print_load(
         print(f"no new records; {rejected} rejected rows stored in rejected_record")
     else:
         print("nothing new: the database is unchanged")
-    print(f"database: {store.database_url(database_url)}")
+    print(f"database: {shown_url(store.database_url(database_url))}")
 
 
 # --- trace --------------------------------------------------------------------------------------
-
-
-def _instant(text: str):  # type: ignore[no-untyped-def]
-    """An ISO 8601 time with its offset (UTC when none is given)."""
-    from datetime import UTC, datetime
-
-    value = datetime.fromisoformat(text)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _trace(args: argparse.Namespace) -> int:
@@ -311,7 +532,10 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _trace_csv(result) -> str:  # type: ignore[no-untyped-def]
+    """The trace's lots, receipts and shipments as one CSV, formula-like cells neutralised."""
     import polars as pl
+
+    from lotline.safe_csv import write_csv
 
     def part(section: str, frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
         base = {
@@ -365,11 +589,77 @@ def _trace_csv(result) -> str:  # type: ignore[no-untyped-def]
             uom=pl.col("uom"),
         ),
     ]
-    return pl.concat(frames).write_csv()
+    return write_csv(pl.concat(frames)) or ""
+
+
+TRACE_TABLES: dict[str, tuple[str, list[tuple[str, Kind, int | None]]]] = {
+    "lots": (
+        "Lots",
+        [
+            ("direction", "id", 3),
+            ("depth", "number", None),
+            ("exposure", "share", None),
+            ("gtin", "id", None),
+            ("lot", "id", None),
+            ("product_name", "text", 2),
+            ("expiry_date", "id", 1),
+            ("quantity_on_hand", "number", None),
+            ("uom", "id", None),
+            ("status", "id", None),
+        ],
+    ),
+    "receipts": (
+        "Supplier receipts",
+        [
+            ("receipt_id", "id", 1),
+            ("received_at", "time", 2),
+            ("from_location_id", "id", None),
+            ("gtin", "id", None),
+            ("lot", "id", None),
+            ("quantity", "number", None),
+            ("uom", "id", None),
+        ],
+    ),
+    "shipments": (
+        "Shipments",
+        [
+            ("shipment_id", "id", 2),
+            ("shipped_at", "time", 1),
+            ("to_location_id", "id", None),
+            ("gtin", "id", None),
+            ("lot", "id", None),
+            ("serial", "id", 3),
+            ("quantity", "number", None),
+            ("uom", "id", None),
+        ],
+    ),
+    "consignees": (
+        "Consignees",
+        [
+            ("to_location_id", "id", None),
+            ("business_name", "text", None),
+            ("city", "text", 1),
+            ("country", "id", 2),
+            ("shipments", "number", None),
+            ("quantity", "number", None),
+            ("uom", "id", None),
+        ],
+    ),
+}
+"""What the table format shows of a trace: per frame, its title and (column, kind, order in
+which it is left out when a terminal is too narrow for the identifiers)."""
+SHORT_HEADERS = {
+    "quantity_on_hand": "on hand",
+    "product_name": "product",
+    "expiry_date": "expiry",
+    "from_location_id": "from",
+    "to_location_id": "to",
+    "business_name": "name",
+}
 
 
 def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
-    import polars as pl
+    from lotline import console
 
     subject = result.subject
     if subject.get("sscc"):
@@ -379,66 +669,29 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
     else:
         name = f"GTIN {subject['gtin']} lot {subject['lot']}"
     print(f"Trace of {name}, {result.direction}; snapshot {result.snapshot_id}")
-    with pl.Config(
-        tbl_rows=200,
-        tbl_cols=12,
-        fmt_str_lengths=40,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-    ):
-        print(f"\nLots ({result.lots.height})")
-        print(
-            result.lots.select(
-                "direction",
-                "depth",
-                "exposure",
-                "gtin",
-                "lot",
-                "product_name",
-                "expiry_date",
-                "quantity_on_hand",
-                "status",
-            )
+
+    def shown(column: str, value: object) -> str:
+        if column == "status" and value is None:
+            return "released"  # no hold, recall or quarantine in force
+        return console.cell(value, kinds.get(column, "id"))
+
+    for attribute, (title, spec) in TRACE_TABLES.items():
+        frame = getattr(result, attribute)
+        if attribute != "lots" and frame.is_empty():
+            continue
+        if attribute == "consignees" and result.shipments.is_empty():
+            continue
+        kinds = {c: k for c, k, _ in spec}
+        console.print_table(
+            frame,
+            [
+                console.Column(c, k, SHORT_HEADERS.get(c), drop)
+                for c, k, drop in spec
+                if c in frame.columns
+            ],
+            title=f"\n{title} ({frame.height})",
+            cells=shown,
         )
-        if not result.receipts.is_empty():
-            print(f"\nSupplier receipts ({result.receipts.height})")
-            print(
-                result.receipts.select(
-                    "receipt_id",
-                    "received_at",
-                    "from_location_id",
-                    "gtin",
-                    "lot",
-                    "quantity",
-                    "uom",
-                )
-            )
-        if not result.shipments.is_empty():
-            print(f"\nShipments ({result.shipments.height})")
-            print(
-                result.shipments.select(
-                    "shipment_id",
-                    "shipped_at",
-                    "to_location_id",
-                    "gtin",
-                    "lot",
-                    "serial",
-                    "quantity",
-                    "uom",
-                )
-            )
-            print(f"\nConsignees ({result.consignees.height})")
-            print(
-                result.consignees.select(
-                    "to_location_id",
-                    "business_name",
-                    "city",
-                    "country",
-                    "shipments",
-                    "quantity",
-                    "uom",
-                )
-            )
     for note in result.notes:
         print(f"\nnote: {note}")
 
@@ -447,42 +700,43 @@ def _print_trace(result) -> None:  # type: ignore[no-untyped-def]
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pipelines.run import run_pipeline
+    """Render through the pipeline's report asset (the document register, the archive), with
+    stage lines around it: the asset itself reports no progress."""
+    from lotline import console
 
-    if args.kind == "recall":
-        if not (args.gtin and args.lot):
-            raise ValueError("report recall needs --gtin and --lot")
-        from lotline import api, trace
-        from reports.recall import RecallRequest
+    if args.kind == "recall" and not (args.gtin and args.lot):
+        raise ValueError("report recall needs --gtin and --lot")
+    with console.progress(total=3) as stage:
+        if args.kind == "recall":
+            from lotline import api, trace
+            from reports.recall import RecallRequest
 
-        RecallRequest.parse(args.request_ref, args.requester, args.received_at)  # fail early
-        trace.find_lot(
-            api.load_lineage(api.connect(args.database_url)), args.gtin.strip().zfill(14), args.lot
-        )
+            RecallRequest.parse(args.request_ref, args.requester, args.received_at)  # fail early
+            stage(f"finding lot {args.lot} of GTIN {args.gtin}")
+            trace.find_lot(api.load_lineage(api.connect(args.database_url)), args.gtin, args.lot)
+            config = {
+                "recall": {
+                    "lots": [f"{args.gtin}/{args.lot}"],
+                    "direction": args.direction,
+                    "request_reference": args.request_ref,
+                    "requester": args.requester,
+                    "received_at": args.received_at,
+                    "prepared_by": args.prepared_by,
+                }
+            }
+        else:
+            as_of = args.as_of.isoformat() if args.as_of else ""
+            config = {"expiry": {"as_of": as_of, "within_days": args.within_days}}
+        stage("starting the pipeline")
+        from pipelines.run import run_pipeline
+
+        stage(f"rendering the {args.kind} report PDF")
         outcome = run_pipeline(
             database_url=args.database_url,
             report_dir=args.out,
             load=False,
-            recall={
-                "lots": [f"{args.gtin.strip().zfill(14)}/{args.lot}"],
-                "direction": args.direction,
-                "request_reference": args.request_ref,
-                "requester": args.requester,
-                "received_at": args.received_at,
-                "prepared_by": args.prepared_by,
-            },
             log_level="CRITICAL",
-        )
-    else:
-        outcome = run_pipeline(
-            database_url=args.database_url,
-            report_dir=args.out,
-            load=False,
-            expiry={
-                "as_of": args.as_of.isoformat() if args.as_of else "",
-                "within_days": args.within_days,
-            },
-            log_level="CRITICAL",
+            **config,
         )
     if not outcome.success:
         print(f"lotline: report failed: {outcome.error}", file=sys.stderr)
@@ -494,12 +748,16 @@ def _report(args: argparse.Namespace) -> int:
 
 def _mock_recall(args: argparse.Namespace) -> int:
     """Store the drill first, then render: a failed rendering still leaves the drill on record."""
-    from lotline import api, mock_recall
-    from reports.mock_recall import render_mock_recall_report
+    from lotline import api, console, mock_recall
 
-    engine = api.connect(args.database_url)
-    drill = mock_recall.run_drill(engine, args.gtin, args.lot, args.direction, args.by)
-    path = render_mock_recall_report(engine, drill, args.out)
+    with console.progress(total=2) as stage:
+        engine = api.connect(args.database_url)
+        stage(f"running the drill on lot {args.lot} of GTIN {args.gtin}")
+        drill = mock_recall.run_drill(engine, args.gtin, args.lot, args.direction, args.by)
+        stage("rendering the evidence PDF")
+        from reports.mock_recall import render_mock_recall_report
+
+        path = render_mock_recall_report(engine, drill, args.out)
     r = drill.record
     percent = "—" if r["percent_accounted"] is None else f"{r['percent_accounted']:.1f} %"
     print(
@@ -514,7 +772,7 @@ def _mock_recall(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     """FSMA 204 spreadsheet for a lot's trace or for a date range (1.1455(c)(3): "date ranges or
     traceability lot codes"), read straight from the lineage tables: no pipeline run."""
-    from lotline import api, fsma204
+    from lotline import api, console, fsma204
     from reports.fsma204 import write_fsma204
 
     by_lot, by_period = bool(args.gtin or args.lot), bool(args.start or args.end)
@@ -522,16 +780,21 @@ def _export(args: argparse.Namespace) -> int:
         raise ValueError("export fsma204 needs --gtin and --lot, or --from and --to")
     if by_period and not (args.start and args.end):
         raise ValueError("export fsma204 needs both --from and --to")
-    engine = api.connect(args.database_url)
-    if by_lot:
-        results = [api.trace_lot(engine, args.gtin, lot, args.direction) for lot in args.lot]
-        frames = fsma204.for_traces(results, engine)
-        lots = args.lot[0] if len(args.lot) == 1 else f"{len(args.lot)}-lots"
-        name = f"fsma204_{results[0].subject['gtin']}_{lots}_{args.direction}"
-    else:
-        frames = fsma204.for_period(engine, args.start, args.end)
-        name = f"fsma204_{args.start.isoformat()}_{args.end.isoformat()}"
-    written = write_fsma204(frames, args.out, name)
+    with console.progress(total=3) as stage:
+        engine = api.connect(args.database_url)
+        if by_lot:
+            stage(f"tracing {len(args.lot)} lot{'s' if len(args.lot) > 1 else ''}")
+            results = [api.trace_lot(engine, args.gtin, lot, args.direction) for lot in args.lot]
+            stage("building the FSMA 204 rows")
+            frames = fsma204.for_traces(results, engine)
+            lots = args.lot[0] if len(args.lot) == 1 else f"{len(args.lot)}-lots"
+            name = f"fsma204_{results[0].subject['gtin']}_{lots}_{args.direction}"
+        else:
+            stage(f"building the FSMA 204 rows from {args.start} to {args.end}")
+            frames = fsma204.for_period(engine, args.start, args.end)
+            name = f"fsma204_{args.start.isoformat()}_{args.end.isoformat()}"
+        stage("writing XLSX and CSV")
+        written = write_fsma204(frames, args.out, name)
     print(written["xlsx"])
     for path in written["csv"]:
         print(path)
@@ -592,8 +855,8 @@ def _demo(args: argparse.Namespace) -> int:
     for path in [*outcome.reports, str(evidence)]:
         print(f"  {path}")
     print(
-        f"\ntry: lotline trace --database-url {database_url} --gtin {gtin} --lot {lot} "
-        "--direction forward"
+        f"\ntry: lotline trace --database-url {shown_url(database_url)} "
+        f"--gtin {gtin} --lot {lot} --direction forward"
     )
     return 0
 

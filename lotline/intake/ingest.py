@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -871,19 +872,27 @@ def load_folder(
     strict: bool = False,
     max_reject_share: float = DEFAULT_MAX_REJECT_SHARE,
     settle_seconds: float = 0.0,
+    progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
-    """Load a drop folder without Dagster (the pipeline runs the same stages as assets)."""
+    """Load a drop folder without Dagster (the pipeline runs the same stages as assets).
+
+    `progress`, if given, is told each stage as it starts (e.g. "validating receipts"), so a
+    long load can show where it is."""
+    stage = progress or (lambda _: None)
     store.create_schema(engine)
     found = scan(drop_dir, mapping=mapping, settle_seconds=settle_seconds)
     load_id = load_id or uuid.uuid4().hex
     raws: dict[str, RawBatch] = {}
     validations: dict[str, Validation] = {}
     typed_rows: dict[str, pl.DataFrame] = {}
+    stage(f"reading {len(found.files)} files")
     for name in RECORD_TYPES:
         raws[name] = read_raw(engine, found.files, name)
     for name in RECORD_TYPES:
+        stage(f"validating {name}")
         validations[name], typed_rows[name] = validate_batch(
             engine, raws[name], typed_rows, strict=strict
         )
+    stage("storing records and building lineage")
     report = commit(engine, raws, validations, typed_rows, load_id, max_reject_share)
     return replace(report, skipped=[(s.name, s.reason) for s in found.skipped])

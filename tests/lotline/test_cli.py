@@ -249,3 +249,268 @@ def test_a_load_that_only_stored_rejected_rows_does_not_say_unchanged(capsys) ->
     file = {**file, "name": "evil\x1b[31m.csv"}
     _print_load([file], [], None, "sqlite:///x.sqlite")
     assert "\x1b" not in capsys.readouterr().out
+
+
+# --- a Unix tool: errors, help, version, pipes, the database, safe outputs -----------------------
+
+
+def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from lotline.cli import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+BAD_VALUES = {
+    "gtin_check_digit": (
+        ["trace", "--gtin", "00614141000044", "--lot", "C1"],
+        "argument --gtin: GTIN 00614141000044: check digit should be 3",
+    ),
+    "gtin_letters": (
+        ["trace", "--gtin", "ABC", "--lot", "C1"],
+        "argument --gtin: GTIN 'ABC': digits only ('A' at position 1)",
+    ),
+    "sscc_length": (
+        ["trace", "--sscc", "30614141000001001"],
+        "argument --sscc: SSCC 30614141000001001: 17 digits, expected 18",
+    ),
+    "sscc_check_digit": (
+        ["trace", "--sscc", "306141410000010013"],
+        "argument --sscc: SSCC 306141410000010013: check digit should be 2",
+    ),
+    "min_exposure_range": (
+        ["trace", "--gtin", "00614141000043", "--lot", "C1", "--min-exposure", "5"],
+        "argument --min-exposure: 5: must be between 0 and 1 (a share)",
+    ),
+    "time_without_offset": (
+        ["trace", "--sscc", "306141410000010029", "--at", "2026-09-09T09:00"],
+        "argument --at: 2026-09-09T09:00: no UTC offset",
+    ),
+    "within_days": (
+        ["report", "expiry", "--within-days", "0"],
+        "argument --within-days: 0: must be a positive number of days",
+    ),
+    "received_at": (
+        ["report", "recall", "--gtin", "614141000012", "--lot", "F1"]
+        + ["--received-at", "2026-12-01 09:30"],
+        "argument --received-at: 2026-12-01 09:30: no UTC offset",
+    ),
+    "export_date": (
+        ["export", "fsma204", "--from", "2026-13-01", "--to", "2026-12-31"],
+        "argument --from: '2026-13-01': not a date (YYYY-MM-DD)",
+    ),
+    "reject_share": (
+        ["ingest", "drop", "--max-reject-share", "1.5"],
+        "argument --max-reject-share: 1.5: must be between 0 and 1 (a share)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_VALUES))
+def test_a_bad_value_exits_2_naming_the_option_and_the_bad_part(
+    case: str, capsys: pytest.CaptureFixture[str], loaded_url: str
+) -> None:
+    args, message = BAD_VALUES[case]
+    code, out, err = in_process(capsys, *args, "--database-url", loaded_url)
+    assert code == 2
+    assert message in err, err
+    assert not out and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["trace", "--gtin", "00614141000043", "--lot", "C1"],
+        ["report", "expiry"],
+        ["export", "fsma204", "--from", "2026-09-01", "--to", "2026-09-30"],
+        ["mock-recall", "--gtin", "00614141000043", "--lot", "C1"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_database_that_does_not_exist_is_an_error_not_created(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo.sqlite"
+    url = f"sqlite:///{missing}"
+    code, out, err = in_process(capsys, *command, "--database-url", url)
+    assert code == 2
+    assert err.startswith(f"lotline: no database at {missing} ({url}): load data first"), err
+    assert not missing.exists() and not out
+
+
+def test_the_database_path_may_be_relative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LOTLINE_DATABASE_URL", raising=False)
+    code, _, err = in_process(capsys, "trace", "--gtin", "00614141000043", "--lot", "C1")
+    assert code == 2
+    assert f"no database at {tmp_path / 'lotline.sqlite'} (sqlite:///lotline.sqlite)" in err
+    assert not (tmp_path / "lotline.sqlite").exists()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    code, out, _ = in_process(capsys, "--version")
+    assert code == 0
+    assert out.startswith(f"lotline {version('lotline')}")
+
+
+def test_each_command_has_its_own_help_with_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = in_process(capsys, "trace", "--help")
+    assert code == 0
+    sections = [line for line in out.splitlines() if line.endswith(":") and not line[0].isspace()]
+    assert sections[:5] == ["options:", "subject:", "scope:", "output:", "database:"]
+    for default in ["(default: both)", "(default: 0.0)", "(default: table)"]:
+        assert default in " ".join(out.split()), default
+    assert "(default: None)" not in out
+    code, out, _ = in_process(capsys, "report", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "(default: 180)" in flat and "(default: reports-out)" in flat
+    assert "(default: )" not in flat
+
+
+def test_quiet_on_a_closed_pipe(loaded_url: str) -> None:
+    """The reader went away before a line was written: no traceback, the shell's 141."""
+    process = subprocess.Popen(
+        [LOTLINE, "trace", "--gtin", "614141000012", "--lot", "F1", "--database-url", loaded_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command has started writing
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert stderr == ""
+    piped = subprocess.run(
+        f"{LOTLINE} trace --gtin 614141000012 --lot F1 --database-url {loaded_url} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.stdout.startswith("Trace of GTIN 00614141000012 lot F1, both")
+    assert "Traceback" not in piped.stderr and "BrokenPipeError" not in piped.stderr
+
+
+def test_csv_neutralises_formulas_and_dash_codes_are_values(
+    small_drop: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partner's lot code `-1+1` is traced as `--lot -1+1` and `--lot=-1+1` alike, and its CSV
+    cell cannot run as a formula in a spreadsheet."""
+    from lotline import store
+    from lotline.intake.ingest import load_folder
+
+    with (small_drop / "receipts.csv").open("a") as receipts:
+        receipts.write(
+            "R9,2026-09-02T08:00:00-05:00,SUP-MILL,SITE-1,00614141000012,-1+1,,10,KGM,"
+            "2026-08-20,2027-02-16,0614141000012,po,=HYPERLINK(1)\n"
+        )
+    load_folder(store.make_engine(sqlite_url), small_drop)
+    outputs = []
+    for lot in (["--lot", "-1+1"], ["--lot=-1+1"]):
+        code, out, err = in_process(
+            capsys,
+            "trace",
+            "--gtin",
+            "614141000012",
+            *lot,
+            "--format",
+            "csv",
+            "--database-url",
+            sqlite_url,
+        )
+        assert code == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    rows = outputs[0].splitlines()
+    assert "receipt,00614141000012,'-1+1,,,,R9,SUP-MILL,SITE-1," in outputs[0]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.split(","))
+    code, out, _ = in_process(
+        capsys, "trace", "--gtin", "614141000012", "--lot", "-1+1", "--database-url", sqlite_url
+    )
+    assert code == 0 and "-1+1" in out  # the table shows the code as written
+
+
+@pytest.mark.postgres
+def test_ingest_never_prints_the_database_password(
+    postgres_url: str, small_drop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlalchemy as sa
+
+    with_password = sa.make_url(postgres_url).set(password="s3cret-pw")
+    url = with_password.render_as_string(hide_password=False)
+    assert "s3cret-pw" in url
+    code, out, err = in_process(capsys, "ingest", str(small_drop), "--database-url", url)
+    assert code == 0, err
+    masked = with_password.render_as_string(hide_password=True)
+    assert f"database: {masked}" in out and "***" in masked
+    assert "s3cret-pw" not in out + err
+    code, out, err = in_process(
+        capsys, "trace", "--gtin", "00614141000043", "--lot", "C1", "--database-url", url
+    )
+    assert code == 0 and "s3cret-pw" not in out + err
+
+
+# --- the README's "Using it" block, verbatim ------------------------------------------------------
+
+README = Path(__file__).parents[2] / "README.md"
+
+EXPECTED = {
+    "generate": lambda out, _: "shipments" in out,
+    "ingest": lambda out, _: "snapshot: " in out and "shipments.csv" in out,
+    "--format json": lambda out, _: (
+        (data := json.loads(out))["subject"]["lot"] == "C26208-06"
+        and {r["from_location_id"] for r in data["receipts"]} >= {"SUP-PRAIRIE", "SUP-GLDAIRY"}
+        and len(data["lots"]) == 9
+    ),
+    "--min-exposure": lambda out, _: "Consignees (10)" in out and "Lots (20)" in out,
+    "--serial": lambda out, _: "serial 4175433022 (lot B26237-01)" in out and "CUST-HOFMANN" in out,
+    "--sscc": lambda out, _: "SSCC 187193271529924970" in out and "B26237-01" in out,
+    "--format csv": lambda _, folder: (folder / "trace.csv").read_text().count("\nshipment,") > 50,
+    "report recall": lambda out, _: out.strip().endswith(".pdf") and "recall_" in out,
+    "report expiry": lambda out, _: out.strip().endswith(".pdf") and "expiry_" in out,
+    "export fsma204": lambda out, _: ".xlsx" in out,
+    "mock-recall": lambda out, _: "31 lots" in out and ".pdf" in out,
+    "verify": lambda out, _: out.startswith("UNCHANGED"),
+}
+
+
+def readme_commands() -> list[str]:
+    """The `sh` block under "## Using it", continuation lines joined."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## Using it", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.replace("\\\n", " ").splitlines()
+
+
+def test_the_readme_examples_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every line of the README's "Using it" block, copied as it is into an empty folder: the
+    first lines make the data the later lines use."""
+    import glob
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LOTLINE_DATABASE_URL", raising=False)
+    commands = readme_commands()
+    assert len(commands) >= 10
+    for line in commands:
+        words = shlex.split(line, comments=True)
+        assert words[:3] == ["uv", "run", "lotline"], line
+        args, target = words[3:], None
+        if ">" in args:
+            args, target = args[: args.index(">")], args[args.index(">") + 1]
+        args = [match for word in args for match in (sorted(glob.glob(word)) or [word])]
+        code, out, err = in_process(capsys, *args)
+        assert code == 0, f"{line}\n{err}"
+        assert "Traceback" not in err
+        if target:
+            Path(target).write_text(out)
+        checks = [check for key, check in EXPECTED.items() if key in line]
+        assert checks, f"no expectation for: {line}"
+        assert all(check(out, tmp_path) for check in checks), f"{line}\n{out[:2000]}"
