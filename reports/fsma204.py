@@ -6,7 +6,8 @@ once, dates as real Excel dates (they sort as dates, not text), GTINs and lot co
 lost leading zeros, no scientific notation). Cell text is never read as a formula or a link, so
 a lot code starting with "=" stays data. `reports.xlsx` writes it column-wise: a hub lot's
 half-million rows take seconds, not minutes. The CSVs (UTF-8, ISO dates) carry the same rows for
-systems that do not read XLSX and as the embedded files of the PDF report.
+systems that do not read XLSX; there a text cell that a spreadsheet would run as a formula gets a
+leading apostrophe (`lotline.safe_csv`), while the XLSX keeps every value as typed.
 
 The content is deterministic: the same frames give byte-identical files (the workbook's creation
 time is fixed unless the caller passes one).
@@ -22,6 +23,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from lotline.safe_csv import write_csv
 from reports.xlsx import write_workbook
 
 FIXED_CREATED = datetime(2000, 1, 1)
@@ -48,7 +50,7 @@ def write_fsma204(
     csvs = []
     for sheet, frame in frames.items():
         path = out_dir / f"{stem}_{safe_name(sheet).lower()}.csv"
-        frame.write_csv(path, date_format="%Y-%m-%d")
+        write_csv(frame, path, date_format="%Y-%m-%d")
         csvs.append(path)
     return {"xlsx": xlsx, "csv": csvs}
 

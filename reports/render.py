@@ -38,6 +38,7 @@ import polars as pl
 
 from lotline import provenance
 from lotline.intake.contract import REF_DOC_NAMES, REF_DOC_TYPES
+from lotline.safe_csv import neutralise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TABLE_ROWS = 500
@@ -207,8 +208,9 @@ def glossary(units: Sequence[tuple[str, str]], terms: Sequence[tuple[str, str]])
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    """CSV as attached: UTF-8, header row, ISO 8601 dates, UTC instants with a 'Z'."""
-    out = frame.with_columns(
+    """CSV as attached: UTF-8, header row, ISO 8601 dates, UTC instants with a 'Z'; text cells a
+    spreadsheet would run as a formula are neutralised (`lotline.safe_csv`)."""
+    out = neutralise(frame).with_columns(
         pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         for name, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime)
