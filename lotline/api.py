@@ -331,3 +331,112 @@ def _with_snapshot(engine: Engine, result: trace.TraceResult) -> trace.TraceResu
 
 def _gtin14(gtin: str) -> str:
     return gtin.strip().zfill(14)
+
+
+def widest_reach(engine: Engine, n: int | None = 10, by: str = "consignees") -> pl.DataFrame:
+    """The received lots whose forward trace reaches the most, most first: gtin, lot, product,
+    supplier, descendant lots, consignees, shipment lines and the quantity they shipped per unit
+    (`lotline.reach.REACH_SCHEMA`). `by`: "consignees" or "descendants"; `n` None for all.
+
+    The suspect lot worth rehearsing a recall on, read from the closure table (one indexed read
+    per table, not a trace per lot)."""
+    from lotline import reach
+
+    receipts_table, closure_table = store.table(models.LotReceipt), store.table(models.LotClosure)
+    received_keys = sa.select(receipts_table.c.lot_key)
+    with engine.connect() as conn:
+        receipts = store.read_frame(
+            conn, models.LotReceipt, columns=["lot_key", "from_location_id"]
+        )
+        lots = store.read_frame(
+            conn,
+            models.Lot,
+            where=store.table(models.Lot).c.lot_key.in_(received_keys),
+            columns=["lot_key", "gtin", "lot", "product_name"],
+        )
+        closure = store.read_frame(
+            conn,
+            models.LotClosure,
+            where=closure_table.c.ancestor_key.in_(received_keys),
+            columns=["ancestor_key", "descendant_key"],
+        )
+        reached = sa.select(closure_table.c.descendant_key).where(
+            closure_table.c.ancestor_key.in_(received_keys)
+        )
+        shipments_table = store.table(models.LotShipment)
+        shipments = store.read_frame(
+            conn,
+            models.LotShipment,
+            where=shipments_table.c.lot_key.in_(reached)
+            | shipments_table.c.lot_key.in_(received_keys),
+            columns=["lot_key", "to_location_id", "quantity", "uom"],
+        )
+    received = lots.join(reach.suppliers(receipts, locations(engine)), on="lot_key", how="left")
+    return reach.widest_reach(received, closure, shipments, n=n, by=by)  # type: ignore[arg-type]
+
+
+# --- recall summary and lineage diagram (issue 10) ----------------------------------------------
+
+from lotline.recall_summary import RecallSummary  # noqa: E402  (appended section)
+
+
+def returns(engine: Engine, lots: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
+    """Return moves (stock a customer sent back, `moves.reason = return`) of the given
+    (gtin, lot) pairs or of every lot: who returned what, when, to which own location."""
+    moves = _of_lots(engine, models.MoveRecord, lots)
+    return moves.filter(pl.col("reason") == "return").select(
+        "move_id",
+        "moved_at",
+        "gtin",
+        "lot",
+        "serial",
+        "quantity",
+        "uom",
+        "from_location_id",
+        "to_location_id",
+    )
+
+
+def recall_summary(
+    engine: Engine, gtin: str, lot: str, direction: trace.Direction = "both"
+) -> RecallSummary:
+    """What page 1 of the recall report says: lots reached, quantities produced, shipped, on
+    hand and unaccounted for, consignees with contact, open holds, the mass-balance verdict,
+    data-quality findings and the numbered actions (`lotline.recall_summary`)."""
+    from reports.recall import build_recall
+
+    return build_recall(engine, gtin, lot, direction).summary()
+
+
+def lineage_diagram(
+    engine: Engine,
+    gtin: str,
+    lot: str,
+    direction: trace.Direction = "both",
+    max_nodes: int = 40,
+    min_exposure: float = 0.0,
+) -> str:
+    """The lot's lineage — supplier receipts, lots, consignees — as an SVG drawn by Graphviz,
+    collapsed to summarised nodes beyond `max_nodes` (`lotline.lineage_diagram`). Raises
+    `lotline.lineage_diagram.DotMissing` when Graphviz is not installed.
+
+    In a notebook: `IPython.display.SVG(api.lineage_diagram(db, gtin, lot))`."""
+    from lotline import lineage_diagram as diagram
+
+    result = trace_lot(engine, gtin, lot, direction, min_exposure=min_exposure)
+    return diagram.svg(
+        result.lots, result.edges, result.receipts, result.shipments, locations(engine), max_nodes
+    )
+
+
+def loads(engine: Engine) -> pl.DataFrame:
+    """Every load, file by file, oldest first: rows read, loaded, unchanged, rejected (in
+    `rejected_records`) and loaded with a warning (in `record_findings`); see
+    `lotline.load_history`."""
+    from lotline import load_history
+
+    files = store.read_frame(engine, models.SourceFile)
+    findings = store.read_frame(
+        engine, models.RecordFinding, columns=["source_sha256", "row_number"]
+    )
+    return load_history.per_file(files, findings)

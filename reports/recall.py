@@ -1,14 +1,21 @@
 """The Lot Traceability & Recall Report: one lot traced backward and forward, as a PDF/A-3b.
 
 Sections follow what a recall request asks for, in the order a recall coordinator and
-an FDA reviewer read them: document control, scope, summary quantities and direct accounts
-(21 CFR 7.46(a)(4)–(6)), backward trace with supplier receipts (1.1345), transformation lineage
-with quantity used per input lot (1.1350), forward trace with consignees and shipment lines
-(1.1340, 211.196), inventory and hold status, mass balance, data-quality exceptions (completeness
-findings, rejected rows, validation warnings), glossary (1.1455(c)(1)), audit extract with the
-record history of corrections and voids (11.10(e)), manifest, signatures (11.50). Tables show
-at most `TABLE_ROWS` rows; the complete trace is embedded as CSV files and as the FSMA 204
-spreadsheet, the sortable data a regulator works with.
+an FDA reviewer read them: the summary and actions, the lineage diagram and exposure chart,
+scope, quantities and direct accounts (21 CFR 7.46(a)(4)–(6)), backward trace with supplier
+receipts (1.1345), transformation lineage with quantity used per input lot (1.1350), forward
+trace with consignees and shipment lines (1.1340, 211.196), inventory and hold status, mass
+balance, data-quality exceptions (completeness findings, rejected rows, validation warnings),
+glossary (1.1455(c)(1)), audit extract with the record history of corrections and voids
+(11.10(e)), manifest, document control, signatures (11.50). Tables show at most `TABLE_ROWS`
+rows; the complete trace is embedded as CSV files and as the FSMA 204 spreadsheet, the sortable
+data a regulator works with.
+
+Page 1 answers the recall in a minute (`lotline.recall_summary`: what is affected, how much,
+where it went, what is on hand, the numbered actions) under a one-line document control; the
+full block is section 14. The lineage diagram (`lotline.lineage_diagram`, Graphviz) and the
+exposure chart follow as vector figures. Every time is printed in UTC; serial lines of one
+shipment line print as serial ranges (`lotline.serial_ranges`).
 
 `build_recall` gathers the data (no rendering) so tests and notebooks can compare the PDF with
 what went into it; `render_recall_report` writes the file.
@@ -17,6 +24,7 @@ what went into it; `render_recall_report` writes the file.
 from __future__ import annotations
 
 import io
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,11 +33,21 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.engine import Engine
 
-from lotline import api, expiry, fsma204, mass_balance, scope, status
+from lotline import (
+    api,
+    expiry,
+    fsma204,
+    lineage_diagram,
+    mass_balance,
+    recall_summary,
+    scope,
+    serial_ranges,
+    status,
+)
 from lotline.expiry import local_datetime
 from lotline.intake.contract import UOM_NAMES
 from lotline.trace import DIRECTIONS, Direction, TraceResult
-from reports import register
+from reports import charts, register
 from reports.fsma204 import write_xlsx
 from reports.render import (
     DASH,
@@ -39,6 +57,7 @@ from reports.render import (
     csv_bytes,
     fmt_qty_uom,
     fmt_share,
+    fmt_utc,
     generated_now,
     render_html,
     safe_name,
@@ -151,9 +170,26 @@ TERMS = [
         "built from; the same snapshot reproduces the same tables and attachments.",
     ),
     (
-        "Local time",
-        "Event times are printed in the local time and UTC offset recorded with the "
-        "event; transformation times, which carry no offset, in UTC.",
+        "Times",
+        "All times are UTC (offset +00:00). The attached CSV files keep each event's local "
+        "time and UTC offset as recorded (shipped_local, received_local, tz_offset); ship and "
+        "receipt dates (first / last ship date) are the event's local date.",
+    ),
+    (
+        "Serial ranges",
+        "Serial lines of one shipment line (same shipment, lot, SSCC and reference) are "
+        "printed as one row: consecutive serials as 'first…last (count)'. Every serial is a "
+        "row of the attached shipments.csv.",
+    ),
+    (
+        "Returned",
+        "Stock a consignee sent back (moves with reason return, from the consignee to an own "
+        "location). Outstanding = shipped − returned, per unit.",
+    ),
+    (
+        "Exposure",
+        "The share of a lot's material that came from the subject lot, propagated through "
+        "every transformation (1 = made only from the subject lot).",
     ),
     (
         "Validation warning",
@@ -205,6 +241,24 @@ class RecallData:
     fsma_sheets: dict[str, pl.DataFrame]
     as_of: date
     uoms: list[str] = field(default_factory=list)
+    returns: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Return moves of the traced lots (`lotline.api.returns`)."""
+    locations: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def summary(self) -> recall_summary.RecallSummary:
+        """Page 1: the figures and actions of `lotline.recall_summary` for this trace."""
+        return recall_summary.summarise(
+            subject=self.subject,
+            lots=self.lots,
+            lot_balance=self.lot_balance,
+            shipments=self.shipments,
+            returns=self.returns,
+            inventory=self.inventory,
+            locations=self.locations,
+            exceptions=self.exceptions,
+            warnings=self.warnings,
+            rejected=self.rejected_for_trace,
+        )
 
     def attachments(self) -> list[AttachedFile]:
         """The embedded files, bytes exactly as embedded: the full trace, one CSV per table,
@@ -492,6 +546,8 @@ def build_recall(
         fsma_sheets=fsma204.for_trace(result, engine),
         as_of=as_of,
         uoms=uoms,
+        returns=api.returns(engine, scope_lots),
+        locations=locations,
     )
 
 
@@ -601,6 +657,19 @@ def _local_text(column: str) -> pl.Expr:
         separator=" ",
     )
 
+
+SHIPMENT_LINE_KEYS = (
+    "shipment_id",
+    "shipped_at",
+    "from_location_id",
+    "to_location_id",
+    "gtin",
+    "lot",
+    "sscc",
+    "uom",
+    "ref_doc",
+)
+"""What makes serial lines one printed shipment line (their serials become ranges)."""
 
 LOTS_LISTED = 6
 """Lot codes named in one table cell; the rest are counted. A hub lot's recall reaches tens of
@@ -760,12 +829,22 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             ignore_nulls=True,
         ).alias("supplier"),
     )
-    shipments = data.shipments.with_columns(_ref_doc().alias("ref_doc"))
+    shipments = serial_ranges.collapse_serial_lines(
+        data.shipments.with_columns(_ref_doc().alias("ref_doc")), SHIPMENT_LINE_KEYS
+    )
+    returned = recall_summary.per_unit_text(
+        data.returns.select(pl.col("from_location_id").alias("to_location_id"), "quantity", "uom"),
+        ["to_location_id"],
+        "quantity",
+        "returned",
+    )
     consignees = data.consignees.with_columns(
         pl.concat_str(
             [pl.col("consignee_name"), pl.col("to_location_id")], separator=" · ", ignore_nulls=True
         ).alias("consignee")
-    )
+    ).join(returned, on="to_location_id", how="left")
+    has_returns = returned.height > 0
+    lots_returned = bool((data.lots["quantity_returned"].fill_null(0) > 0).any())
     distribution = data.distribution.join(
         data.lots.select("gtin", "product_name").unique("gtin"), on="gtin", how="left"
     )
@@ -870,7 +949,7 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             receipts,
             [
                 Column("receipt_id", "Receipt", 6),
-                Column("received_local", "Received (local)", 15),
+                Column("received_at", "Received (UTC)", 15, fmt="utc_short"),
                 Column("supplier", "Supplier (immediate previous source)", 17),
                 Column("gtin", "GTIN", 11.5),
                 Column("lot", "Lot", 6),
@@ -908,13 +987,24 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
                 Column("exposure", "Contains of subject", 7, "right", "share"),
                 Column("gtin", "GTIN", 11.5),
                 Column("lot", "Lot", 8),
-                Column("product_name", "Product", 12.5),
-                Column("origin", "Origin", 8),
+                Column("product_name", "Product", 11.5 if lots_returned else 12.5),
+                Column("origin", "Origin", 7 if lots_returned else 8),
                 Column("quantity_in", "Produced / received", 11, "right", "qty", "uom"),
                 Column("quantity_consumed", "Consumed", 9, "right", "qty", "uom"),
-                Column("quantity_shipped", "Shipped", 9, "right", "qty", "uom"),
-                Column("quantity_on_hand", "On hand", 9, "right", "qty", "uom"),
-                Column("expiry_date", "Expiry date", 10, fmt="date"),
+                *(
+                    [
+                        Column("quantity_shipped", "Shipped", 8, "right", "qty", "uom"),
+                        Column("quantity_returned", "Returned", 7, "right", "qty", "uom"),
+                        Column("quantity_on_hand", "On hand", 7, "right", "qty", "uom"),
+                        Column("expiry_date", "Expiry date", 8, fmt="date"),
+                    ]
+                    if lots_returned
+                    else [
+                        Column("quantity_shipped", "Shipped", 9, "right", "qty", "uom"),
+                        Column("quantity_on_hand", "On hand", 9, "right", "qty", "uom"),
+                        Column("expiry_date", "Expiry date", 10, fmt="date"),
+                    ]
+                ),
             ],
             "lots.csv",
         ),
@@ -928,8 +1018,15 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
                 Column("shipments", "Shipments", 6.5, "right", "int"),
                 Column("first_ship", "First ship date", 7.5, fmt="date"),
                 Column("last_ship", "Last ship date", 7.5, fmt="date"),
-                Column("lots", "Lots", 19),
-                Column("quantity", "Quantity", 11.5, "right"),
+                *(
+                    [
+                        Column("lots", "Lots", 13),
+                        Column("quantity", "Quantity", 9.5, "right"),
+                        Column("returned", "Returned", 8, "right"),
+                    ]
+                    if has_returns
+                    else [Column("lots", "Lots", 19), Column("quantity", "Quantity", 11.5, "right")]
+                ),
             ],
             "shipments.csv",
             "No consignees: nothing of the traced lots was shipped.",
@@ -938,15 +1035,15 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
             shipments,
             [
                 Column("shipment_id", "Shipment", 9),
-                Column("shipped_local", "Shipped (local)", 14),
-                Column("consignee_name", "Consignee", 12.5),
+                Column("shipped_at", "Shipped (UTC)", 9, fmt="utc_short"),
+                Column("consignee_name", "Consignee", 12),
                 Column("gtin", "GTIN", 10.5),
                 Column("lot", "Lot", 7),
-                Column("serial", "Serial", 7.5),
+                Column("serial", "Serials", 14),
                 Column("sscc", "SSCC", 13),
-                Column("quantity", "Qty", 4.5, "right", "qty"),
+                Column("quantity", "Qty", 5, "right", "qty"),
                 Column("uom", "UoM", 4),
-                Column("ref_doc", "Reference document", 12),
+                Column("ref_doc", "Reference document", 10.5),
                 Column("from_location_id", "From", 6),
             ],
             "shipments.csv",
@@ -1043,6 +1140,119 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
         "dash": DASH,
         **_quality_context(data, t),
         **_request_context(data),
+        **_summary_context(data.summary()),
+        **_figures(data),
+    }
+
+
+HOLDS_LISTED = 4
+"""Open holds named on page 1; the rest are counted (section 8 lists every one)."""
+SUMMARY_ITEMS = {"notify": 12, "hold": 8, "retrieve": 6, "resolve": 5}
+"""Entries named under each action on page 1; the rest are counted (the sections after list
+every one)."""
+
+
+def _summary_context(summary: recall_summary.RecallSummary) -> dict[str, object]:
+    """Page 1 as text: the figures of `lotline.recall_summary` formatted, nothing computed."""
+    quantities = [
+        {
+            "scope": r["scope"],
+            "lots": r["lots"],
+            "uom": r["uom"] or DASH,
+            **{
+                k: fmt_qty_uom(r[k], r["uom"])
+                for k in ("produced", "shipped", "returned", "on_hand", "unaccounted")
+            },
+        }
+        for r in summary.quantities.iter_rows(named=True)
+    ]
+    top = [
+        {
+            "name": r["name"],
+            "id": r["to_location_id"],
+            "contact": " · ".join(x for x in (r["phone"], r["email"]) if x) or DASH,
+            "shipped": r["shipped"] or DASH,
+            "returned": r["returned"] or "",
+            "lots": r["lots"],
+        }
+        for r in summary.top_consignees.iter_rows(named=True)
+    ]
+    holds = [
+        f"{r['gtin']} lot {r['lot']} ({r['product_name'] or DASH}): {r['status']} since "
+        f"{fmt_utc(r['status_at'])}"
+        for r in summary.holds.head(HOLDS_LISTED).iter_rows(named=True)
+    ]
+    if summary.holds.height > HOLDS_LISTED:
+        holds.append(f"and {summary.holds.height - HOLDS_LISTED} more (section 8)")
+    balance = summary.balance
+    low, high = balance["tolerance"]  # type: ignore[misc]
+    actions = []
+    for action in summary.actions:
+        limit = SUMMARY_ITEMS.get(action.kind, 6)
+        actions.append(
+            {
+                "kind": action.kind,
+                "text": action.text,
+                "entries": action.items[:limit],
+                "more": max(0, len(action.items) - limit),
+            }
+        )
+    return {
+        "summary": {
+            "lots_backward": summary.lots_backward,
+            "lots_forward": summary.lots_forward,
+            "products_forward": summary.products_forward,
+            "quantities": quantities,
+            "consignee_count": summary.consignee_count,
+            "top_consignees": top,
+            "holds": holds,
+            "balance_status": balance["status"] or "not stored",
+            "balance_ratio": fmt_share(balance["ratio"]) if balance["ratio"] is not None else None,
+            "balance_failing": balance["failing_lots"],
+            "balance_lots": balance["lots"],
+            "tolerance": f"{fmt_share(low)} – {fmt_share(high)}",
+            "quality_count": summary.quality_count,
+            "quality_top": [
+                f"{r['rule']} ({r['source']}) {r['findings']}"
+                for r in summary.quality.head(recall_summary.QUALITY_RULES_LISTED).iter_rows(
+                    named=True
+                )
+            ],
+            "actions": actions,
+        }
+    }
+
+
+def _figures(data: RecallData) -> dict[str, object]:
+    """The lineage diagram (Graphviz) and the exposure chart (matplotlib) as inline SVG. Without
+    Graphviz the report still renders, with a note in place of the diagram."""
+    from markupsafe import Markup
+
+    trace = data.trace
+    diagram = lineage_diagram.build(
+        trace.lots, trace.edges, trace.receipts, trace.shipments, data.locations
+    )
+    svg, note = None, None
+    try:
+        svg = Markup(lineage_diagram.to_svg(lineage_diagram.to_dot(diagram)))
+    except lineage_diagram.DotMissing as error:
+        logging.getLogger(__name__).warning("lineage diagram left out: %s", error)
+        note = (
+            f"The lineage diagram could not be drawn: {error}. The lots, transformations and "
+            "shipments it would show are in sections 5 to 7 and in the attached CSV files."
+        )
+    exposure = charts.exposure_chart(data.lots)
+    return {
+        "diagram": {
+            "svg": svg,
+            "note": note,
+            "collapsed": diagram.collapsed,
+            "level": diagram.level,
+            "nodes": diagram.nodes.height,
+            "lots": diagram.lots,
+            "parties": diagram.parties,
+        },
+        "exposure_svg": Markup(exposure) if exposure else None,
     }
 
 

@@ -145,19 +145,21 @@ def test_every_page_has_header_and_page_n_of_n(reader: pypdf.PdfReader, report: 
 
 
 SECTIONS = (
-    "1 Document control",
-    "2 Request and scope",
-    "3 Summary",
-    "4 Backward trace",
-    "5 Transformation lineage",
-    "6 Forward trace",
-    "7 Inventory and hold status",
-    "8 Mass balance",
-    "9 Data-quality exceptions",
-    "10 Codes and glossary",
-    "11 Audit extract",
-    "12 Embedded data manifest",
-    "13 Signatures",
+    "1 Summary and actions",
+    "2 Lineage diagram and exposure",
+    "3 Request and scope",
+    "4 Quantities and direct accounts",
+    "5 Backward trace",
+    "6 Transformation lineage",
+    "7 Forward trace",
+    "8 Inventory and hold status",
+    "9 Mass balance",
+    "10 Data-quality exceptions",
+    "11 Codes and glossary",
+    "12 Audit extract",
+    "13 Embedded data manifest",
+    "14 Document control",
+    "15 Signatures",
 )
 
 
@@ -173,11 +175,16 @@ def test_request_and_due_time(reader: pypdf.PdfReader, text: str):
     body = flat(text)
     assert "Request reference FDA-2026-0042" in body
     assert "Requester FDA CORE" in body
-    assert "Request received 2026-11-26 09:00:00 -05:00" in body
-    assert "2026-11-27 09:00:00 -05:00 (received + 24 h) — answered in time" in body
+    assert (
+        "Request received 2026-11-26 14:00:00 UTC (2026-11-26 09:00:00 -05:00 as received)" in body
+    )
+    assert "Answer due 2026-11-27 14:00:00 UTC (received + 24 h) — answered in time" in body
     assert "version 1" in body and "code revision" in body
-    for page in reader.pages:
-        assert "Request FDA-2026-0042, due 2026-11-27 09:00:00 -05:00" in flat(page.extract_text())
+    for page in reader.pages:  # the page header: in UTC, or in the request's own offset
+        assert re.search(
+            r"Request FDA-2026-0042, due 2026-11-27 (09:00:00 -05:00|14:00(:00)? UTC)",
+            flat(page.extract_text()),
+        )
 
 
 def test_late_answer_is_marked(engine: sa.Engine, out_dir: Path):
@@ -193,7 +200,7 @@ def test_inventory_and_hold_status(text: str):
     """C2 and D2 are held, D1 expired on 2026-09-15 (a hold outranks expiry), the rest
     sellable."""
     body = flat(text)
-    section = body[body.index("7 Inventory and hold status") : body.index("8 Mass balance")]
+    section = body[body.index("8 Inventory and hold status") : body.index("9 Mass balance")]
     assert re.search(r"WH-1 00614141000043 C2 .*31 CS 2027-01-04 hold: micro test pending", section)
     assert "non_sellable_other" in section
     assert re.search(r"D1 Cookie dough 300 KGM 2026-09-15 — 0 expired", section)
@@ -205,7 +212,7 @@ def test_inventory_and_hold_status(text: str):
 
 def test_mass_balance_with_tolerance(text: str):
     body = flat(text)
-    section = body[body.index("8 Mass balance") : body.index("9 Data-quality exceptions")]
+    section = body[body.index("9 Mass balance") : body.index("10 Data-quality exceptions")]
     assert "within 99.5 % – 101.5 % of inflow; 8 of 8 traced lots pass" in section
     assert re.search(
         r"00614141000043 C1 Butter cookies 12x200g subject CS 105 3 80 2 20 105 0 100.0 % pass",
@@ -217,14 +224,14 @@ def test_mass_balance_with_tolerance(text: str):
 
 def test_completeness_findings_of_the_traced_lots(text: str):
     body = flat(text)
-    section = body[body.index("9 Data-quality exceptions") : body.index("10 Codes and glossary")]
+    section = body[body.index("10 Data-quality exceptions") : body.index("11 Codes and glossary")]
     assert "output_outlives_input warning 3 3" in section
     assert "expiry 2027-01-04 is later than input lot D1 expiry 2026-09-15" in section
 
 
 def test_glossary_maps_columns_to_the_rule(text: str):
     body = flat(text)
-    section = body[body.index("10 Codes and glossary") : body.index("11 Audit extract")]
+    section = body[body.index("11 Codes and glossary") : body.index("12 Audit extract")]
     assert "Receiving 21 CFR 1.1345(a)(1) Traceability Lot Code (TLC)" in section
     assert "Transformation 21 CFR 1.1350(a)(2)(iv)" in section
     assert "kilogram" in section and "bill of lading" in section
@@ -232,7 +239,7 @@ def test_glossary_maps_columns_to_the_rule(text: str):
 
 def test_audit_extract_names_input_files_and_repeated_events(text: str, engine: sa.Engine):
     body = flat(text)
-    section = body[body.index("11 Audit extract") : body.index("12 Embedded data manifest")]
+    section = body[body.index("12 Audit extract") : body.index("13 Embedded data manifest")]
     with engine.connect() as conn:
         files = dict(conn.execute(sa.text("select file_name, sha256 from source_file")).all())
     for name in ("receipts.csv", "production.csv", "shipments.csv", "status_hold.csv"):
@@ -243,11 +250,13 @@ def test_audit_extract_names_input_files_and_repeated_events(text: str, engine: 
 
 def test_signature_block_per_part_11(text: str):
     body = flat(text)
-    section = body[body.index("13 Signatures") :]
+    section = body[body.index("15 Signatures") :]
     for role in ("Prepared by", "Reviewed by", "Approved by"):
         assert role in section
     assert "Meaning of the signature" in section and "printed name" in section
-    assert "A. Analyst 2026-11-26 14:30:00 -05:00 I generated this report" in section
+    assert re.search(
+        r"A. Analyst 2026-11-26 (14:30:00 -05:00|19:30(:00)? UTC) I generated this report", section
+    )
 
 
 def test_document_number_is_registered_with_the_pdf_hash(engine: sa.Engine, report: Path):
@@ -288,9 +297,7 @@ def test_subject_consignees_suppliers_and_quantities(text: str):
     # shipped quantities: per consignee and per shipment line
     assert "C1 50 CS" in body  # Corner Grocer: lots, quantity
     assert "C1, T1 30 CS; 1 EA" in body  # MegaMart: never adds cases and eaches
-    assert re.search(
-        r"SH1 2026-09-10 07:00 -05:00 Corner Grocer Inc 00614141000043 C1 .* 50 CS", body
-    )
+    assert re.search(r"SH1 2026-09-10 12:00 Corner Grocer Inc 00614141000043 C1 .* 50 CS", body)
     # summary quantities of the subject lot and direct accounts
     for figure in ("100 CS", "80 CS", "20 CS", "3 CS", "2 CS"):
         assert figure in body
@@ -317,7 +324,7 @@ def test_warnings_of_the_traced_lots_are_listed_and_attached(
     stored = api.record_findings(engine)
     assert sorted(stored["lot"]) == ["D4", "T1"]  # both loaded with the warning
     body = flat(text)
-    section = body[body.index("9 Data-quality exceptions") : body.index("10 Codes and glossary")]
+    section = body[body.index("10 Data-quality exceptions") : body.index("11 Codes and glossary")]
     assert "rows that loaded although something looked wrong" in section
     assert "(1 warning on 1 lot)" in section
     assert "scrap_without_destination to_location_id moves 1 1 1 WH-1" in section
@@ -336,7 +343,7 @@ def test_audit_extract_has_the_record_history(text: str, reader: pypdf.PdfReader
     """The correction of SH1 (21 CFR 11.10(e)): who sent it (file and row), what changed from
     what to what, and why; the corrected value is what the shipment table shows."""
     body = flat(text)
-    section = body[body.index("11 Audit extract") : body.index("12 Embedded data manifest")]
+    section = body[body.index("12 Audit extract") : body.index("13 Embedded data manifest")]
     assert "Record history: corrections and voids of the traced lots' records (1 change" in section
     assert re.search(
         r"shipments_fix.csv row 2 shipments SH1 / 00614141000043 / C1 / 306141410000000013 C1 1 "
@@ -519,3 +526,283 @@ def test_distribution_names_a_few_lots_and_counts_the_rest():
         f"… (+{20 - LOTS_LISTED} more)"
     )
     assert one["lots"] == "T1" and many["quantity"] == 20.0
+
+
+# --- page 1: the executive summary and actions (issue 10) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def summary(engine: sa.Engine):
+    from lotline import api
+
+    return api.recall_summary(engine, GTIN, LOT)
+
+
+@pytest.fixture(scope="module")
+def first_page(reader: pypdf.PdfReader) -> str:
+    return flat(reader.pages[0].extract_text())
+
+
+def test_first_page_summary_equals_the_api(first_page: str, summary, engine: sa.Engine):
+    """Every figure on page 1 is `lotline.api.recall_summary`'s, and its lot counts are the
+    trace's."""
+    from lotline import api
+    from reports.render import fmt_qty_uom
+
+    assert "1 Summary and actions" in first_page
+    assert f"Lot {LOT} of GTIN {GTIN} — Butter cookies 12x200g (unit CS" in first_page
+    result = api.trace_lot(engine, GTIN, LOT)
+    backward = result.lots.filter(pl_col("direction") == "backward").height
+    forward = result.lots.filter(pl_col("direction") == "forward").height
+    assert (summary.lots_backward, summary.lots_forward) == (backward, forward) == (6, 1)
+    assert f"Lots reached {backward} backward" in first_page
+    assert f"· {forward} forward (lots made from it, 1 product)" in first_page
+    assert summary.quantities.height >= 2
+    for row in summary.quantities.iter_rows(named=True):
+        figures = " ".join(
+            fmt_qty_uom(row[k], row["uom"])
+            for k in ("produced", "shipped", "returned", "on_hand", "unaccounted")
+        )
+        assert f"{row['scope']} {row['lots']} {figures}" in first_page, row
+    # the subject lot: 105 CS in (100 produced + 5 returned is not production: 100), 80 shipped
+    subject_row = summary.quantities.filter(pl_col("scope") == "subject lot").row(0, named=True)
+    assert (subject_row["produced"], subject_row["shipped"], subject_row["returned"]) == (
+        100.0,
+        80.0,
+        5.0,
+    )
+    assert f"Consignees reached {summary.consignee_count} outside the company" in first_page
+    assert summary.consignee_count == 2
+    for consignee in summary.top_consignees.iter_rows(named=True):
+        assert consignee["name"] in first_page and consignee["phone"] in first_page
+    assert "Corner Grocer Inc CUST-A +1 555 0104 50 CS 5 CS" in first_page  # returned column
+    holds = {(r["gtin"], r["lot"]) for r in summary.holds.iter_rows(named=True)}
+    assert holds == {("00614141000043", "C2"), ("00614141000036", "D2")}
+    assert "00614141000043 lot C2 (Butter cookies 12x200g): hold since 2026-09-20 15:00 UTC" in (
+        first_page
+    )
+    assert summary.balance["status"] == "pass"
+    assert "Mass balance subject lot pass, 100.0 % accounted for" in first_page
+    failing = summary.balance["failing_lots"]
+    assert f"{failing} of {summary.balance['lots']} traced lots out of balance" in first_page
+    count = summary.quality_count
+    assert count == 5  # 3 completeness findings, 1 rejected row, 1 warning on traced lots
+    assert f"Data quality {count} findings touch the trace: output_outlives_input" in first_page
+
+
+def test_first_page_actions_match_the_data(first_page: str, summary, engine: sa.Engine):
+    """Notify the two consignees by name; hold exactly the stock on hand that no hold,
+    quarantine or recall covers; retrieve what was shipped less what came back; resolve the
+    findings by rule."""
+    kinds = [a.kind for a in summary.actions]
+    assert kinds == ["notify", "hold", "retrieve", "resolve"]
+    notify, hold, retrieve, resolve = summary.actions
+    assert notify.items == ["Corner Grocer Inc", "MegaMart Distribution"]  # largest first
+    texts = [a.text for a in summary.actions]
+    positions = [first_page.index(t) for t in texts]  # printed in order (an <ol>: 1. to 4.)
+    assert positions == sorted(positions)
+    assert texts[0] == "Notify 2 consignees of the recall."
+    assert "Corner Grocer Inc, MegaMart Distribution — addresses and phones" in first_page
+
+    data = build_recall(engine, GTIN, LOT)
+    unheld = data.inventory.filter(
+        (pl_col("quantity") > 0)
+        & ~pl_col("status").is_in(["hold", "quarantine", "recall"]).fill_null(False)
+    )
+    held = data.inventory.filter(pl_col("status") == "hold")
+    assert held.height >= 2 and unheld.height == len(hold.items)
+    assert {(r["gtin"], r["lot"]) for r in unheld.iter_rows(named=True)} == {
+        (r["gtin"], r["lot"]) for r in summary.to_hold.iter_rows(named=True)
+    }
+    assert texts[1].startswith(f"Place a hold on {unheld.height} lot positions still on hand")
+    for item in hold.items:
+        assert item in first_page, item
+    for row in held.iter_rows(named=True):  # already held: not in the hold action
+        assert not any(f"{row['gtin']} lot {row['lot']}," in item for item in hold.items)
+    assert texts[2] == "Retrieve the quantities shipped and not returned from 2 consignees."
+    assert "Corner Grocer Inc: 45 CS (shipped 50 CS, returned 5 CS)" in first_page
+    assert "MegaMart Distribution: 30 CS; 1 EA" in first_page
+    assert texts[3] == "Resolve 5 data-quality findings on the traced lots."
+    assert "output_outlives_input (completeness): 3" in first_page
+    assert "sscc_check_digit (rejected row): 1" in first_page
+
+
+def test_compact_document_control_on_page_one(first_page: str, report: Path):
+    number = report.stem.split("_")[-1]
+    assert f"{number} · DRAFT, version 1 · generated 2026-11-26 19:30:00 UTC" in first_page
+    assert "due 2026-11-27 14:00:00 UTC — answered in time" in first_page
+    assert "document control: section 14" in first_page
+
+
+def _page_drawing(page: pypdf.PageObject) -> tuple[bytes, list[pypdf.generic.DictionaryObject]]:
+    """The page's content stream and every Form XObject it draws (nested), concatenated."""
+    streams, forms, seen = [page.get_contents().get_data()], [], set()
+    pending = [page["/Resources"]]
+    while pending:
+        resources = pending.pop()
+        for ref in (resources.get("/XObject") or {}).values():
+            xobject = ref.get_object()
+            if id(xobject) in seen or xobject.get("/Subtype") != "/Form":
+                continue
+            seen.add(id(xobject))
+            forms.append(xobject)
+            streams.append(xobject.get_data())
+            if "/Resources" in xobject:
+                pending.append(xobject["/Resources"])
+    return b"\n".join(streams), forms
+
+
+def test_lineage_diagram_is_a_vector_figure_with_its_labels(
+    reader: pypdf.PdfReader, engine: sa.Engine
+):
+    """The diagram page draws paths (boxes, curved arrows) rather than an image, its node
+    labels are text, and the SVG's font is embedded (PDF/A)."""
+    from lotline import api, lineage_diagram
+
+    (page,) = [p for p in reader.pages if "2 Lineage diagram and exposure" in p.extract_text()]
+    drawing, forms = _page_drawing(page)
+    ops = re.findall(rb"(?<=\s)(re|l|c|f|f\*|S|B|b)(?=\s)", drawing)
+    result = api.trace_lot(engine, GTIN, LOT)
+    diagram = lineage_diagram.build(
+        result.lots, result.edges, result.receipts, result.shipments, api.locations(engine)
+    )
+    assert diagram.level == 0 and diagram.nodes.height == 12  # 8 lots, 2 suppliers, 2 consignees
+    curves = ops.count(b"c")
+    assert curves >= diagram.edges.height + 4 * diagram.nodes.height  # arrows + rounded corners
+    assert ops.count(b"f") + ops.count(b"B") + ops.count(b"b") >= diagram.nodes.height
+    images = [
+        x
+        for resources in [page["/Resources"], *(f.get("/Resources", {}) for f in forms)]
+        for x in (resources.get("/XObject") or {}).values()
+        if x.get_object().get("/Subtype") == "/Image"
+    ]
+    assert images == []  # drawn, not pasted in as a picture
+    text = flat(page.extract_text())
+    for label in ("Corner Grocer Inc", "MegaMart Distribution", "Prairie Mill Co", "lot C1"):
+        assert label in text, label
+    assert "GTIN 00614141000043" in text
+    embedded = 0
+    for form in forms:
+        for font in (form.get("/Resources", {}).get("/Font") or {}).values():
+            embedded += 1
+            font = font.get_object()
+            if font["/Subtype"] == "/Type0":
+                font = font["/DescendantFonts"][0].get_object()
+            descriptor = font["/FontDescriptor"].get_object()
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor)
+            assert "Report" in str(font["/BaseFont"])
+    assert embedded > 0  # the SVG's text is set in the embedded report font
+
+
+def test_exposure_chart_is_drawn(reader: pypdf.PdfReader):
+    body = flat("\n".join(p.extract_text() for p in reader.pages[:3]))
+    assert "Forward lots by exposure" in body
+    assert "Cookie gift tin · T1" in body and "100.0 % · 1 EA on hand" in body
+
+
+def test_shipment_serial_lines_print_as_ranges(engine: sa.Engine):
+    """Forty 1-EA serial lines of one shipment line print as one row naming the range; the
+    embedded shipments.csv keeps every line."""
+    from dataclasses import replace
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    import polars as pl
+
+    from reports.recall import _context
+
+    data = build_recall(engine, GTIN, LOT)
+    template = data.shipments.filter(pl.col("serial").is_not_null()).head(1)
+    serials = pl.concat(
+        [
+            template.with_columns(
+                pl.lit("SH-40").alias("shipment_id"),
+                pl.lit(f"SN-{i:04d}").alias("serial"),
+                pl.lit(dt(2026, 9, 12, 12, tzinfo=UTC))
+                .alias("shipped_at")
+                .cast(template.schema["shipped_at"]),
+            )
+            for i in range(1, 41)
+        ]
+    )
+    data = replace(data, shipments=pl.concat([data.shipments, serials]))
+    rows = _context(data, 100)["shipments"].rows
+    serial_rows = [r for r in rows if r[0] == "SH-40"]
+    assert len(serial_rows) == 1
+    assert "SN-0001…SN-0040 (40)" in serial_rows[0] and "40" in serial_rows[0]
+    assert any(r[0] == "SH3" and "T1-0001" in r for r in rows)
+    csv = data.attachments()[1].data.decode()
+    assert csv.count(",SH-40,") == 40 or csv.count("SH-40") == 40
+
+
+def test_returned_column_where_returns_exist(text: str):
+    """C1 came back from Corner Grocer (move M5, reason return): the consignee table and the
+    forward lots carry a Returned column."""
+    body = flat(text)
+    section = body[body.index("7 Forward trace") : body.index("8 Inventory and hold status")]
+    assert "Returned" in section
+    assert "C1 50 CS 5 CS MegaMart Distribution" in section  # Corner Grocer's row ends so
+
+
+def test_times_are_utc_and_the_glossary_says_so(text: str):
+    body = flat(text)
+    assert "All times are UTC (offset +00:00)" in body
+    assert "Shipped (UTC)" in body and "Received (UTC)" in body
+    assert "Shipped (local)" not in body and "-05:00 Corner Grocer" not in body
+
+
+def pl_col(name: str):  # noqa: ANN201 - a short alias for the tests above
+    import polars as pl
+
+    return pl.col(name)
+
+
+def test_without_graphviz_the_report_renders_with_a_note(
+    engine: sa.Engine, out_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog, tmp_path: Path
+):
+    """No `dot` on the PATH: the PDF is still issued, with a note where the diagram would be and
+    a warning in the log."""
+    import logging
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing to run in here
+    with caplog.at_level(logging.WARNING, logger="reports.recall"):
+        path = render_recall_report(engine, GTIN, LOT, out_dir, generated_at=GENERATED)
+    body = flat(pypdf.PdfReader(path).pages[1].extract_text())
+    assert "The lineage diagram could not be drawn: Graphviz 'dot' is not installed" in body
+    assert "lineage diagram left out" in caplog.text
+
+
+def test_api_lineage_diagram_for_notebooks(engine: sa.Engine):
+    from lotline import api
+
+    svg = api.lineage_diagram(engine, GTIN, LOT)
+    assert svg.startswith("<svg") and "Corner Grocer Inc" in svg and "lot C1" in svg
+    assert api.lineage_diagram(engine, GTIN, LOT, max_nodes=5).count('class="node"') <= 5
+
+
+def test_exposure_chart_ranks_the_forward_lots():
+    """Top lots by share of the subject's material, largest first, with what is on hand; text
+    stays text in the report font; no forward lots, no chart."""
+    import polars as pl
+
+    from reports.charts import exposure_chart
+
+    lots = pl.DataFrame(
+        {
+            "direction": ["subject"] + ["forward"] * 14,
+            "gtin": ["G0"] + [f"G{i}" for i in range(1, 15)],
+            "lot": ["S"] + [f"L{i:02d}" for i in range(1, 15)],
+            "product_name": ["Sugar"] + ["Cookies"] * 14,
+            "exposure": [1.0] + [i / 20 for i in range(1, 15)],
+            "quantity_on_hand": [0.0] * 14 + [7.0],
+            "uom": ["KGM"] + ["CS"] * 14,
+        }
+    )
+    svg = exposure_chart(lots, top=10)
+    assert svg is not None and svg.startswith("<svg")
+    assert "Forward lots by exposure (top 10 of 14)" in svg
+    assert svg.index("Cookies · L14") < svg.index("Cookies · L05")  # largest drawn first
+    assert "Cookies · L04" not in svg
+    assert "70.0 % · 7 CS on hand" in svg
+    assert svg.count('id="exposure-') == 10 and "font-family: 'Report Sans'" in svg
+    assert exposure_chart(lots.filter(pl.col("direction") == "subject")) is None
