@@ -180,11 +180,8 @@ def test_request_and_due_time(reader: pypdf.PdfReader, text: str):
     )
     assert "Answer due 2026-11-27 14:00:00 UTC (received + 24 h) — answered in time" in body
     assert "version 1" in body and "code revision" in body
-    for page in reader.pages:  # the page header: in UTC, or in the request's own offset
-        assert re.search(
-            r"Request FDA-2026-0042, due 2026-11-27 (09:00:00 -05:00|14:00(:00)? UTC)",
-            flat(page.extract_text()),
-        )
+    for page in reader.pages:  # the page header, in UTC as every time of the body
+        assert "Request FDA-2026-0042, due 2026-11-27 14:00 UTC" in flat(page.extract_text())
 
 
 def test_late_answer_is_marked(engine: sa.Engine, out_dir: Path):
@@ -254,9 +251,7 @@ def test_signature_block_per_part_11(text: str):
     for role in ("Prepared by", "Reviewed by", "Approved by"):
         assert role in section
     assert "Meaning of the signature" in section and "printed name" in section
-    assert re.search(
-        r"A. Analyst 2026-11-26 (14:30:00 -05:00|19:30(:00)? UTC) I generated this report", section
-    )
+    assert "A. Analyst 2026-11-26 19:30:00 UTC I generated this report" in section
 
 
 def test_document_number_is_registered_with_the_pdf_hash(engine: sa.Engine, report: Path):
