@@ -863,23 +863,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 def demo_recall_lot(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """The received lot whose forward trace reaches the most consignees: a telling recall."""
-    import polars as pl
+    from lotline import api
 
-    from lotline import api, trace
-
-    lineage = api.load_lineage(engine)
-    received = lineage.lots.filter(pl.col("origin") == "received").sort("lot_key")
-    best, best_reach = None, -1
-    for key, gtin, lot in received.select("lot_key", "gtin", "lot").iter_rows():
-        forward = trace.reachable(lineage.edges, [key], "forward")["lot_key"]
-        reach = lineage.shipments.filter(pl.col("lot_key").is_in(forward.implode()))[
-            "to_location_id"
-        ].n_unique()
-        if reach > best_reach:
-            best, best_reach = (gtin, lot), reach
-    if best is None:
+    widest = api.widest_reach(engine, n=1)
+    if widest.is_empty():
         raise ValueError("the sample data holds no received lot to recall")
-    return best
+    return widest["gtin"][0], widest["lot"][0]
 
 
 if __name__ == "__main__":
