@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 import models
 from lotline import aggregation, store, trace, trace_query
 from lotline.lineage import Lineage
+from lotline.recall_summary import RecallSummary
 
 
 def connect(database_url: str | None = None) -> Engine:
@@ -373,11 +374,6 @@ def widest_reach(engine: Engine, n: int | None = 10, by: str = "consignees") -> 
         )
     received = lots.join(reach.suppliers(receipts, locations(engine)), on="lot_key", how="left")
     return reach.widest_reach(received, closure, shipments, n=n, by=by)  # type: ignore[arg-type]
-
-
-# --- recall summary and lineage diagram (issue 10) ----------------------------------------------
-
-from lotline.recall_summary import RecallSummary  # noqa: E402  (appended section)
 
 
 def returns(engine: Engine, lots: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
