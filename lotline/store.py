@@ -8,6 +8,8 @@ thousands of rows per second (ORM objects manage a few thousand).
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,7 +42,7 @@ def make_engine(url: str | None = None) -> Engine:
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _write_ahead_log(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads touch big B-trees
             cursor.close()
@@ -51,27 +53,56 @@ def make_engine(url: str | None = None) -> Engine:
 
 LOCK_WAIT_SECONDS = 900
 """How long a load waits for another one to commit before giving up."""
+
+
+def _write_ahead_log(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Switch the file to WAL (stored in the file: later connections find it set). The switch
+    needs the file to itself and SQLite reports a collision with another connection as "locked"
+    at once, without waiting: processes opening a fresh database together retry it."""
+    for attempt in range(200):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 199:
+                raise
+            time.sleep(0.05)
+
+
 _LOCK_KEY = 7_411_052_026
 """PostgreSQL advisory lock key of lotline loads and schema creation."""
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables; safe when several processes start on a fresh database at once."""
+    """Create missing tables; safe when several processes start on a fresh database at once.
+
+    The tables are created under the database's write lock (an advisory lock on PostgreSQL,
+    `BEGIN IMMEDIATE` on SQLite, whose DDL is transactional): one process creates them, the
+    others wait and then find them. A complete schema is recognised without taking the lock, so
+    a step that only reads never waits for a running load."""
+    if _schema_complete(engine):
+        return
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
             SQLModel.metadata.create_all(conn)
             _ensure_lock_row(conn)
         return
-    for attempt in range(5):
-        try:
-            SQLModel.metadata.create_all(engine)
-            with engine.begin() as conn:
-                _ensure_lock_row(conn)
-            return
-        except sa.exc.OperationalError as exc:  # another process created a table first
-            if "already exists" not in str(exc) or attempt == 4:
-                raise
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        SQLModel.metadata.create_all(conn)
+        _ensure_lock_row(conn)
+        conn.commit()
+
+
+def _schema_complete(engine: Engine) -> bool:
+    present = set(sa.inspect(engine).get_table_names())
+    if not set(SQLModel.metadata.tables) <= present:
+        return False
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(sa.select(sa.func.count()).select_from(table("load_lock"))).scalar()
+        )
 
 
 def _ensure_lock_row(conn: Connection) -> None:

@@ -92,10 +92,11 @@ def run_pipeline(
         materialization = event.event_specific_data.materialization
         key = materialization.asset_key.to_user_string()
         meta = materialization.metadata
-        if key == "lot":
+        if key == "source_file":
             outcome.files = meta["files"].value if "files" in meta else []
             outcome.findings = meta["findings"].value if "findings" in meta else []
             outcome.suspect_files = meta["suspect_files"].value if "suspect_files" in meta else []
+        if key == "lot":
             snapshot = meta.get("snapshot_id")
             outcome.snapshot_id = (
                 None if snapshot is None or snapshot.value == "unchanged" else str(snapshot.value)

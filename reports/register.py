@@ -5,11 +5,18 @@ primary key, and the written PDF's SHA-256 is recorded against its number.
 The number itself (`<prefix>-<UTC yyyymmddHHMMSS>-<6 hex>`) stays unique across separate
 databases too (a test database and production never hand out the same number by counting up
 from one); the register is what makes it a guarantee within one.
+
+A number is *reserved* by `issue_number` and *confirmed* by `record_file`. Rendering inside
+`numbers_returned_on_failure` gives back every number it reserved but did not confirm when the
+rendering fails, so the register holds no number without its document.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +27,8 @@ import models
 from lotline import store
 
 ATTEMPTS = 5
+
+_reserved: ContextVar[list[str] | None] = ContextVar("reserved_document_numbers", default=None)
 
 
 class NumberUnavailable(RuntimeError):
@@ -59,6 +68,9 @@ def issue_number(
                         request_reference=request_reference,
                     )
                 )
+            reserved = _reserved.get()
+            if reserved is not None:
+                reserved.append(number)
             return number
         except sa.exc.IntegrityError:
             continue
@@ -79,6 +91,35 @@ def record_file(engine: Engine, number: str, path: Path) -> None:
                 pdf_bytes=len(data),
             )
         )
+
+
+@contextmanager
+def numbers_returned_on_failure(engine: Engine) -> Iterator[list[str]]:
+    """Render inside this block: if it raises, the numbers `issue_number` reserved in it that
+    no file was recorded for are removed from the register again (yields those reserved)."""
+    reserved: list[str] = []
+    token = _reserved.set(reserved)
+    try:
+        yield reserved
+    except BaseException:
+        return_unconfirmed(engine, reserved)
+        raise
+    finally:
+        _reserved.reset(token)
+
+
+def return_unconfirmed(engine: Engine, numbers: list[str]) -> int:
+    """Remove those of `numbers` whose document was never written (no file recorded)."""
+    if not numbers:
+        return 0
+    table = store.table(models.IssuedDocument)
+    with engine.begin() as conn:
+        result = conn.execute(
+            table.delete().where(
+                table.c.document_number.in_(numbers) & table.c.pdf_sha256.is_(None)
+            )
+        )
+    return result.rowcount
 
 
 def issued(engine: Engine, number: str) -> dict[str, object] | None:

@@ -11,7 +11,7 @@ Configuration comes from the environment (`DeliveryConfig.from_env`, see its doc
 """
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -29,9 +29,15 @@ from lotline.delivery import (
     archive_report,
     send_report,
 )
+from pipelines.defs.reports import DAILY, OWNERS, RECALL_READS, TAGS
 from pipelines.defs.resources import ReportArchive, Warehouse
+from pipelines.metadata import CheckLine, check_table
 
 DELIVERY_GROUP = "delivery"
+WEEKLY = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(days=15), warn_window=timedelta(days=8)
+)
+"""A weekly drill: late after eight days, failing after two missed weeks."""
 
 
 class DeliveryConfig(dg.ConfigurableResource):
@@ -205,7 +211,14 @@ def _deliver(
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[
-                dg.AssetCheckResult(check_name="emailed", passed=False, metadata={"reason": reason})
+                dg.AssetCheckResult(
+                    check_name="emailed",
+                    passed=False,
+                    metadata={
+                        "result": check_table([CheckLine(EMAILED, 0, [reason])]),
+                        "reason": reason,
+                    },
+                )
             ],
         )
     body = "\n".join(
@@ -236,7 +249,14 @@ def _deliver(
         metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
-                check_name="emailed", passed=True, metadata={"message_id": message_id}
+                check_name="emailed",
+                passed=True,
+                metadata={
+                    "result": check_table(
+                        [CheckLine(EMAILED, len(recipients.all), list(recipients.all))]
+                    ),
+                    "message_id": message_id,
+                },
             )
         ],
     )
@@ -254,6 +274,9 @@ OTHER_FAILURES = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPO
     kinds={"email"},
     deps=["expiry_report"],
     retry_policy=OTHER_FAILURES,
+    owners=OWNERS,
+    tags=TAGS,
+    freshness_policy=DAILY,
     check_specs=[
         dg.AssetCheckSpec("emailed", asset="delivered_expiry_report", description=EMAILED)
     ],
@@ -277,7 +300,10 @@ def delivered_expiry_report(
 @dg.asset(
     group_name=DELIVERY_GROUP,
     kinds={"pdf"},
-    deps=["lot", "lot_edge", "lot_shipment", "lot_receipt"],
+    deps=RECALL_READS,
+    owners=OWNERS,
+    tags=TAGS,
+    freshness_policy=WEEKLY,
     description="The weekly mock recall of the drill lots (LOTLINE_DRILL_LOTS, else the received "
     "lot with the widest forward reach): each drill stored as a record, with its evidence PDF and "
     "the recall report it produced.",
@@ -289,6 +315,7 @@ def recall_drill_report(
     report_archive: ReportArchive,
 ) -> dg.MaterializeResult:
     from lotline import mock_recall
+    from reports import register
     from reports.mock_recall import render_mock_recall_report
     from reports.recall import RecallRequest, render_recall_report
 
@@ -302,19 +329,20 @@ def recall_drill_report(
         drill = mock_recall.run_drill(
             engine, gtin, lot, "both", run_by=f"dagster run {context.run_id[:8]}"
         )
-        evidence = render_mock_recall_report(engine, drill, report_archive.folder)
-        report = render_recall_report(
-            engine,
-            gtin,
-            lot,
-            report_archive.folder,
-            request=RecallRequest(
-                reference=drill.record["drill_id"],
-                requester="weekly mock recall (schedule weekly_recall_drill)",
-                received_at=drill.record["started_at"],
-            ),
-            run_id=context.run_id,
-        )
+        with register.numbers_returned_on_failure(engine):
+            evidence = render_mock_recall_report(engine, drill, report_archive.folder)
+            report = render_recall_report(
+                engine,
+                gtin,
+                lot,
+                report_archive.folder,
+                request=RecallRequest(
+                    reference=drill.record["drill_id"],
+                    requester="weekly mock recall (schedule weekly_recall_drill)",
+                    received_at=drill.record["started_at"],
+                ),
+                run_id=context.run_id,
+            )
         paths += [str(evidence), str(report)]
         drills.append(
             {
@@ -340,6 +368,9 @@ def recall_drill_report(
     kinds={"email"},
     deps=["recall_drill_report"],
     retry_policy=OTHER_FAILURES,
+    owners=OWNERS,
+    tags=TAGS,
+    freshness_policy=WEEKLY,
     check_specs=[
         dg.AssetCheckSpec("emailed", asset="delivered_recall_drill_report", description=EMAILED)
     ],

@@ -1,57 +1,146 @@
 """The commit step: store the load and rebuild the lineage tables in one transaction.
 
 One multi-asset materialises every lineage table because they must change together: a trace must
-never see edges from one snapshot and shipments from another.
+never see edges from one snapshot and shipments from another. The graph still shows what each
+table is computed from (`READS`): `lot` is the hub (every lot any record names, with its totals),
+the other tables add the records they read themselves, and only the load log (`source_file`)
+reads the raw files.
 """
-
-import json
 
 import dagster as dg
 import polars as pl
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 import models
 from lotline import store
 from lotline.completeness import CHECKS, check_summary
 from lotline.intake.contract import RECORD_TYPES
-from lotline.intake.ingest import commit
-from pipelines.defs.records import ValidatedBatch
+from lotline.intake.ingest import LoadReport, commit
+from pipelines.defs.records import OWNERS, TAGS, ValidatedBatch
 from pipelines.defs.resources import DropFolder, Warehouse
+from pipelines.metadata import (
+    CheckLine,
+    check_table,
+    frame_markdown,
+    model_schema,
+    stored_table_metadata,
+)
 
-LINEAGE_DOCS = {
-    "lot": "Lots with product, dates, origin, TLC source and quantity totals.",
-    "lot_edge": "Input lot → output lot per transformation, with the quantity of the input used.",
-    "serial": "Serials with their lot and where they were produced or received.",
-    "lot_shipment": "Shipment lines resolved to lots: what went to which consignee, when.",
-    "lot_receipt": "Receipt lines resolved to lots: what came from which supplier, when.",
-    "lot_on_hand": "Stock on hand per lot and own location.",
-    "lot_closure": "Every ancestor/descendant lot pair with depth and exposure (instant traces).",
-    "trace_exception": "Findings of the trace completeness checks (broken chains, held shipments).",
-    "lot_completeness": "Per lot, the share of the applicable completeness checks it passes.",
-    "lot_mass_balance": "Per lot mass balance in the product's unit, with tolerance and pass/fail.",
-    "rejected_record": "Rows that failed validation, with file, row, column, rule and value.",
+TABLES: dict[str, tuple[type[SQLModel], str]] = {
+    "lot": (models.Lot, "Lots with product, dates, origin, TLC source and quantity totals."),
+    "lot_edge": (
+        models.LotEdge,
+        "Input lot → output lot per transformation, with the quantity of the input used.",
+    ),
+    "lot_closure": (
+        models.LotClosure,
+        "Every ancestor/descendant lot pair with depth and exposure (instant traces).",
+    ),
+    "serial": (models.Serial, "Serials with their lot and where they were produced or received."),
+    "lot_shipment": (
+        models.LotShipment,
+        "Shipment lines resolved to lots: what went to which consignee, when.",
+    ),
+    "lot_receipt": (
+        models.LotReceipt,
+        "Receipt lines resolved to lots: what came from which supplier, when.",
+    ),
+    "lot_on_hand": (models.LotOnHand, "Stock on hand per lot and own location."),
+    "lot_mass_balance": (
+        models.LotMassBalance,
+        "Per lot mass balance in the product's unit, with tolerance and pass/fail.",
+    ),
+    "trace_exception": (
+        models.TraceException,
+        "Findings of the trace completeness checks (broken chains, held shipments).",
+    ),
+    "lot_completeness": (
+        models.LotCompleteness,
+        "Per lot, the share of the applicable completeness checks it passes.",
+    ),
+    "lot_status": (
+        models.LotStatus,
+        "Hold, release, recall or quarantine in force per lot or serial (from status records).",
+    ),
+    "rejected_record": (
+        models.RejectedRecord,
+        "Rows that failed validation, with file, row, column, rule and value.",
+    ),
+    "source_file": (
+        models.SourceFile,
+        "The load log: every file loaded, by SHA-256, with rows read, loaded, unchanged, rejected.",
+    ),
 }
 
-UPSTREAM = [f"{stage}_{t}" for t in RECORD_TYPES for stage in ("raw", "validated")]
+
+def _validated(*record_types: str) -> list[str]:
+    return [f"validated_{t}" for t in record_types]
+
+
+READS: dict[str, list[str]] = {
+    # every lot any record names, its totals and stock (the ledger of all flows)
+    "lot": _validated(
+        "products",
+        "locations",
+        "receipts",
+        "production",
+        "consumption",
+        "moves",
+        "packing",
+        "shipments",
+    ),
+    "lot_edge": ["lot", *_validated("production", "consumption")],
+    "lot_closure": ["lot_edge"],
+    "serial": ["lot", *_validated("receipts", "production")],
+    "lot_shipment": ["lot", *_validated("shipments", "packing")],
+    "lot_receipt": ["lot", *_validated("receipts")],
+    "lot_on_hand": ["lot", *_validated("locations")],
+    "lot_mass_balance": ["lot", "lot_edge"],
+    "trace_exception": [
+        "lot",
+        "lot_edge",
+        "serial",
+        "lot_shipment",
+        "lot_mass_balance",
+        *_validated("status"),
+    ],
+    "lot_completeness": ["lot", "trace_exception"],
+    "lot_status": ["serial", *_validated("status")],
+    "rejected_record": _validated(*RECORD_TYPES),
+    "source_file": [f"raw_{t}" for t in RECORD_TYPES],
+}
+"""What each table is computed from: its asset dependencies."""
+
+ACCOUNTED = "rows read = loaded + unchanged + rejected, per file"
 
 
 def _specs() -> list[dg.AssetSpec]:
     # built in a function: the defs loader would otherwise collect module-level specs twice
     return [
-        dg.AssetSpec(name, group_name="lineage", kinds={"sqlmodel"}, description=doc, deps=UPSTREAM)
-        for name, doc in LINEAGE_DOCS.items()
+        dg.AssetSpec(
+            name,
+            group_name="lineage",
+            kinds={"sqlmodel"},
+            description=doc,
+            deps=READS[name],
+            owners=OWNERS,
+            tags=TAGS,
+            metadata={"dagster/column_schema": model_schema(model), "dagster/table_name": name},
+        )
+        for name, (model, doc) in TABLES.items()
     ]
 
 
 @dg.multi_asset(
     specs=_specs(),
-    ins={name: dg.AssetIn(name) for name in UPSTREAM},
+    ins={
+        **{f"raw_{t}": dg.AssetIn(f"raw_{t}") for t in RECORD_TYPES},
+        **{f"validated_{t}": dg.AssetIn(f"validated_{t}") for t in RECORD_TYPES},
+    },
     check_specs=[
         dg.AssetCheckSpec(
-            "every_row_accounted_for",
-            asset="lot",
-            blocking=True,
-            description="rows read = loaded + unchanged + rejected, per file",
+            "every_row_accounted_for", asset="source_file", blocking=True, description=ACCOUNTED
         ),
         dg.AssetCheckSpec(
             "edges_reference_known_lots",
@@ -85,43 +174,92 @@ def lineage_tables(
         max_reject_share=drop_folder.max_reject_share,
     )
     files = [dict(f.__dict__, accounted=f.accounted) for f in report.files]
-    summary = report.summary()
-    for name in LINEAGE_DOCS:
-        metadata = {"snapshot_id": report.snapshot_id or "unchanged"}
-        if name in report.lineage_counts:
-            metadata["rows"] = report.lineage_counts[name]
-        if name == "lot":
-            metadata["files"] = dg.MetadataValue.json(files)
-            metadata["findings"] = dg.MetadataValue.json(summary.to_dicts())
-            metadata["suspect_files"] = dg.MetadataValue.json([s.__dict__ for s in report.suspects])
-        if name == "rejected_record":
-            metadata["rows_rejected_this_load"] = report.rejected.height
-        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+    with engine.connect() as conn:
+        for name, (model, _doc) in TABLES.items():
+            metadata = {
+                "snapshot_id": report.snapshot_id or "unchanged",
+                **stored_table_metadata(conn, model, report.lineage_counts.get(name)),
+            }
+            metadata.update(_load_metadata(name, report, files))
+            yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+    yield _accounted(files)
+    yield _edges_reference_known_lots(engine)
+    yield from completeness_results(engine)
 
+
+def _load_metadata(name: str, report: LoadReport, files: list[dict]) -> dict:
+    """What the load log and the quarantine say about this load (read by `pipelines.run`)."""
+    if name == "source_file":
+        return {
+            "files": dg.MetadataValue.json(files),
+            "findings": dg.MetadataValue.json(report.summary().to_dicts()),
+            "suspect_files": dg.MetadataValue.json([s.__dict__ for s in report.suspects]),
+        }
+    if name == "rejected_record":
+        return {"rows_rejected_this_load": report.rejected.height}
+    return {}
+
+
+FILE_COLUMNS = {
+    "name": pl.String,
+    "record_type": pl.String,
+    "rows_read": pl.Int64,
+    "rows_loaded": pl.Int64,
+    "rows_unchanged": pl.Int64,
+    "rows_rejected": pl.Int64,
+    "rows_warned": pl.Int64,
+    "accounted": pl.Boolean,
+}
+
+
+def _accounted(files: list[dict]) -> dg.AssetCheckResult:
     unaccounted = [f["name"] for f in files if not f["accounted"]]
-    yield dg.AssetCheckResult(
+    table = pl.DataFrame(
+        {c: [f[c] for f in files] for c in FILE_COLUMNS},
+        schema=FILE_COLUMNS,
+    )
+    return dg.AssetCheckResult(
         check_name="every_row_accounted_for",
-        asset_key="lot",
+        asset_key="source_file",
         passed=not unaccounted,
-        metadata={"files": json.dumps(files, default=str), "unaccounted": ", ".join(unaccounted)},
+        metadata={
+            "result": check_table([CheckLine(ACCOUNTED, len(unaccounted), unaccounted)]),
+            "files": frame_markdown(table, rows=max(len(files), 1)),
+        },
+    )
+
+
+def _edges_reference_known_lots(engine: sa.Engine) -> dg.AssetCheckResult:
+    lot, edge = store.table(models.Lot), store.table(models.LotEdge)
+    dangling = ~edge.c.parent_key.in_(sa.select(lot.c.lot_key)) | ~edge.c.child_key.in_(
+        sa.select(lot.c.lot_key)
     )
     with engine.connect() as conn:
-        lot, edge = store.table(models.Lot), store.table(models.LotEdge)
-        dangling = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(edge)
-            .where(
-                ~edge.c.parent_key.in_(sa.select(lot.c.lot_key))
-                | ~edge.c.child_key.in_(sa.select(lot.c.lot_key))
-            )
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(edge).where(dangling)
         ).scalar_one()
-    yield dg.AssetCheckResult(
+        examples = conn.execute(
+            sa.select(edge.c.parent_key, edge.c.child_key, edge.c.production_id)
+            .where(dangling)
+            .limit(3)
+        ).all()
+    return dg.AssetCheckResult(
         check_name="edges_reference_known_lots",
         asset_key="lot_edge",
-        passed=dangling == 0,
-        metadata={"dangling_edges": dangling},
+        passed=count == 0,
+        metadata={
+            "result": check_table(
+                [
+                    CheckLine(
+                        "every genealogy edge joins two lots of the lot table",
+                        count,
+                        [f"{p} → {c} ({production})" for p, c, production in examples],
+                    )
+                ]
+            ),
+            "dangling_edges": count,
+        },
     )
-    yield from completeness_results(engine)
 
 
 def completeness_results(engine: sa.Engine):  # type: ignore[no-untyped-def]
@@ -130,6 +268,10 @@ def completeness_results(engine: sa.Engine):  # type: ignore[no-untyped-def]
     summary = check_summary(exceptions)
     for row in summary.iter_rows(named=True):
         found = exceptions.filter(pl.col("check") == row["check"])
+        examples = [
+            "/".join(str(v) for v in (r["gtin"], r["lot"], r["serial"]) if v)
+            for r in found.head(3).iter_rows(named=True)
+        ]
         yield dg.AssetCheckResult(
             check_name=row["check"],
             asset_key="trace_exception",
@@ -138,11 +280,19 @@ def completeness_results(engine: sa.Engine):  # type: ignore[no-untyped-def]
             if row["severity"] == "error"
             else dg.AssetCheckSeverity.WARN,
             metadata={
+                "result": check_table(
+                    [
+                        CheckLine(
+                            f"{row['check']}: {row['description']}",
+                            int(row["n_exceptions"]),
+                            examples,
+                            row["severity"],
+                        )
+                    ]
+                ),
                 "exceptions": int(row["n_exceptions"]),
                 "lots": int(row["n_lots"]),
                 "severity": row["severity"],
-                "first": dg.MetadataValue.json(
-                    found.head(10).select("gtin", "lot", "serial", "detail").to_dicts()
-                ),
+                "first": frame_markdown(found.select("gtin", "lot", "serial", "detail")),
             },
         )

@@ -4,7 +4,8 @@ Each validated asset reports every expectation of its Great Expectations suite a
 A failed warning rule (the rows load, with a finding) and a failed error rule that quarantined a
 few rows are severity WARN: the rest flows on. An error rule that quarantined more than the drop
 folder's `max_reject_share` of a file fails with severity ERROR: the file or its mapping is
-probably wrong.
+probably wrong. Each check shows its result as a Markdown table (rule, severity, count,
+examples); each validated asset carries its column schema, row count and a preview.
 """
 
 import dagster as dg
@@ -15,6 +16,10 @@ from lotline.intake.ingest import RawBatch, read_raw, validate_batch
 from lotline.intake.reading import printable, scan
 from lotline.intake.validation import References, Validation, build_rules
 from pipelines.defs.resources import DropFolder, Warehouse
+from pipelines.metadata import CheckLine, check_table, contract_schema, frame_schema, table_metadata
+
+OWNERS = ["team:data-engineering"]
+TAGS = {"domain": "traceability"}
 
 # which validated batches a record type may refer to (the contract's references, plus the
 # serial-uniqueness link from production back to receipts)
@@ -47,6 +52,8 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
         name=f"raw_{record_type}",
         group_name="raw",
         kinds={"polars", "csv"},
+        owners=OWNERS,
+        tags=TAGS,
         description=f"{RECORD_TYPES[record_type].doc} Read from the drop folder as text.",
     )
     def raw(
@@ -63,6 +70,8 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
             "files": dg.MetadataValue.json([f.__dict__ for f in batch.files]),
             "new_rows": batch.rows.height,
             "rows_unchanged": sum(f.rows_unchanged for f in batch.files),
+            "dagster/row_count": batch.rows.height,
+            "dagster/column_schema": frame_schema(batch.rows),
         }
         if found.skipped:
             metadata["skipped"] = dg.MetadataValue.md(
@@ -75,7 +84,8 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
 
 
 def _validated_asset(record_type: str) -> dg.AssetsDefinition:
-    rules = build_rules(RECORD_TYPES[record_type], References())
+    contract = RECORD_TYPES[record_type]
+    rules = build_rules(contract, References())
     specs = [
         dg.AssetCheckSpec(
             check_name(r.rule, r.column), asset=f"validated_{record_type}", description=r.message
@@ -87,6 +97,7 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
 
     # the GX suite's rules, each with the severity it has before `strict`
     severities = {check_name(r.rule, r.column): r.severity for r in rules}
+    docs = {f.name: f.doc for f in contract.fields}
 
     @dg.asset(
         name=f"validated_{record_type}",
@@ -94,6 +105,9 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
         kinds={"great_expectations", "polars"},
         ins=ins,
         check_specs=specs,
+        owners=OWNERS,
+        tags=TAGS,
+        metadata={"dagster/column_schema": contract_schema(contract)},
         description=f"{record_type}: rows that passed the Great Expectations suite, typed.",
     )
     def validated(
@@ -114,10 +128,11 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
                 "rows_with_warnings": validation.findings.select("row_number").n_unique()
                 if not validation.findings.is_empty()
                 else 0,
+                **table_metadata(rows, rows.height, frame_schema(rows, docs)),
             },
         )
         shares = _largest_reject_share(raw, validation)
-        for spec in specs:
+        for rule, spec in zip(rules, specs, strict=True):
             outcome = outcomes.get(spec.name)
             failed = outcome.failed_rows if outcome else 0
             severity = outcome.severity if outcome else severities[spec.name]
@@ -134,10 +149,19 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
                     else None
                 ),
                 metadata={
+                    "result": check_table(
+                        [
+                            CheckLine(
+                                f"{rule.rule} on {rule.column}: {rule.message}",
+                                failed,
+                                outcome.examples if outcome else (),
+                                severity,
+                            )
+                        ]
+                    ),
                     "severity": severity,
                     "failed_rows": failed,
                     "largest_share_of_a_file": share,
-                    "examples": ", ".join(outcome.examples) if outcome else "",
                 },
             )
         context.log.info(

@@ -2,28 +2,67 @@
 
 Defaults come from the environment (`LOTLINE_DATABASE_URL`, `LOTLINE_DROP_DIR`, `LOTLINE_MAPPING`,
 `LOTLINE_STRICT`, `LOTLINE_MAX_REJECT_SHARE`, `LOTLINE_SETTLE_SECONDS`, `LOTLINE_REPORT_DIR`) so
-`dagster dev` and the CLI agree; the CLI and tests pass explicit values.
+`dagster dev` and the CLI agree; the CLI and tests pass explicit values. The database URL is
+passed as `dg.EnvVar`: the UI and the stored resource snapshot show the variable's name, never
+the URL, which may hold a password.
 """
 
 import os
 from pathlib import Path
 
 import dagster as dg
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from pydantic import PrivateAttr
+from sqlalchemy.engine import Engine, make_url
 
+import models
 from lotline import store
 from lotline.intake.mapping import Mapping, load_mapping
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The lotline database (SQLite by default, PostgreSQL in production)."""
+    """The lotline database (SQLite by default, PostgreSQL in production).
+
+    In a run, the engine is made and the schema created once, when Dagster sets the resource up
+    (once per run with the in-process executor, before any step); `store.create_schema` is safe
+    when processes race, so a multi-process run on a fresh database works as well."""
 
     database_url: str = ""
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is not None:  # a sensor only reads: it never creates tables
+            self.engine()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def engine(self) -> Engine:
-        engine = store.make_engine(self.database_url or None)
-        store.create_schema(engine)
-        return engine
+        """The engine, on a database whose schema exists."""
+        if self._engine is None:
+            engine = store.make_engine(self.database_url or None)
+            store.create_schema(engine)
+            self._engine = engine
+        return self._engine
+
+    def loaded_files(self) -> set[str]:
+        """SHA-256 of every file in the load log, without creating anything: an SQLite file
+        that does not exist yet or a database without tables has loaded nothing."""
+        url = store.database_url(self.database_url or None)
+        database = make_url(url).database
+        if url.startswith("sqlite") and (not database or not Path(database).exists()):
+            return set()
+        engine = store.make_engine(url)
+        try:
+            source_file = store.table(models.SourceFile)
+            if not sa.inspect(engine).has_table(source_file.name):
+                return set()
+            with engine.connect() as conn:
+                return set(conn.execute(sa.select(source_file.c.sha256)).scalars())
+        finally:
+            engine.dispose()
 
 
 class DropFolder(dg.ConfigurableResource):
@@ -60,9 +99,17 @@ class ReportArchive(dg.ConfigurableResource):
         return folder
 
 
+def warehouse_from_env() -> Warehouse:
+    """The database named by `LOTLINE_DATABASE_URL` (read when a run starts, shown by name), or
+    the default SQLite file when the variable is not set."""
+    if os.environ.get(store.DATABASE_URL_ENV):
+        return Warehouse(database_url=dg.EnvVar(store.DATABASE_URL_ENV))
+    return Warehouse()
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": Warehouse(database_url=os.environ.get(store.DATABASE_URL_ENV, "")),
+        "warehouse": warehouse_from_env(),
         "drop_folder": DropFolder(
             path=os.environ.get("LOTLINE_DROP_DIR", "drop"),
             mapping=os.environ.get("LOTLINE_MAPPING", ""),

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.definitions import defs
 from pipelines.defs.automation import drop_folder_sensor
-from pipelines.defs.resources import DropFolder
+from pipelines.defs.resources import DropFolder, Warehouse
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
 
@@ -97,14 +97,17 @@ def _tick(resources: dict, cursor: str | None):  # type: ignore[no-untyped-def]
 def test_sensor_requests_a_run_once_per_new_settled_content(tmp_path: Path) -> None:
     drop = tmp_path / "drop"
     shutil.copytree(SMALL, drop)
-    resources = {"drop_folder": DropFolder(path=str(drop), settle_seconds=0.3)}
+    resources = {
+        "drop_folder": DropFolder(path=str(drop), settle_seconds=0.3),
+        "warehouse": Warehouse(database_url=f"sqlite:///{tmp_path / 'empty.sqlite'}"),
+    }
     first, cursor = _tick(resources, None)
     assert isinstance(first, dg.SkipReason) and "settle" in first.skip_message
     time.sleep(0.4)
     second, cursor = _tick(resources, cursor)
     assert isinstance(second, dg.RunRequest)
     again, cursor = _tick(resources, cursor)
-    assert isinstance(again, dg.SkipReason) and "no new" in again.skip_message
+    assert isinstance(again, dg.SkipReason) and "already requested" in again.skip_message
 
     # a file still being written (it grows between ticks) is not loaded until it settles
     growing = drop / "shipments_2.csv"
@@ -126,13 +129,15 @@ def test_the_sensor_reads_the_drop_folder_through_its_mapping(tmp_path: Path) ->
     examples = Path(__file__).parents[2] / "docs" / "examples"
     drop = tmp_path / "drop"
     shutil.copytree(examples / "lieferungen", drop)
-    plain = {"drop_folder": DropFolder(path=str(drop), settle_seconds=0.1)}
+    warehouse = Warehouse(database_url=f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    plain = {"drop_folder": DropFolder(path=str(drop), settle_seconds=0.1), "warehouse": warehouse}
     refused, _ = _tick(plain, None)  # a German file name is no record type without the mapping
     assert isinstance(refused, dg.SkipReason) and "unknown record type" in refused.skip_message
     mapped = {
         "drop_folder": DropFolder(
             path=str(drop), settle_seconds=0.1, mapping=str(examples / "lieferungen.toml")
-        )
+        ),
+        "warehouse": warehouse,
     }
     _, cursor = _tick(mapped, None)
     time.sleep(0.2)
