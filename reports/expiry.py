@@ -294,7 +294,7 @@ def render_expiry_report(
     generated = generated_now(generated_at)
     as_of = as_of or generated.astimezone(UTC).date()
     data = build_expiry(engine, as_of, within_days)
-    number = register.issue_number(
+    with register.number_for_document(
         engine,
         "expiry",
         "EXP",
@@ -302,25 +302,25 @@ def render_expiry_report(
         TITLE,
         snapshot_id=str(data.snapshot["snapshot_id"]) if data.snapshot else None,
         run_id=run_id,
-    )
-    doc = DocumentControl(
-        number=number,
-        title=TITLE,
-        generated_at=generated,
-        snapshot=data.snapshot,
-        run_id=run_id,
-    )
-    files = data.csv_files()
-    html = render_html("expiry.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
-    path = write_pdf(
-        html,
-        Path(out_dir) / f"expiry_{as_of.isoformat()}_{doc.number}.pdf",
-        files,
-        f"{TITLE} as of {as_of} — {doc.number}",
-        generated_at=generated,
-        doc=doc,
-    )
-    register.record_file(engine, doc.number, path)
+    ) as number:
+        doc = DocumentControl(
+            number=number,
+            title=TITLE,
+            generated_at=generated,
+            snapshot=data.snapshot,
+            run_id=run_id,
+        )
+        files = data.csv_files()
+        html = render_html("expiry.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
+        path = write_pdf(
+            html,
+            Path(out_dir) / f"expiry_{as_of.isoformat()}_{doc.number}.pdf",
+            files,
+            f"{TITLE} as of {as_of} — {doc.number}",
+            generated_at=generated,
+            doc=doc,
+        )
+        register.record_file(engine, doc.number, path)
     logging.getLogger(__name__).info(
         "rendered %s in %.2f s", path.name, time.perf_counter() - started
     )

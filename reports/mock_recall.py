@@ -107,7 +107,7 @@ def render_mock_recall_report(
     trace, not the paperwork."""
     generated = generated_now(generated_at)
     snapshot = _answered_snapshot(engine, drill)
-    number = register.issue_number(
+    with register.number_for_document(
         engine,
         "mock_recall",
         "MRD",
@@ -115,42 +115,46 @@ def render_mock_recall_report(
         TITLE,
         snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None,
         request_reference=drill.drill_id,
-    )
-    doc = DocumentControl(
-        number=number,
-        title=TITLE,
-        generated_at=generated,
-        snapshot=snapshot,
-        request_reference=drill.drill_id,
-    )
-    trend = mock_recall.drill_trend(mock_recall.drill_history(engine))
-    files = [
-        AttachedFile(
-            "drill_history.csv", csv_bytes(trend), "text/csv", trend.height, "every stored drill"
-        ),
-        AttachedFile(
-            "scope_balance.csv",
-            csv_bytes(drill.balance),
-            "text/csv",
-            drill.balance.height,
-            "mass balance of the drill's scope per unit",
-        ),
-    ]
-    html = render_html(
-        "mock_recall.html.j2",
-        doc=doc,
-        attachments=files,
-        **_context(drill, trend, history_rows, max_consignees),
-    )
-    path = write_pdf(
-        html,
-        Path(out_dir) / f"mock_recall_{safe_name(drill.drill_id)}_{doc.number}.pdf",
-        files,
-        f"{TITLE} — {drill.record['gtin']} / {drill.record['lot']} — {drill.drill_id}",
-        generated_at=generated,
-        doc=doc,
-    )
-    register.record_file(engine, doc.number, path)
+    ) as number:
+        doc = DocumentControl(
+            number=number,
+            title=TITLE,
+            generated_at=generated,
+            snapshot=snapshot,
+            request_reference=drill.drill_id,
+        )
+        trend = mock_recall.drill_trend(mock_recall.drill_history(engine))
+        files = [
+            AttachedFile(
+                "drill_history.csv",
+                csv_bytes(trend),
+                "text/csv",
+                trend.height,
+                "every stored drill",
+            ),
+            AttachedFile(
+                "scope_balance.csv",
+                csv_bytes(drill.balance),
+                "text/csv",
+                drill.balance.height,
+                "mass balance of the drill's scope per unit",
+            ),
+        ]
+        html = render_html(
+            "mock_recall.html.j2",
+            doc=doc,
+            attachments=files,
+            **_context(drill, trend, history_rows, max_consignees),
+        )
+        path = write_pdf(
+            html,
+            Path(out_dir) / f"mock_recall_{safe_name(drill.drill_id)}_{doc.number}.pdf",
+            files,
+            f"{TITLE} — {drill.record['gtin']} / {drill.record['lot']} — {drill.drill_id}",
+            generated_at=generated,
+            doc=doc,
+        )
+        register.record_file(engine, doc.number, path)
     mock_recall.record_evidence(engine, drill.drill_id, doc.number, str(path))
     return path
 

@@ -576,7 +576,7 @@ def render_recall_report(
     request = request or RecallRequest()
     generated = generated_now(generated_at)
     data = build_recall(engine, gtin, lot, direction, as_of=generated.astimezone(UTC).date())
-    number = register.issue_number(
+    with register.number_for_document(
         engine,
         "recall",
         "REC",
@@ -585,35 +585,35 @@ def render_recall_report(
         snapshot_id=str(data.snapshot["snapshot_id"]) if data.snapshot else None,
         run_id=run_id,
         request_reference=request.reference,
-    )
-    doc = DocumentControl(
-        number=number,
-        title=TITLE,
-        generated_at=generated,
-        snapshot=data.snapshot,
-        request_reference=request.reference,
-        requester=request.requester,
-        received_at=request.received_at,
-        run_id=run_id,
-        prepared_by=prepared_by,
-    )
-    files = data.attachments()
-    rows = max_rows if max_rows is not None else table_rows(data.lots.height)
-    html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, rows))
-    subject = data.subject
-    name = (
-        f"recall_{safe_name(str(subject['gtin']))}_{safe_name(str(subject['lot']))}_"
-        f"{doc.number}.pdf"
-    )
-    path = write_pdf(
-        html,
-        Path(out_dir) / name,
-        files,
-        f"{TITLE} — {subject['gtin']} / {subject['lot']} — {doc.number}",
-        generated_at=generated,
-        doc=doc,
-    )
-    register.record_file(engine, doc.number, path)
+    ) as number:
+        doc = DocumentControl(
+            number=number,
+            title=TITLE,
+            generated_at=generated,
+            snapshot=data.snapshot,
+            request_reference=request.reference,
+            requester=request.requester,
+            received_at=request.received_at,
+            run_id=run_id,
+            prepared_by=prepared_by,
+        )
+        files = data.attachments()
+        rows = max_rows if max_rows is not None else table_rows(data.lots.height)
+        html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, rows))
+        subject = data.subject
+        name = (
+            f"recall_{safe_name(str(subject['gtin']))}_{safe_name(str(subject['lot']))}_"
+            f"{doc.number}.pdf"
+        )
+        path = write_pdf(
+            html,
+            Path(out_dir) / name,
+            files,
+            f"{TITLE} — {subject['gtin']} / {subject['lot']} — {doc.number}",
+            generated_at=generated,
+            doc=doc,
+        )
+        register.record_file(engine, doc.number, path)
     _log_timing(path, started)
     return path
 

@@ -6,9 +6,9 @@ The number itself (`<prefix>-<UTC yyyymmddHHMMSS>-<6 hex>`) stays unique across 
 databases too (a test database and production never hand out the same number by counting up
 from one); the register is what makes it a guarantee within one.
 
-A number is *reserved* by `issue_number` and *confirmed* by `record_file`. Rendering inside
-`numbers_returned_on_failure` gives back every number it reserved but did not confirm when the
-rendering fails, so the register holds no number without its document.
+A number is *reserved* by `issue_number` and *confirmed* by `record_file`. Every renderer takes
+its number through `document_number`, which gives the number back when the rendering fails, so
+the register holds no number without its document, whoever renders (CLI, Dagster, notebook).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 
@@ -27,8 +26,6 @@ import models
 from lotline import store
 
 ATTEMPTS = 5
-
-_reserved: ContextVar[list[str] | None] = ContextVar("reserved_document_numbers", default=None)
 
 
 class NumberUnavailable(RuntimeError):
@@ -68,9 +65,6 @@ def issue_number(
                         request_reference=request_reference,
                     )
                 )
-            reserved = _reserved.get()
-            if reserved is not None:
-                reserved.append(number)
             return number
         except sa.exc.IntegrityError:
             continue
@@ -94,18 +88,17 @@ def record_file(engine: Engine, number: str, path: Path) -> None:
 
 
 @contextmanager
-def numbers_returned_on_failure(engine: Engine) -> Iterator[list[str]]:
-    """Render inside this block: if it raises, the numbers `issue_number` reserved in it that
-    no file was recorded for are removed from the register again (yields those reserved)."""
-    reserved: list[str] = []
-    token = _reserved.set(reserved)
+def number_for_document(
+    engine: Engine, kind: str, prefix: str, generated_at: datetime, title: str, **entry: object
+) -> Iterator[str]:
+    """A fresh number (`issue_number`) for the document written inside the block, which must
+    `record_file` it; if the block raises, the number leaves the register again."""
+    number = issue_number(engine, kind, prefix, generated_at, title, **entry)  # type: ignore[arg-type]
     try:
-        yield reserved
+        yield number
     except BaseException:
-        return_unconfirmed(engine, reserved)
+        return_unconfirmed(engine, [number])
         raise
-    finally:
-        _reserved.reset(token)
 
 
 def return_unconfirmed(engine: Engine, numbers: list[str]) -> int:

@@ -315,7 +315,6 @@ def recall_drill_report(
     report_archive: ReportArchive,
 ) -> dg.MaterializeResult:
     from lotline import mock_recall
-    from reports import register
     from reports.mock_recall import render_mock_recall_report
     from reports.recall import RecallRequest, render_recall_report
 
@@ -329,20 +328,19 @@ def recall_drill_report(
         drill = mock_recall.run_drill(
             engine, gtin, lot, "both", run_by=f"dagster run {context.run_id[:8]}"
         )
-        with register.numbers_returned_on_failure(engine):
-            evidence = render_mock_recall_report(engine, drill, report_archive.folder)
-            report = render_recall_report(
-                engine,
-                gtin,
-                lot,
-                report_archive.folder,
-                request=RecallRequest(
-                    reference=drill.record["drill_id"],
-                    requester="weekly mock recall (schedule weekly_recall_drill)",
-                    received_at=drill.record["started_at"],
-                ),
-                run_id=context.run_id,
-            )
+        evidence = render_mock_recall_report(engine, drill, report_archive.folder)
+        report = render_recall_report(
+            engine,
+            gtin,
+            lot,
+            report_archive.folder,
+            request=RecallRequest(
+                reference=drill.record["drill_id"],
+                requester="weekly mock recall (schedule weekly_recall_drill)",
+                received_at=drill.record["started_at"],
+            ),
+            run_id=context.run_id,
+        )
         paths += [str(evidence), str(report)]
         drills.append(
             {

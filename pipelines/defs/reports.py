@@ -1,9 +1,10 @@
 """Report assets: the daily expiry report and recall reports for the lots a run asks for.
 
 They depend on the lineage tables, whose blocking checks guarantee that no regulator PDF is
-rendered from a load that failed its integrity checks. Every document number they take is either
-issued with its PDF or given back (`reports.register.numbers_returned_on_failure`), and an ingest
-that changed nothing (files already loaded) renders no new expiry report.
+rendered from a load that failed its integrity checks. Every document number is issued with its PDF
+or given back when the rendering fails (`reports.register.number_for_document`, inside each
+renderer), and an ingest that changed nothing (files already loaded) renders no new expiry
+report.
 """
 
 from datetime import date, timedelta
@@ -78,7 +79,6 @@ def expiry_report(
     warehouse: Warehouse,
     report_archive: ReportArchive,
 ):
-    from reports import register
     from reports.expiry import render_expiry_report
 
     if load_changed_nothing(context):
@@ -86,14 +86,13 @@ def expiry_report(
         return
     as_of = date.fromisoformat(config.as_of) if config.as_of else None
     engine = warehouse.engine()
-    with register.numbers_returned_on_failure(engine):
-        path = render_expiry_report(
-            engine,
-            report_archive.folder,
-            as_of=as_of,
-            within_days=config.within_days,
-            run_id=context.run_id,
-        )
+    path = render_expiry_report(
+        engine,
+        report_archive.folder,
+        as_of=as_of,
+        within_days=config.within_days,
+        run_id=context.run_id,
+    )
     context.log.info(f"expiry report: {path}")
     yield dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
@@ -113,7 +112,6 @@ def recall_reports(
     warehouse: Warehouse,
     report_archive: ReportArchive,
 ) -> dg.MaterializeResult:
-    from reports import register
     from reports.recall import RecallRequest, render_recall_report
 
     request = RecallRequest.parse(config.request_reference, config.requester, config.received_at)
@@ -121,17 +119,16 @@ def recall_reports(
     paths = []
     for item in config.lots:
         gtin, _, lot = item.partition("/")
-        with register.numbers_returned_on_failure(engine):
-            path = render_recall_report(
-                engine,
-                gtin,
-                lot,
-                report_archive.folder,
-                direction=config.direction,
-                request=request,
-                prepared_by=config.prepared_by or None,
-                run_id=context.run_id,
-            )
+        path = render_recall_report(
+            engine,
+            gtin,
+            lot,
+            report_archive.folder,
+            direction=config.direction,
+            request=request,
+            prepared_by=config.prepared_by or None,
+            run_id=context.run_id,
+        )
         paths.append(str(path))
         context.log.info(f"recall report for {item}: {paths[-1]}")
     return dg.MaterializeResult(

@@ -1,6 +1,6 @@
 """Every notebook runs from top to bottom on the demo database and draws its plots.
 
-Each notebook is executed once (nbmake is told to skip notebooks/, see notebooks/conftest.py)
+Each notebook is executed once, here,
 with `demo_dir` set to a demo database built once for the module, the way a notebook builds it
 on first use without `LOTLINE_DATABASE_URL`; the outputs are then read back: images
 (`image/png`, `image/svg+xml`), the line saying which database it used, no error.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -54,15 +54,35 @@ def test_a_failed_rendering_gives_its_number_back(
 
 def test_only_unconfirmed_numbers_are_given_back(small_engine: sa.Engine) -> None:
     now = datetime.now(UTC)
-    with pytest.raises(RuntimeError), register.numbers_returned_on_failure(small_engine) as taken:
-        kept = register.issue_number(small_engine, "expiry", "TST", now, "kept")
+    with (
+        pytest.raises(RuntimeError),
+        register.number_for_document(small_engine, "expiry", "TST", now, "kept") as kept,
+    ):
         path = Path(small_engine.url.database).with_name("kept.pdf")  # type: ignore[arg-type]
         path.write_bytes(b"%PDF-1.7 stand-in")
         register.record_file(small_engine, kept, path)
-        register.issue_number(small_engine, "expiry", "TST", now, "lost")
+        raise RuntimeError("failed after the document was written")
+    with (
+        pytest.raises(RuntimeError),
+        register.number_for_document(small_engine, "expiry", "TST", now, "lost") as lost,
+    ):
         raise RuntimeError("rendering failed")
-    assert len(taken) == 2
-    assert [e["document_number"] for e in _register(small_engine)] == [kept]
+    numbers = [e["document_number"] for e in _register(small_engine)]
+    assert numbers == [kept] and lost not in numbers
+
+
+def test_a_failed_rendering_outside_dagster_gives_its_number_back(
+    small_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renderers themselves give the number back: notebooks and the CLI are covered too."""
+
+    def disk_full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reports.expiry, "write_pdf", disk_full)
+    with pytest.raises(OSError):
+        reports.expiry.render_expiry_report(small_engine, tmp_path, as_of=date(2026, 9, 15))
+    assert _register(small_engine) == []
 
 
 def test_an_ingest_that_changed_nothing_renders_no_expiry_report(
