@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 import models
 from lotline import aggregation, store, trace, trace_query
+from lotline.gs1.uri import GS1Key
 from lotline.lineage import Lineage
 from lotline.recall_summary import RecallSummary
 
@@ -436,3 +437,72 @@ def loads(engine: Engine) -> pl.DataFrame:
         engine, models.RecordFinding, columns=["source_sha256", "row_number"]
     )
     return load_history.per_file(files, findings)
+
+
+# --- scans in: a barcode, a Digital Link or an EPC URI in place of gtin/lot/serial/sscc ----------
+
+
+def resolve_scan(text: str) -> GS1Key:
+    """The GS1 key a scan names: an element string as printed (`(01)…(10)…`), a scanner's raw
+    data (GS separators, `]d2` prefix), a GS1 Digital Link URI or an EPC URI
+    (`lotline.gs1.scan.resolve`; `ScanError`, a ValueError, names the bad AI or check digit)."""
+    from lotline.gs1 import scan
+
+    return scan.resolve(text)
+
+
+def serial_lot(engine: Engine, gtin: str, serial: str) -> str:
+    """The lot a serial belongs to: an SGTIN (an EPC URI, a scan without AI 10) names no lot."""
+    with engine.connect() as conn:
+        return trace_query.find_serial(conn, _gtin14(gtin), serial)[1]
+
+
+def trace_scan(
+    engine: Engine,
+    scan: str | GS1Key,
+    direction: trace.Direction = "both",
+    at: datetime | None = None,
+    min_exposure: float = 0.0,
+) -> trace.TraceResult:
+    """Trace what a scan names: an SSCC as `trace_sscc` (at `at`), a GTIN with a serial as
+    `trace_serial`, a GTIN with a lot as `trace_lot` (with `min_exposure`). A GTIN alone is a
+    product, not a lot: `ScanError`. When the scan carries both a lot and a serial, the serial is
+    traced and a note says if the lineage holds it in another lot than the label says."""
+    from lotline.gs1.scan import require_subject
+
+    key = require_subject(resolve_scan(scan) if isinstance(scan, str) else scan, str(scan))
+    if key.sscc:
+        return trace_sscc(engine, key.sscc, at, direction)
+    assert key.gtin is not None  # require_subject: an SSCC, or a GTIN with a lot or a serial
+    if not key.serial:
+        assert key.lot is not None
+        return trace_lot(engine, key.gtin, key.lot, direction, min_exposure=min_exposure)
+    result = trace_serial(engine, key.gtin, key.serial, direction)
+    if key.lot and result.subject.get("lot") != key.lot:
+        result.notes.append(
+            f"the scan says lot {key.lot!r}; the lineage holds serial {key.serial!r} in lot "
+            f"{result.subject.get('lot')!r}"
+        )
+    return result
+
+
+# --- EPCIS 2.0 export ---------------------------------------------------------------------------
+
+
+def epcis_document(
+    engine: Engine, gtin: str, lot: str, direction: trace.Direction = "both"
+) -> dict[str, object]:
+    """A lot's trace as one EPCIS 2.0 `EPCISDocument` (JSON-LD as a dict), each event's eventID
+    its CBV 2.0 hash (`lotline.gs1.epcis_export`; `epcis_export.serialise` writes it, or its
+    XML binding)."""
+    from lotline.gs1 import epcis_export
+
+    return epcis_export.for_traces(engine, [trace_lot(engine, gtin, lot, direction)])
+
+
+def epcis_period(engine: Engine, start: date, end: date) -> dict[str, object]:
+    """Every receiving, shipping, transformation, commissioning and packing event dated
+    `start`..`end` (local dates) as one EPCIS 2.0 document."""
+    from lotline.gs1 import epcis_export
+
+    return epcis_export.for_period(engine, start, end)

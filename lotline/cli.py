@@ -27,6 +27,7 @@ EXIT_PIPE = 141
 """stdout closed by its reader (`lotline trace … | head -1`): 128 + SIGPIPE, as a shell says."""
 DEMO_DIR = "lotline-demo"
 DIRECTIONS = ["backward", "forward", "both"]
+EPCIS_FORMATS = {"jsonld": ".jsonld", "xml": ".xml"}  # lotline.gs1.epcis_export.FORMATS
 TRACE_EXAMPLES = """examples, on the sample data of `lotline generate` after `lotline ingest`:
   lotline trace --gtin 08719327203019 --serial 4175433022
   lotline trace --sscc 187193271529924970 --at 2026-09-01T07:00:00+02:00
@@ -56,6 +57,8 @@ def _run(argv: list[str]) -> int:
     try:
         if getattr(args, "existing_database", False):
             args.database_url = existing_database(args.database_url)
+        if getattr(args, "scan", None) is not None:
+            subject_from_scan(args)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
@@ -125,6 +128,42 @@ def shown_url(url: str) -> str:
         return "<not a database URL>"
 
 
+# --- scans in -----------------------------------------------------------------------------------
+
+LOT_LISTS = frozenset({"export"})
+"""Commands whose --lot is a list (repeatable): a scan gives one lot of it."""
+
+
+def subject_from_scan(args: argparse.Namespace) -> None:
+    """`--scan` in place of --gtin/--lot/--serial/--sscc: what it names fills those options, so
+    every command reads its subject one way. A command without --serial (reports, exports) takes
+    a serial's lot from the lineage tables: an EPC SGTIN URI or a DSCSA scan may name no lot."""
+    key = args.scan
+    given = [f"--{name}" for name in ("gtin", "lot", "serial", "sscc") if getattr(args, name, None)]
+    if given:
+        raise ValueError(f"--scan names the subject already: leave out {' and '.join(given)}")
+    command = " ".join(str(word) for word in (args.command, getattr(args, "kind", None)) if word)
+    if key.sscc:
+        if not hasattr(args, "sscc"):
+            raise ValueError(
+                f"--scan names SSCC {key.sscc} (a pallet or case) but {command} needs a lot; "
+                "`lotline trace --scan` traces a pallet"
+            )
+        args.sscc = key.sscc
+        return
+    args.gtin = key.gtin
+    if key.serial and hasattr(args, "serial"):
+        args.serial = key.serial
+        return
+    lot = key.lot
+    if lot is None:
+        from lotline import api
+
+        lot = api.serial_lot(api.connect(args.database_url), key.gtin, key.serial)
+        print(f"note: serial {key.serial} of GTIN {key.gtin} is in lot {lot}", file=sys.stderr)
+    args.lot = [lot] if args.command in LOT_LISTS else lot
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 
@@ -190,12 +229,23 @@ def _parser() -> argparse.ArgumentParser:
             "or sqlite:///lotline.sqlite in this folder)" + ("; must exist" if existing else ""),
         )
 
-    def subject(p: argparse.ArgumentParser, required: bool = False):  # type: ignore[no-untyped-def]
+    def subject(p: argparse.ArgumentParser, required: bool = False, scan: bool = False):  # type: ignore[no-untyped-def]
         group = p.add_argument_group("subject")
         group.add_argument(
             "--gtin", type=arg.gtin, required=required, help="GTIN-8/12/13/14 of the product"
         )
+        if scan:
+            scan_option(group, "the lot", "instead of --gtin and --lot")
         return group
+
+    def scan_option(group, what: str, instead: str) -> None:  # type: ignore[no-untyped-def]
+        group.add_argument(
+            "--scan",
+            type=arg.scan,
+            metavar="TEXT",
+            help=f"{what} as a scanner reads it or as printed: GS1 element string, Digital Link "
+            f"or EPC URI, {instead}; e.g. '(01)04012345001044(10)NS260309-01'",
+        )
 
     def direction(group) -> None:  # type: ignore[no-untyped-def]
         group.add_argument(
@@ -250,6 +300,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--sscc", type=arg.sscc, help="18-digit SSCC of a pallet or case (without --gtin)"
     )
+    scan_option(which, "a lot, serial or SSCC", "without --gtin")
     what.add_argument(
         "--at",
         type=arg.instant,
@@ -277,7 +328,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("report", _report, "Render a regulator-ready PDF report.")
     p.add_argument("kind", choices=["recall", "expiry"], help="which report")
-    recall = subject(p)
+    recall = subject(p, scan=True)
     recall.title = "recall"
     recall.add_argument("--lot", type=arg.code, help="lot (batch) code")
     direction(recall)
@@ -313,8 +364,8 @@ def _parser() -> argparse.ArgumentParser:
     database(p)
 
     p = command("mock-recall", _mock_recall, "Run a mock recall drill and render its evidence PDF.")
-    drill = subject(p, required=True)
-    drill.add_argument("--lot", type=arg.code, required=True, help="lot (batch) code")
+    drill = subject(p, scan=True)
+    drill.add_argument("--lot", type=arg.code, help="lot (batch) code")
     direction(drill)
     p.add_argument_group("drill").add_argument(
         "--by", metavar="NAME", help="who runs the drill (default: the login name)"
@@ -322,9 +373,17 @@ def _parser() -> argparse.ArgumentParser:
     out(p, "the PDF")
     database(p)
 
-    p = command("export", _export, "Export the FSMA 204 sortable spreadsheet (XLSX + CSV).")
-    p.add_argument("kind", choices=["fsma204"], help="which export")
-    lots = subject(p)
+    p = command(
+        "export",
+        _export,
+        "Export the FSMA 204 sortable spreadsheet (XLSX + CSV) or the EPCIS 2.0 events.",
+    )
+    p.add_argument(
+        "kind",
+        choices=["fsma204", "epcis"],
+        help="fsma204: XLSX + CSV; epcis: one EPCISDocument, eventIDs = CBV 2.0 event hashes",
+    )
+    lots = subject(p, scan=True)
     lots.title = "a lot's trace"
     lots.add_argument(
         "--lot", type=arg.code, action="append", help="a lot of --gtin; repeat for a lot list"
@@ -337,7 +396,13 @@ def _parser() -> argparse.ArgumentParser:
     period.add_argument(
         "--to", dest="end", type=arg.calendar_date, metavar="YYYY-MM-DD", help="last day"
     )
-    out(p, "the files")
+    out(p, "the files (epcis: a folder, or the file to write)")
+    p.add_argument_group("epcis").add_argument(
+        "--format",
+        choices=list(EPCIS_FORMATS),
+        default="jsonld",
+        help="epcis: JSON-LD or the XML binding",
+    )
     database(p)
 
     p = command("generate", _generate, "Write deterministic sample data in the contract format.")
@@ -362,6 +427,31 @@ def _parser() -> argparse.ArgumentParser:
     p = command("verify", _verify, "Check a lotline PDF against its provenance and the database.")
     p.add_argument("pdf", type=Path, metavar="PDF", help="a PDF lotline rendered")
     database(p, existing=False)  # verify says itself what it could check without the database
+
+    p = command(
+        "label",
+        _label,
+        "Render a PDF sheet of GS1 labels of a lot: GS1 DataMatrix and GS1-128 with "
+        "(01) GTIN, (17) expiry, (10) lot.",
+    )
+    labelled = subject(p, required=True)
+    labelled.title = "lot"
+    labelled.add_argument("--lot", type=arg.code, required=True, help="lot (batch) code")
+    labelled.add_argument(
+        "--expiry",
+        type=arg.calendar_date,
+        metavar="YYYY-MM-DD",
+        help="expiry date, for a lot not loaded yet (default: the lot's expiry in the database)",
+    )
+    sheet = p.add_argument_group("sheet")
+    sheet.add_argument(
+        "--count",
+        type=_label_count,
+        metavar="N",
+        help="number of labels (default: one full A4 sheet)",
+    )
+    out(p, "the PDF")
+    database(p)
 
     mapping_help = "Mapping files for exports that are not in the contract format."
     p = sub.add_parser(
@@ -514,7 +604,11 @@ def _trace(args: argparse.Namespace) -> int:
     if (args.sscc is None) == (args.gtin is None):
         raise ValueError("trace needs --gtin with --lot or --serial, or --sscc alone")
     engine = api.connect(args.database_url)
-    if args.sscc is not None:
+    if args.scan is not None:  # as the options it filled, noting a label's lot the data disputes
+        result = api.trace_scan(
+            engine, args.scan, args.direction, at=args.at, min_exposure=args.min_exposure
+        )
+    elif args.sscc is not None:
         result = api.trace_sscc(engine, args.sscc, args.at, args.direction)
     elif args.lot is not None:
         result = api.trace_lot(
@@ -705,7 +799,7 @@ def _report(args: argparse.Namespace) -> int:
     from lotline import console
 
     if args.kind == "recall" and not (args.gtin and args.lot):
-        raise ValueError("report recall needs --gtin and --lot")
+        raise ValueError("report recall needs --gtin and --lot, or --scan")
     with console.progress(total=3) as stage:
         if args.kind == "recall":
             from lotline import api, trace
@@ -750,6 +844,8 @@ def _mock_recall(args: argparse.Namespace) -> int:
     """Store the drill first, then render: a failed rendering still leaves the drill on record."""
     from lotline import api, console, mock_recall
 
+    if not (args.gtin and args.lot):
+        raise ValueError("mock-recall needs --gtin and --lot, or --scan")
     with console.progress(total=2) as stage:
         engine = api.connect(args.database_url)
         stage(f"running the drill on lot {args.lot} of GTIN {args.gtin}")
@@ -777,9 +873,11 @@ def _export(args: argparse.Namespace) -> int:
 
     by_lot, by_period = bool(args.gtin or args.lot), bool(args.start or args.end)
     if by_lot == by_period or (by_lot and not (args.gtin and args.lot)):
-        raise ValueError("export fsma204 needs --gtin and --lot, or --from and --to")
+        raise ValueError(f"export {args.kind} needs --gtin and --lot, or --from and --to")
     if by_period and not (args.start and args.end):
-        raise ValueError("export fsma204 needs both --from and --to")
+        raise ValueError(f"export {args.kind} needs both --from and --to")
+    if args.kind == "epcis":
+        return _export_epcis(args, by_lot)
     with console.progress(total=3) as stage:
         engine = api.connect(args.database_url)
         if by_lot:
@@ -799,6 +897,62 @@ def _export(args: argparse.Namespace) -> int:
     for path in written["csv"]:
         print(path)
     return 0
+
+
+def _export_epcis(args: argparse.Namespace, by_lot: bool) -> int:
+    """One EPCISDocument of a trace or a period; --out is the file, or a folder to name it in."""
+    from lotline import api, console
+    from lotline.gs1 import epcis_export
+
+    with console.progress(total=3) as stage:
+        engine = api.connect(args.database_url)
+        if by_lot:
+            stage(f"tracing {len(args.lot)} lot{'s' if len(args.lot) > 1 else ''}")
+            results = [api.trace_lot(engine, args.gtin, lot, args.direction) for lot in args.lot]
+            stage("building the EPCIS events and their hashes")
+            doc = epcis_export.for_traces(engine, results)
+            lots = args.lot[0] if len(args.lot) == 1 else f"{len(args.lot)}-lots"
+            name = f"epcis_{results[0].subject['gtin']}_{lots}_{args.direction}"
+        else:
+            stage(f"building the EPCIS events from {args.start} to {args.end}")
+            doc = epcis_export.for_period(engine, args.start, args.end)
+            name = f"epcis_{args.start.isoformat()}_{args.end.isoformat()}"
+        stage(f"writing {args.format}")
+        path = args.out
+        if path.is_dir() or not path.suffix:
+            path = path / (name + EPCIS_FORMATS[args.format])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(epcis_export.serialise(doc, args.format))
+    events = len(doc["epcisBody"]["eventList"])
+    print(f"{events} EPCIS events", file=sys.stderr)
+    print(path)
+    return 0
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+def _label(args: argparse.Namespace) -> int:
+    """A label sheet of one lot; its data (product name, expiry) comes from the database."""
+    from lotline import api
+    from reports.label import render_label_sheet
+
+    engine = api.connect(args.database_url)
+    path = render_label_sheet(
+        engine, args.gtin, args.lot, args.out, expiry=args.expiry, count=args.count
+    )
+    print(path)
+    return 0
+
+
+def _label_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be at least 1 label")
+    return value
 
 
 # --- sample data and demo -----------------------------------------------------------------------

@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lotline.gs1.uri import GS1Key
 
 SSCC_LENGTH = 18
 GTIN_LENGTHS = (8, 12, 13, 14)  # lotline.gs1.GTIN_LENGTHS, without importing Polars for --help
@@ -56,6 +60,17 @@ def code(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("empty; give the code as printed on the label")
     return text
+
+
+def scan(text: str) -> GS1Key:
+    """What a scan names (`lotline.gs1.scan.resolve`), when it is a lot, a serial or an SSCC: the
+    scanner's data, the element string printed under a barcode, a Digital Link or an EPC URI."""
+    from lotline.gs1 import scan as scans
+
+    try:
+        return scans.require_subject(scans.resolve(text), text)
+    except scans.ScanError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def share(text: str) -> float:

@@ -41,7 +41,7 @@ from lotline.intake.ingest import lineage_records, stored_records
 from lotline.lineage import lot_keys, stock_flows, with_allocated_consumption
 from lotline.mass_balance import records_in_product_uom
 from lotline.retention import DSCSA, EU, FSMA, retention_dates
-from reports import register
+from reports import barcodes, register
 from reports.charts import expiry_bucket_chart
 from reports.render import (
     MAX_TABLE_ROWS,
@@ -311,10 +311,17 @@ def render_expiry_report(
             run_id=run_id,
         )
         files = data.csv_files()
-        html = render_html("expiry.html.j2", doc=doc, attachments=files, **_context(data, max_rows))
+        name = f"expiry_{as_of.isoformat()}_{doc.number}.pdf"
+        html = render_html(
+            "expiry.html.j2",
+            doc=doc,
+            attachments=files,
+            doc_qr=barcodes.document_code(doc, name),
+            **_context(data, max_rows),
+        )
         path = write_pdf(
             html,
-            Path(out_dir) / f"expiry_{as_of.isoformat()}_{doc.number}.pdf",
+            Path(out_dir) / name,
             files,
             f"{TITLE} as of {as_of} — {doc.number}",
             generated_at=generated,

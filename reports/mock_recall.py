@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from lotline import api, mock_recall
 from lotline.mass_balance import TOLERANCE
 from lotline.mock_recall import DrillResult
-from reports import register
+from reports import barcodes, register
 from reports.charts import drill_trend_chart
 from reports.render import (
     AttachedFile,
@@ -140,15 +140,17 @@ def render_mock_recall_report(
                 "mass balance of the drill's scope per unit",
             ),
         ]
+        name = f"mock_recall_{safe_name(drill.drill_id)}_{doc.number}.pdf"
         html = render_html(
             "mock_recall.html.j2",
             doc=doc,
+            doc_qr=barcodes.document_code(doc, name),
             attachments=files,
             **_context(drill, trend, history_rows, max_consignees),
         )
         path = write_pdf(
             html,
-            Path(out_dir) / f"mock_recall_{safe_name(drill.drill_id)}_{doc.number}.pdf",
+            Path(out_dir) / name,
             files,
             f"{TITLE} — {drill.record['gtin']} / {drill.record['lot']} — {drill.drill_id}",
             generated_at=generated,

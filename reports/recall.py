@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy.engine import Engine
@@ -45,9 +46,10 @@ from lotline import (
     status,
 )
 from lotline.expiry import local_datetime
+from lotline.gs1 import epcis_export
 from lotline.intake.contract import UOM_NAMES
 from lotline.trace import DIRECTIONS, Direction, TraceResult
-from reports import charts, register
+from reports import barcodes, charts, register
 from reports.fsma204 import write_xlsx
 from reports.render import (
     DASH,
@@ -68,6 +70,8 @@ from reports.render import glossary as build_glossary
 
 TITLE = "Lot Traceability & Recall Report"
 FSMA_FILE = "fsma204.xlsx"
+EPCIS_FILE = "epcis.jsonld"
+EPCIS_MIME = "application/ld+json"
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 TABLE_ROWS = 100
 """Rows per table in the PDF: a recall reader needs the head of each table and the counts; every
@@ -244,6 +248,8 @@ class RecallData:
     returns: pl.DataFrame = field(default_factory=pl.DataFrame)
     """Return moves of the traced lots (`lotline.api.returns`)."""
     locations: pl.DataFrame = field(default_factory=pl.DataFrame)
+    epcis_document: dict[str, Any] | None = None
+    """The scope's events as one EPCIS 2.0 document (`lotline.gs1.epcis_export`)."""
 
     def summary(self) -> recall_summary.RecallSummary:
         """Page 1: the figures and actions of `lotline.recall_summary` for this trace."""
@@ -358,7 +364,7 @@ class RecallData:
                 ),
             )
         ]
-        return [*csvs, self.fsma_file()]
+        return [*csvs, self.fsma_file(), *self.epcis_files()]
 
     def fsma_file(self) -> AttachedFile:
         """The FSMA 204 sortable spreadsheet of this trace (21 CFR 1.1455(c)(3)(ii))."""
@@ -374,6 +380,21 @@ class RecallData:
             rows,
             "FSMA 204 sortable spreadsheet: one sheet per CTE and a glossary",
         )
+
+    def epcis_files(self) -> list[AttachedFile]:
+        """The scope's events as EPCIS 2.0 JSON-LD, eventIDs their CBV 2.0 hashes."""
+        if self.epcis_document is None:
+            return []
+        return [
+            AttachedFile(
+                EPCIS_FILE,
+                epcis_export.serialise(self.epcis_document),
+                EPCIS_MIME,
+                len(self.epcis_document["epcisBody"]["eventList"]),
+                "EPCIS 2.0 events of the scope (receiving, shipping, transformation), "
+                "eventID = CBV 2.0 event hash",
+            )
+        ]
 
 
 def build_recall(
@@ -544,6 +565,7 @@ def build_recall(
         events_in_several_files=details.events_in_several_files,
         history=api.record_history(engine, scope_lots),
         fsma_sheets=fsma204.for_trace(result, engine),
+        epcis_document=epcis_export.for_traces(engine, [result]),
         as_of=as_of,
         uoms=uoms,
         returns=api.returns(engine, scope_lots),
@@ -599,11 +621,17 @@ def render_recall_report(
         )
         files = data.attachments()
         rows = max_rows if max_rows is not None else table_rows(data.lots.height)
-        html = render_html("recall.html.j2", doc=doc, attachments=files, **_context(data, rows))
         subject = data.subject
         name = (
             f"recall_{safe_name(str(subject['gtin']))}_{safe_name(str(subject['lot']))}_"
             f"{doc.number}.pdf"
+        )
+        html = render_html(
+            "recall.html.j2",
+            doc=doc,
+            attachments=files,
+            doc_qr=barcodes.document_code(doc, name),
+            **_context(data, rows),
         )
         path = write_pdf(
             html,
@@ -857,7 +885,9 @@ def _context(data: RecallData, max_rows: int) -> dict[str, object]:
         csv_name: str | None = None,
         empty_text: str = "None.",
     ) -> object:
-        return table(frame, columns, csv_name=csv_name, limit=max_rows, empty_text=empty_text)
+        return barcodes.with_digital_links(  # each lot code links to its GS1 Digital Link
+            table(frame, columns, csv_name=csv_name, limit=max_rows, empty_text=empty_text)
+        )
 
     direction = data.direction
     figures = [

@@ -113,6 +113,27 @@ time, per lot, and per serial where the serial has a later decision of its own
 """
 
 
+CAPTURE_INTRO = """## EPCIS 2.0 documents in the drop folder
+
+An EPCIS 2.0 document (JSON-LD `EPCISDocument` or `EPCISQueryDocument`, or XML in namespace
+`urn:epcglobal:epcis:xsd:2`) is recognised by its content, whatever its name or extension, and
+loads beside the CSV files: its events become rows of the record types below and go through the
+same validation, quarantine, corrections and commit. Its row numbers are event positions (1 =
+the first event; 0 = the document as a whole) and findings name the event's JSON pointer. JSON
+documents are validated against GS1's EPCIS 2.0 JSON Schema: an event that breaks it, or cannot
+be placed, is quarantined with the schema rule or mapping error; the other events load. GTINs and
+GLNs that no master data names get a minimal product or location record (name unknown, or the
+name in the document's `epcisMasterData`) with the warning `epcis_master_data_synthesised`.
+"""
+
+
+def _capture() -> str:
+    """The event-to-record mapping, from the docstring of the code that applies it."""
+    from lotline.gs1.capture import events
+
+    return CAPTURE_INTRO + "\n" + (events.__doc__ or "").split("\n", 2)[2]
+
+
 def render() -> str:
     from lotline.intake.validation import References, build_rules
 
@@ -122,6 +143,7 @@ def render() -> str:
     for rt in RECORD_TYPES.values():
         parts.append(_record_type(rt, build_rules(rt, References())))
     parts.append(EPCIS)
+    parts.append(_capture())
     parts.append("## Code lists\n")
     parts.append(f"- `kind` of a location: {', '.join(f'`{k}`' for k in LOCATION_KINDS)}")
     parts.append(f"- `reason` of a move: {', '.join(f'`{r}`' for r in MOVE_REASONS)}")

@@ -28,6 +28,7 @@ import models
 from lotline import aggregation, completeness, mass_balance, status, store
 from lotline.intake import findings, vocabulary
 from lotline.intake.contract import EVENT_RECORD_TYPES, RECORD_TYPES
+from lotline.intake.epcis_source import source_read as epcis_read
 from lotline.intake.findings import WARNING
 from lotline.intake.mapping import Mapping
 from lotline.intake.reading import SOURCE_ROW, SourceFile, read_source, scan
@@ -147,7 +148,7 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
             files.append(FileRead(source.name, source.sha256, record_type, 0, 0, True))
             continue
         seen.add(source.sha256)
-        read = read_source(source)
+        read = read_source(source) if source.epcis is None else epcis_read(source, engine)
         frame = with_record_hash(rt, vocabulary.canonical(rt, read.rows)).with_columns(
             pl.lit(source.name).alias(SOURCE_FILE), pl.lit(source.sha256).alias(SOURCE_SHA256)
         )
@@ -710,7 +711,9 @@ def _file_reports(
 def _file_rows(
     reports: list[FileReport], raws: dict[str, RawBatch], load_id: str, now: datetime
 ) -> pl.DataFrame:
-    return pl.DataFrame(
+    """One row per file: an EPCIS document read as several record types is one file, its
+    record types joined by '+' and its counts summed."""
+    rows = pl.DataFrame(
         [
             {
                 "sha256": r.sha256,
@@ -730,6 +733,20 @@ def _file_rows(
             if f.name == r.name and f.record_type == r.record_type
         ],
         schema=store.polars_schema(models.SourceFile),
+    )
+    if rows["sha256"].is_unique().all():
+        return rows
+    counts = ["rows_read", "rows_loaded", "rows_unchanged", "rows_rejected"]
+    return (
+        rows.group_by("sha256", maintain_order=True)
+        .agg(
+            pl.col("file_name").first(),
+            pl.col("record_type").unique(maintain_order=True).str.join("+"),
+            pl.col("load_id", "loaded_at").first(),
+            *[pl.col(c).sum() for c in counts],
+        )
+        .select(rows.columns)
+        .cast(rows.schema)
     )
 
 

@@ -12,6 +12,9 @@ names the file, and the row and column where that is known. A row that cannot be
 (ragged, unclosed quote, cut short at the end, a date not in the mapping's format, a local time
 that does not exist) becomes an *error* finding naming its row, and reading goes on.
 
+An EPCIS 2.0 document (JSON-LD or XML, recognised by its content) is listed once per record type
+its events feed and read by `lotline.intake.epcis_source`; its row numbers are event positions.
+
 Row numbers are spreadsheet rows: every physical line above the header (`skip_rows`) is a row,
 the header follows, and each record after it is one row (a quoted value spanning lines stays one
 row, a blank line counts as a row but is not a record). In XLSX files they are the sheet's own
@@ -42,12 +45,14 @@ from lotline.intake import findings as fnd
 from lotline.intake.contract import FILE_PATTERN, RECORD_TYPES, RecordType, record_type_of
 
 if TYPE_CHECKING:  # mapping.py imports InputError from here; at run time it is imported late
+    from lotline.intake.epcis_source import EpcisDrop
     from lotline.intake.mapping import FileMapping, Mapping
 
 SOURCE_ROW = "_source_row"
 """Spreadsheet row number of a record: the header is row 1, the first record row 2."""
 
 DATA_SUFFIXES = (".csv", ".xlsx", ".parquet")
+_NOT_DATA = "not a data file"
 NUMBER_KINDS = ("decimal", "integer", "latitude", "longitude")
 _VALUE_CHARS = 200  # of a raw line quoted in a finding
 
@@ -89,6 +94,8 @@ class SourceFile:
     sha256: str
     mapping: FileMapping | None = None
     """How to read it; None: the contract's own conventions."""
+    epcis: EpcisDrop | None = field(default=None, compare=False, repr=False)
+    """An EPCIS document (listed once per record type it feeds): the drop's EPCIS documents."""
 
     @property
     def name(self) -> str:
@@ -138,24 +145,81 @@ def scan(
     now = time.time()
     found: list[tuple[Path, str, FileMapping | None]] = []
     skipped: list[SkippedFile] = []
+    epcis: list[Path] = []
+    context: list[SourceFile] = []
     for path in paths:
         reason = _not_data(path, root)
+        # an EPCIS 2.0 document is recognised by its content, whatever its extension
+        if reason is not None and reason.startswith(_NOT_DATA) and _is_epcis(path):
+            reason = None
+            if markers and path.name not in markers:
+                reason = f"waiting for {printable(path.name)}.ready"
+            age = now - path.stat().st_mtime
+            if reason is None and settle_seconds > 0 and age < settle_seconds:
+                reason = f"still being written (modified {age:.1f} s ago)"
+            if reason is None:
+                epcis.append(path)
+                continue
+        elif reason and reason.startswith(_NOT_DATA) and path.suffix.lower() in _EPCIS_SUFFIXES:
+            reason += "; not an EPCIS 2.0 document either"
         if reason is None:
             found_type, file_mapping = _file_type(path, mapping)  # an unknown name always fails
-            if record_type is not None and found_type != record_type:
-                continue
             if markers and path.name not in markers:
                 reason = f"waiting for {printable(path.name)}.ready"
             elif settle_seconds > 0 and (age := now - path.stat().st_mtime) < settle_seconds:
                 reason = f"still being written (modified {age:.1f} s ago)"
+            if found_type in _EPCIS_CONTEXT and reason is None:  # what EPCIS capture looks up
+                context.append(SourceFile(path, found_type, "", file_mapping))
+            if record_type is not None and found_type != record_type:
+                continue
         if reason is not None:
             skipped.append(SkippedFile(printable(path.name), reason))
             continue
         found.append((path, found_type, file_mapping))
     files = [SourceFile(p, t, _sha256(p), m) for p, t, m in found]
+    files += _epcis_files(epcis, context, record_type)
     order = list(RECORD_TYPES)
     files.sort(key=lambda f: (order.index(f.record_type), f.name))
     return DropScan(files, skipped)
+
+
+_EPCIS_CONTEXT = ("products", "locations", "receipts", "production")
+"""CSV record types EPCIS capture reads for what is known: GTINs, GLNs, serials' lots."""
+_SNIFF_BYTES = 1 << 20
+_EPCIS_SUFFIXES = (".json", ".jsonld", ".xml")
+"""Where a file that is not EPCIS gets a word more: its name suggests it was meant to be."""
+
+
+def _is_epcis(path: Path) -> bool:
+    """Whether the file is an EPCIS 2.0 document, by its first MiB (never by its name)."""
+    from lotline.gs1.capture import sniff
+
+    with _opened(path) as stream:
+        return sniff(stream.read(_SNIFF_BYTES)) is not None
+
+
+def _epcis_files(
+    paths: list[Path], context: list[SourceFile], record_type: str | None
+) -> list[SourceFile]:
+    """An EPCIS document once per record type it feeds, all sharing the drop's documents and
+    the drop's CSV files of `_EPCIS_CONTEXT` (read without a checksum: they are only looked
+    up, and each is checked when it is loaded itself)."""
+    from lotline.intake.epcis_source import EpcisDrop, read_epcis
+
+    if not paths:
+        return []
+    data = {}
+    for p in paths:
+        with _opened(p) as stream:
+            data[p] = stream.read()
+    drop = EpcisDrop([(p.name, read_epcis(p, data[p])) for p in paths], context)
+    parts = drop.record_types()
+    return [
+        SourceFile(p, t, hashlib.sha256(data[p]).hexdigest(), None, drop)
+        for p in paths
+        for t in parts[p.name]
+        if record_type is None or t == record_type
+    ]
 
 
 def discover(
@@ -185,7 +249,7 @@ def _not_data(path: Path, root: Path) -> str | None:
     if not path.is_file():
         return "not a regular file"
     if path.suffix.lower() not in DATA_SUFFIXES:
-        return f"not a data file ({', '.join(DATA_SUFFIXES)})"
+        return f"{_NOT_DATA} ({', '.join(DATA_SUFFIXES)})"
     return None
 
 
@@ -255,6 +319,10 @@ def read_source(source: SourceFile) -> SourceRead:
     """The file's records as contract text, the findings of reading them and unused headers."""
     from lotline.intake.mapping import default_file_mapping
 
+    if source.epcis is not None:
+        from lotline.intake.epcis_source import source_read
+
+        return source_read(source)
     mapping = source.mapping or default_file_mapping(source.record_type)
     with _opened(source.path) as stream:
         try:

@@ -514,3 +514,138 @@ def test_the_readme_examples_run_as_written(
         checks = [check for key, check in EXPECTED.items() if key in line]
         assert checks, f"no expectation for: {line}"
         assert all(check(out, tmp_path) for check in checks), f"{line}\n{out[:2000]}"
+
+
+# --- scans in: --scan in place of --gtin/--lot/--serial/--sscc ----------------------------------
+
+C1_SCANS = [
+    "(01)00614141000043(10)C1",
+    "]C10100614141000043" + "10C1",
+    "0100614141000043" + "10C1<GS>17270101",
+    "https://id.gs1.org/01/00614141000043/10/C1",
+    "urn:epc:class:lgtin:0614141.000004.C1",
+]
+
+
+def test_trace_scan_equals_the_gtin_and_lot_it_names(
+    loaded_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ["--direction", "both", "--format", "json", "--database-url", loaded_url]
+    code, expected, err = in_process(
+        capsys, "trace", "--gtin", "614141000043", "--lot", "C1", *options
+    )
+    assert code == 0, err
+    for scan in C1_SCANS:
+        code, out, err = in_process(capsys, "trace", "--scan", scan, *options)
+        assert code == 0, err
+        assert out == expected, scan
+    code, expected, _ = in_process(
+        capsys, "trace", "--gtin", "00614141000050", "--serial", "T1-0001", *options
+    )
+    for scan in ["(01)00614141000050(21)T1-0001", "urn:epc:id:sgtin:0614141.000005.T1-0001"]:
+        code, out, err = in_process(capsys, "trace", "--scan", scan, *options)
+        assert code == 0 and out == expected, err
+    # an SSCC is a pallet trace (the small chain packs nothing: the same answer, an error)
+    at = ["--at", "2026-09-10T12:00:00Z", *options]
+    by_sscc = in_process(capsys, "trace", "--sscc", "306141410000000013", *at)
+    assert by_sscc[0] == 2 and "held nothing" in by_sscc[2]
+    assert in_process(capsys, "trace", "--scan", "(00)306141410000000013", *at) == by_sscc
+
+
+def test_a_scan_whose_lot_the_data_disputes_says_so(
+    loaded_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scan = "(01)00614141000050(21)T1-0001(10)T9"
+    code, out, err = in_process(capsys, "trace", "--scan", scan, "--database-url", loaded_url)
+    assert code == 0, err
+    assert "note: the scan says lot 'T9'; the lineage holds serial 'T1-0001' in lot 'T1'" in out
+
+
+def test_export_scan_of_a_serial_exports_its_lot(
+    loaded_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An EPC SGTIN URI names no lot: a command that asks for a lot takes the serial's."""
+    by_lot = ["export", "fsma204", "--gtin", "614141000050", "--lot", "T1"]
+    code, out, err = in_process(
+        capsys, *by_lot, "--out", str(tmp_path / "a"), "--database-url", loaded_url
+    )
+    assert code == 0, err
+    expected = {Path(p).name: Path(p).read_text() for p in out.split() if p.endswith(".csv")}
+    scan = "urn:epc:id:sgtin:0614141.000005.T1-0001"
+    options = ["--out", str(tmp_path / "b"), "--database-url", loaded_url]
+    code, out, err = in_process(capsys, "export", "fsma204", "--scan", scan, *options)
+    assert code == 0, err
+    assert "note: serial T1-0001 of GTIN 00614141000050 is in lot T1" in err
+    assert {
+        Path(p).name: Path(p).read_text() for p in out.split() if p.endswith(".csv")
+    } == expected
+    assert len(expected) >= 3
+
+
+SCAN_REFUSED = {
+    "check_digit": (
+        ["trace", "--scan", "(01)00614141000044(10)C1"],
+        "argument --scan: '(01)00614141000044(10)C1': (01) 00614141000044: "
+        "check digit should be 3, not 4",
+    ),
+    "gtin_only": (
+        ["trace", "--scan", "614141000043"],
+        "argument --scan: '614141000043' names GTIN 00614141000043 but no lot (10) or serial "
+        "(21): a trace needs one",
+    ),
+    "with_gtin": (
+        ["trace", "--gtin", "614141000043", "--scan", "(01)00614141000043(10)C1"],
+        "lotline: --scan names the subject already: leave out --gtin",
+    ),
+    "with_lot": (
+        ["trace", "--lot", "C1", "--scan", "(01)00614141000043(10)C1"],
+        "argument --scan: not allowed with argument --lot",
+    ),
+    "with_lot_in_export": (
+        ["export", "fsma204", "--lot", "C1", "--scan", "(01)00614141000043(10)C1"],
+        "lotline: --scan names the subject already: leave out --lot",
+    ),
+    "pallet_for_a_report": (
+        ["report", "recall", "--scan", "(00)306141410000000013"],
+        "lotline: --scan names SSCC 306141410000000013 (a pallet or case) but report recall "
+        "needs a lot; `lotline trace --scan` traces a pallet",
+    ),
+    "pallet_for_a_drill": (
+        ["mock-recall", "--scan", "urn:epc:id:sscc:0614141.3000000001"],
+        "lotline: --scan names SSCC 306141410000000013 (a pallet or case) but mock-recall "
+        "needs a lot",
+    ),
+    "report_lot_unknown": (
+        ["report", "recall", "--scan", "https://id.gs1.org/01/00614141000043/10/NOPE"],
+        "lotline: no lot 'NOPE' of GTIN 00614141000043 in the lineage tables",
+    ),
+    "drill_without_subject": (
+        ["mock-recall"],
+        "lotline: mock-recall needs --gtin and --lot, or --scan",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SCAN_REFUSED))
+def test_a_bad_scan_exits_2_naming_what_is_wrong(
+    case: str, loaded_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, message = SCAN_REFUSED[case]
+    code, out, err = in_process(capsys, *args, "--database-url", loaded_url)
+    assert code == 2
+    assert message in err, err
+    assert not out and "Traceback" not in err
+
+
+def test_export_epcis_scan_exports_the_lot_it_names(
+    loaded_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    documents = []
+    for subject in (["--gtin", "614141000043", "--lot", "C1"], ["--scan", C1_SCANS[-1]]):
+        out_dir = str(tmp_path / subject[0].strip("-"))
+        code, out, err = in_process(
+            capsys, "export", "epcis", *subject, "--out", out_dir, "--database-url", loaded_url
+        )
+        assert code == 0, err
+        documents.append(json.loads(Path(out.strip()).read_text())["epcisBody"])
+    assert documents[0] == documents[1] and documents[0]["eventList"]

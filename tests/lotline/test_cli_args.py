@@ -84,3 +84,22 @@ def test_codes_that_start_with_a_dash_are_values() -> None:
     assert attach(["trace", "--lot", "-h"]) == ["trace", "--lot", "-h"]
     assert attach(["trace", "--lot=-1+1"]) == ["trace", "--lot=-1+1"]
     assert refused(cli_args.code, " ") == "empty; give the code as printed on the label"
+
+
+def test_a_scan_is_resolved_and_must_name_a_lot_serial_or_pallet() -> None:
+    from lotline.gs1.uri import GS1Key
+
+    assert cli_args.scan("(01)00614141000043(10)C1") == GS1Key(
+        "lgtin", gtin="00614141000043", lot="C1"
+    )
+    assert cli_args.scan("urn:epc:id:sscc:0614141.3000000001") == GS1Key(
+        "sscc", sscc="306141410000000013"
+    )
+    assert refused(cli_args.scan, "https://id.gs1.org/01/00614141000044/10/C1") == (
+        "'https://id.gs1.org/01/00614141000044/10/C1': (01) 00614141000044: "
+        "check digit should be 3, not 4"
+    )
+    assert refused(cli_args.scan, "(01)00614141000043") == (
+        "'(01)00614141000043' names GTIN 00614141000043 but no lot (10) or serial (21): "
+        "a trace needs one"
+    )

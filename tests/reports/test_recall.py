@@ -395,6 +395,7 @@ def test_attachments_round_trip_byte_identical(
         "warnings.csv",
         "record_history.csv",
         FSMA_FILE,
+        "epcis.jsonld",  # the scope's EPCIS 2.0 events: tests/reports/test_recall_epcis.py
     }
     embedded = {name: contents[0] for name, contents in reader.attachments.items()}
     assert embedded == expected

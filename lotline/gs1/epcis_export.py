@@ -1,0 +1,895 @@
+"""EPCIS 2.0 export: a trace or a date range as one `EPCISDocument` (JSON-LD, or the XML binding),
+each event named by its CBV 2.0 event hash, so a partner's repository and lotline agree on ids.
+
+The events are the Critical Tracking Events `lotline.fsma204` selects, one EPCIS event each:
+
+- receipt lines of one `receipt_id`: ObjectEvent OBSERVE, bizStep receiving, in_progress;
+- shipment lines of one `shipment_id`: ObjectEvent OBSERVE, bizStep shipping, in_transit;
+- one output lot of a production with the input lots used for it: TransformationEvent
+  (inputQuantityList with the quantity of each input used), bizStep commissioning, active;
+- a produced lot with no recorded input at all: ObjectEvent ADD, bizStep commissioning, active;
+- packing lines of one `packing_id`: AggregationEvent ADD (pack) or DELETE (unpack) under the
+  SSCC, bizStep packing or unpacking.
+
+Identifiers are GS1 Digital Link URIs (`lotline.gs1.uri.digital_link`): a lot quantity is the
+LGTIN class `https://id.gs1.org/01/<gtin>/10/<lot>` with its quantity and UN/ECE unit code in
+`quantityList`; a serial is the SGTIN `…/01/<gtin>/21/<serial>` in `epcList`; a pallet the SSCC
+`…/00/<sscc>`; a location with a GLN the SGLN `…/414/<gln>`, one without a GLN
+`urn:lotline:location:<location_id>` (percent-encoded). `readPoint` and `bizLocation` are where the
+event happened (the receiving site, the ship-from site, the plant); `sourceList` and
+`destinationList` name the supplier and the consignee, typed `location`. A shipping event lists
+the SSCCs its lines travelled in beside the lot quantities. A reference document becomes a
+`bizTransactionList` entry: its type is the CBV 2.0 business transaction type (`po`, `desadv`,
+`inv`, `bol`, `prodorder`, `recadv`, `rma`; other types `urn:lotline:btt:<type>`), its value
+`urn:lotline:bt:<number>` (percent-encoded), or the number itself when it is already a URI
+(`urn:`, `http(s)://`: what capture stores from a partner's document). A produced lot's master
+data travels in the `ilmd` of the event that produced it: `cbvmda:lotNumber`,
+`cbvmda:productionDate` and `cbvmda:itemExpirationDate` (use-by products) or
+`cbvmda:bestBeforeDate` (best-before products).
+
+Times: `eventTime` in UTC, `eventTimeZoneOffset` the offset recorded with the event.
+`creationDate` is the creation time of the data snapshot the export reads, so exporting the
+same data twice gives the same bytes. The products and locations the events name are in
+`epcisHeader.epcisMasterData` (EPCClass and BusinessLocation vocabularies).
+
+Received lots carry no `ilmd`: EPCIS allows it only where objects come into being (action ADD),
+which is the supplier's commissioning event, not our receipt. Moves between our own sites and
+status decisions are not exported (like the FSMA 204 sheets).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+import models
+from lotline import store
+from lotline.fsma204 import local_date_between
+from lotline.gs1.event_hash import EPCIS_CONTEXT, with_event_ids
+from lotline.gs1.uri import digital_link
+from lotline.trace import TraceResult
+
+SCHEMA_VERSION = "2.0"
+XML_NAMESPACE = "urn:epcglobal:epcis:xsd:2"
+CBVMDA_XML_NAMESPACE = "urn:epcglobal:cbv:mda"
+LOCATION_URN = "urn:lotline:location:"
+BT_URN = "urn:lotline:bt:"
+BTT_URN = "urn:lotline:btt:"
+URI_PREFIXES = ("urn:", "http://", "https://")
+"""A reference number that is already a URI (one captured from EPCIS) is exported as it is."""
+MDA = "urn:epcglobal:cbv:mda#"
+LOTLINE_MDA = "urn:lotline:mda#"
+CBV_BTT = ("bol", "desadv", "inv", "po", "prodorder", "recadv", "rma")
+"""Reference document types of the data contract that are CBV 2.0 business transaction types."""
+
+VTYPE_PRODUCT = "urn:epcglobal:epcis:vtype:EPCClass"
+VTYPE_LOCATION = "urn:epcglobal:epcis:vtype:BusinessLocation"
+
+PRODUCTION_COLUMNS = [
+    "production_id",
+    "completed_at",
+    "tz_offset",
+    "location_id",
+    "gtin",
+    "lot",
+    "serial",
+    "quantity",
+    "uom",
+    "production_date",
+    "expiry_date",
+    "ref_doc_type",
+    "ref_doc_number",
+]
+PACKING_COLUMNS = [
+    "packing_id",
+    "packed_at",
+    "tz_offset",
+    "action",
+    "parent_sscc",
+    "child_sscc",
+    "gtin",
+    "lot",
+    "serial",
+    "quantity",
+    "uom",
+    "location_id",
+    "ref_doc_type",
+    "ref_doc_number",
+]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The event rows of an export, as lineage and record frames."""
+
+    receipts: pl.DataFrame
+    """lineage `lot_receipt` rows"""
+    shipments: pl.DataFrame
+    """lineage `lot_shipment` rows"""
+    edges: pl.DataFrame
+    """`edges_with_lots` rows (input/output gtin and lot per production)"""
+    production: pl.DataFrame
+    """production record lines of the output lots exported (`PRODUCTION_COLUMNS`)"""
+    commissioned: pl.DataFrame
+    """production record lines of produced lots without any input (`PRODUCTION_COLUMNS`)"""
+    packing: pl.DataFrame
+    """packing record lines (`PACKING_COLUMNS`)"""
+
+
+@dataclass(frozen=True)
+class Master:
+    products: pl.DataFrame
+    locations: pl.DataFrame
+    production_offsets: pl.DataFrame
+    """`production_id`, `tz_offset`, `ref_doc_type`, `ref_doc_number` per production"""
+
+
+# --- identifiers --------------------------------------------------------------------------------
+
+
+def location_uri(location_id: str, gln: str | None) -> str:
+    """SGLN Digital Link when the location has a GLN, else lotline's location URN."""
+    if gln:
+        return digital_link(gln=gln)
+    return LOCATION_URN + quote(location_id, safe="")
+
+
+def lot_class(gtin: str, lot: str) -> str:
+    return digital_link(gtin=gtin, lot=lot)
+
+
+def serial_uri(gtin: str, serial: str) -> str:
+    return digital_link(gtin=gtin, serial=serial)
+
+
+def biz_transaction(doc_type: str | None, number: str | None) -> list[dict[str, str]]:
+    """The reference document as a `bizTransactionList` (empty without a number)."""
+    if not number:
+        return []
+    entry = {"type": doc_type if doc_type in CBV_BTT else BTT_URN + quote(doc_type or "", safe="")}
+    if not doc_type:
+        entry = {}
+    value = number if number.startswith(URI_PREFIXES) else BT_URN + quote(number, safe="")
+    return [{**entry, "bizTransaction": value}]
+
+
+def event_time(at: datetime) -> str:
+    """UTC, `Z`, milliseconds only when there are any."""
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    text = at.strftime("%Y-%m-%dT%H:%M:%S")
+    if at.microsecond:
+        text += f".{at.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def _number(value: float) -> float | int:
+    """50.0 → 50: quantities as people write them (the hash canonicalises both alike)."""
+    return int(value) if float(value).is_integer() and math.isfinite(value) else value
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+def events(selection: Selection, master: Master) -> list[dict[str, Any]]:
+    """Every EPCIS event of the selection, by event time then kind, without eventIDs."""
+    glns = dict(master.locations.select("location_id", "gln").iter_rows())
+    expiry_kinds = dict(master.products.select("gtin", "expiry_kind").iter_rows())
+
+    def where(location_id: str) -> str:
+        return location_uri(location_id, glns.get(location_id))
+
+    keyed: list[tuple[tuple[str, int, str], dict[str, Any]]] = []
+    keyed += [((e["eventTime"], 0, k), e) for k, e in _receiving(selection.receipts, where)]
+    keyed += [((e["eventTime"], 1, k), e) for k, e in _packing(selection.packing, where)]
+    keyed += [((e["eventTime"], 2, k), e) for k, e in _shipping(selection.shipments, where)]
+    keyed += [
+        ((e["eventTime"], 3, k), e)
+        for k, e in _transformation(selection, master.production_offsets, where, expiry_kinds)
+    ]
+    keyed += [
+        ((e["eventTime"], 3, k), e)
+        for k, e in _commissioning(selection.commissioned, where, expiry_kinds)
+    ]
+    return [e for _, e in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def _what(lines: pl.DataFrame, gtin: str = "gtin", lot: str = "lot") -> dict[str, list[Any]]:
+    """Serial lines as SGTINs (`epcList`), lot lines as LGTIN quantities (`quantityList`)."""
+    serials = sorted(
+        {
+            serial_uri(g, s)
+            for g, s in lines.filter(pl.col("serial").is_not_null())
+            .select(gtin, "serial")
+            .iter_rows()
+        }
+    )
+    quantities = (
+        lines.filter(pl.col("serial").is_null() & pl.col(lot).is_not_null())
+        .group_by(gtin, lot, "uom")
+        .agg(pl.col("quantity").sum())
+        .sort(gtin, lot, "uom")
+    )
+    return {
+        "epcList": serials,
+        "quantityList": [
+            _quantity(g, lo, q, u)
+            for g, lo, u, q in quantities.select(gtin, lot, "uom", "quantity").iter_rows()
+        ],
+    }
+
+
+def _quantity(gtin: str, lot: str, quantity: float, uom: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"epcClass": lot_class(gtin, lot), "quantity": _number(quantity)}
+    if uom:
+        entry["uom"] = uom
+    return entry
+
+
+def _header(kind: str, at: datetime, offset: str | None) -> dict[str, Any]:
+    return {"type": kind, "eventTime": event_time(at), "eventTimeZoneOffset": offset or "+00:00"}
+
+
+def _place(read_point: str) -> dict[str, Any]:
+    return {"readPoint": {"id": read_point}, "bizLocation": {"id": read_point}}
+
+
+def _nonempty(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if v not in ([], {}, None)}
+
+
+def _groups(frame: pl.DataFrame, keys: list[str]) -> Iterable[tuple[tuple[Any, ...], pl.DataFrame]]:
+    if frame.is_empty():
+        return []
+    return sorted(
+        frame.group_by(keys, maintain_order=True),
+        key=lambda g: tuple("" if v is None else str(v) for v in g[0]),
+    )
+
+
+def _receiving(receipts: pl.DataFrame, where) -> Iterable[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    keys = ["receipt_id", "received_at", "tz_offset", "from_location_id", "to_location_id"]
+    keys += ["ref_doc_type", "ref_doc_number"]
+    for (rid, at, offset, src, dst, doc, number), lines in _groups(receipts, keys):
+        what = _what(lines)
+        yield (
+            str(rid),
+            _nonempty(
+                {
+                    **_header("ObjectEvent", at, offset),
+                    "epcList": what["epcList"],
+                    "action": "OBSERVE",
+                    "bizStep": "receiving",
+                    "disposition": "in_progress",
+                    **_place(where(dst)),
+                    "bizTransactionList": biz_transaction(doc, number),
+                    "quantityList": what["quantityList"],
+                    "sourceList": [{"type": "location", "source": where(src)}],
+                    "destinationList": [{"type": "location", "destination": where(dst)}],
+                }
+            ),
+        )
+
+
+def _shipping(shipments: pl.DataFrame, where) -> Iterable[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    keys = ["shipment_id", "shipped_at", "tz_offset", "from_location_id", "to_location_id"]
+    keys += ["ref_doc_type", "ref_doc_number"]
+    for (sid, at, offset, src, dst, doc, number), lines in _groups(shipments, keys):
+        what = _what(lines)
+        ssccs = sorted({digital_link(sscc=s) for s in lines["sscc"].drop_nulls().to_list()})
+        yield (
+            str(sid),
+            _nonempty(
+                {
+                    **_header("ObjectEvent", at, offset),
+                    "epcList": ssccs + what["epcList"],
+                    "action": "OBSERVE",
+                    "bizStep": "shipping",
+                    "disposition": "in_transit",
+                    **_place(where(src)),
+                    "bizTransactionList": biz_transaction(doc, number),
+                    "quantityList": what["quantityList"],
+                    "sourceList": [{"type": "location", "source": where(src)}],
+                    "destinationList": [{"type": "location", "destination": where(dst)}],
+                }
+            ),
+        )
+
+
+def _ilmd(lot: str, lines: pl.DataFrame, expiry_kind: str | None) -> dict[str, str]:
+    """Lot master data of a produced lot: lot number, production and expiry dates."""
+    ilmd = {"cbvmda:lotNumber": lot}
+    produced = lines["production_date"].drop_nulls()
+    expires = lines["expiry_date"].drop_nulls()
+    if produced.len():
+        ilmd["cbvmda:productionDate"] = produced.min().isoformat()  # type: ignore[union-attr]
+    if expires.len():
+        key = "bestBeforeDate" if expiry_kind == "best_before" else "itemExpirationDate"
+        ilmd[f"cbvmda:{key}"] = expires.min().isoformat()  # type: ignore[union-attr]
+    return ilmd
+
+
+def _transformation(
+    selection: Selection,
+    offsets: pl.DataFrame,
+    where,  # type: ignore[no-untyped-def]
+    expiry_kinds: dict[str, str | None],
+) -> Iterable[tuple[str, dict[str, Any]]]:
+    """One TransformationEvent per production and output lot: its ilmd names one lot."""
+    info = {row[0]: row[1:] for row in offsets.iter_rows()}
+    keys = ["production_id", "output_gtin", "output_lot", "completed_at", "location_id"]
+    for (pid, gtin, lot, at, location), inputs in _groups(selection.edges, keys):
+        offset, doc, number = info.get(pid, (None, None, None))
+        outputs = selection.production.filter(
+            (pl.col("production_id") == pid) & (pl.col("gtin") == gtin) & (pl.col("lot") == lot)
+        )
+        if outputs.is_empty():  # no record line (should not happen): the edge's quantity
+            first = inputs.row(0, named=True)
+            outputs = pl.DataFrame(
+                {
+                    "gtin": [gtin],
+                    "lot": [lot],
+                    "serial": [None],
+                    "quantity": [first["output_quantity"]],
+                    "uom": [first["output_uom"]],
+                    "production_date": [None],
+                    "expiry_date": [None],
+                },
+                schema_overrides={
+                    "serial": pl.String,
+                    "production_date": pl.Date,
+                    "expiry_date": pl.Date,
+                },
+            )
+        used = (
+            inputs.group_by("input_gtin", "input_lot", "input_uom")
+            .agg(pl.col("input_quantity").sum())
+            .sort("input_gtin", "input_lot", "input_uom")
+        )
+        made = _what(outputs)
+        yield (
+            f"{pid}\x00{gtin}\x00{lot}",
+            _nonempty(
+                {
+                    **_header("TransformationEvent", at, offset),
+                    "inputQuantityList": [
+                        _quantity(g, lo, q, u) for g, lo, u, q in used.iter_rows()
+                    ],
+                    "outputEPCList": made["epcList"],
+                    "outputQuantityList": made["quantityList"],
+                    "bizStep": "commissioning",
+                    "disposition": "active",
+                    **_place(where(location)),
+                    "bizTransactionList": biz_transaction(doc, number),
+                    "ilmd": _ilmd(lot, outputs, expiry_kinds.get(gtin)),
+                }
+            ),
+        )
+
+
+def _commissioning(
+    production: pl.DataFrame,
+    where,  # type: ignore[no-untyped-def]
+    expiry_kinds: dict[str, str | None],
+) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Lots produced from nothing recorded: ObjectEvent ADD with their lot master data."""
+    keys = ["production_id", "gtin", "lot", "completed_at", "tz_offset", "location_id"]
+    keys += ["ref_doc_type", "ref_doc_number"]
+    for (pid, gtin, lot, at, offset, location, doc, number), lines in _groups(production, keys):
+        what = _what(lines)
+        yield (
+            f"{pid}\x00{gtin}\x00{lot}",
+            _nonempty(
+                {
+                    **_header("ObjectEvent", at, offset),
+                    "epcList": what["epcList"],
+                    "action": "ADD",
+                    "bizStep": "commissioning",
+                    "disposition": "active",
+                    **_place(where(location)),
+                    "bizTransactionList": biz_transaction(doc, number),
+                    "quantityList": what["quantityList"],
+                    "ilmd": _ilmd(lot, lines, expiry_kinds.get(gtin)),
+                }
+            ),
+        )
+
+
+def _packing(packing: pl.DataFrame, where) -> Iterable[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    keys = ["packing_id", "packed_at", "tz_offset", "action", "parent_sscc", "location_id"]
+    keys += ["ref_doc_type", "ref_doc_number"]
+    for (pid, at, offset, action, parent, location, doc, number), lines in _groups(packing, keys):
+        what = _what(lines.filter(pl.col("gtin").is_not_null()))
+        cases = sorted({digital_link(sscc=s) for s in lines["child_sscc"].drop_nulls().to_list()})
+        yield (
+            f"{pid}\x00{action}\x00{parent}",
+            _nonempty(
+                {
+                    **_header("AggregationEvent", at, offset),
+                    "parentID": digital_link(sscc=parent),
+                    "childEPCs": cases + what["epcList"],
+                    "action": "ADD" if action == "pack" else "DELETE",
+                    "bizStep": "packing" if action == "pack" else "unpacking",
+                    **_place(where(location)),
+                    "bizTransactionList": biz_transaction(doc, number),
+                    "childQuantityList": what["quantityList"],
+                }
+            ),
+        )
+
+
+# --- the document -------------------------------------------------------------------------------
+
+
+def document(
+    event_list: Sequence[dict[str, Any]], master: Master, created_at: datetime
+) -> dict[str, Any]:
+    """One `EPCISDocument`: the events with their hash as eventID, and the master data of the
+    products and locations they name."""
+    identified = with_event_ids(event_list, [EPCIS_CONTEXT])
+    body: dict[str, Any] = {
+        "@context": [EPCIS_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": SCHEMA_VERSION,
+        "creationDate": event_time(created_at),
+    }
+    vocabularies = master_data(identified, master)
+    if vocabularies:
+        body["epcisHeader"] = {"epcisMasterData": {"vocabularyList": vocabularies}}
+    body["epcisBody"] = {"eventList": identified}
+    return body
+
+
+def master_data(event_list: Sequence[dict[str, Any]], master: Master) -> list[dict[str, Any]]:
+    """EPCClass (products) and BusinessLocation vocabularies of what the events name."""
+    text = repr(event_list)
+    products = master.products.filter(
+        pl.col("gtin").map_elements(lambda g: f"/01/{g}/" in text, return_dtype=pl.Boolean)
+    ).sort("gtin")
+    locations = master.locations.filter(
+        pl.struct("location_id", "gln").map_elements(
+            lambda r: location_uri(r["location_id"], r["gln"]) + "'" in text,
+            return_dtype=pl.Boolean,
+        )
+    ).sort("location_id")
+    out = []
+    if not products.is_empty():
+        out.append(
+            {
+                "type": VTYPE_PRODUCT,
+                "vocabularyElementList": [
+                    {"id": digital_link(gtin=row["gtin"]), "attributes": _product_attributes(row)}
+                    for row in products.iter_rows(named=True)
+                ],
+            }
+        )
+    if not locations.is_empty():
+        out.append(
+            {
+                "type": VTYPE_LOCATION,
+                "vocabularyElementList": [
+                    {
+                        "id": location_uri(row["location_id"], row["gln"]),
+                        "attributes": _location_attributes(row),
+                    }
+                    for row in locations.iter_rows(named=True)
+                ],
+            }
+        )
+    return out
+
+
+def _attributes(row: dict[str, Any], names: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    out = []
+    for column, attribute in names:
+        value = row.get(column)
+        if value is None:
+            continue
+        if isinstance(value, float):
+            value = _number(value)
+        out.append({"id": attribute, "attribute": value})
+    return out
+
+
+def _product_attributes(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return _attributes(
+        row,
+        [
+            ("name", MDA + "descriptionShort"),
+            ("brand", LOTLINE_MDA + "brand"),
+            ("commodity", LOTLINE_MDA + "commodity"),
+            ("variety", LOTLINE_MDA + "variety"),
+            ("pack_size", LOTLINE_MDA + "packSize"),
+            ("pack_uom", LOTLINE_MDA + "packUom"),
+            ("pack_style", LOTLINE_MDA + "packStyle"),
+            ("tracking", LOTLINE_MDA + "tracking"),
+            ("shelf_life_days", LOTLINE_MDA + "shelfLifeDays"),
+            ("uom", LOTLINE_MDA + "uom"),
+            ("expiry_kind", LOTLINE_MDA + "expiryKind"),
+        ],
+    )
+
+
+def _location_attributes(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return _attributes(
+        row,
+        [
+            ("business_name", MDA + "name"),
+            ("street", MDA + "streetAddressOne"),
+            ("city", MDA + "city"),
+            ("region", MDA + "state"),
+            ("postal_code", MDA + "postalCode"),
+            ("country", MDA + "countryCode"),
+            ("latitude", MDA + "latitude"),
+            ("longitude", MDA + "longitude"),
+            ("location_id", LOTLINE_MDA + "locationId"),
+            ("kind", LOTLINE_MDA + "kind"),
+            ("phone", LOTLINE_MDA + "phone"),
+        ],
+    )
+
+
+# --- XML binding --------------------------------------------------------------------------------
+
+_CBV_URN = {
+    "bizStep": "urn:epcglobal:cbv:bizstep:",
+    "disposition": "urn:epcglobal:cbv:disp:",
+}
+
+
+def to_xml(doc: dict[str, Any]) -> bytes:
+    """The EPCIS 2.0 XML binding of a document `document` built: root in the EPCIS namespace,
+    children unqualified, CBV words as URNs, ilmd attributes in the CBV master data namespace."""
+    from lxml import etree
+
+    nsmap = {"epcis": XML_NAMESPACE, "cbvmda": CBVMDA_XML_NAMESPACE}
+    root = etree.Element(
+        f"{{{XML_NAMESPACE}}}EPCISDocument",
+        nsmap=nsmap,
+        schemaVersion=doc["schemaVersion"],
+        creationDate=doc["creationDate"],
+    )
+    vocabularies = doc.get("epcisHeader", {}).get("epcisMasterData", {}).get("vocabularyList")
+    if vocabularies:
+        header = etree.SubElement(root, "EPCISHeader")
+        listing = etree.SubElement(
+            etree.SubElement(etree.SubElement(header, "extension"), "EPCISMasterData"),
+            "VocabularyList",
+        )
+        for vocabulary in vocabularies:
+            v = etree.SubElement(listing, "Vocabulary", type=vocabulary["type"])
+            elements = etree.SubElement(v, "VocabularyElementList")
+            for element in vocabulary["vocabularyElementList"]:
+                e = etree.SubElement(elements, "VocabularyElement", id=element["id"])
+                for attribute in element.get("attributes", []):
+                    a = etree.SubElement(e, "attribute", id=attribute["id"])
+                    a.text = str(attribute["attribute"])
+    body = etree.SubElement(etree.SubElement(root, "EPCISBody"), "EventList")
+    for event in doc["epcisBody"]["eventList"]:
+        _xml_event(body, event)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _xml_event(parent, event: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    from lxml import etree
+
+    node = etree.SubElement(parent, event["type"])
+    first = ("eventTime", "eventTimeZoneOffset", "eventID")  # the XSD's order
+    ordered = [(k, event[k]) for k in first if k in event]
+    ordered += [(k, v) for k, v in event.items() if k not in first and k != "type"]
+    for key, value in ordered:
+        if key in ("epcList", "inputEPCList", "outputEPCList", "childEPCs"):
+            listing = etree.SubElement(node, key)
+            for epc in value:
+                etree.SubElement(listing, "epc").text = epc
+        elif key.endswith("QuantityList") or key == "quantityList":
+            listing = etree.SubElement(node, key)
+            for entry in value:
+                element = etree.SubElement(listing, "quantityElement")
+                for field in ("epcClass", "quantity", "uom"):
+                    if field in entry:
+                        etree.SubElement(element, field).text = str(entry[field])
+        elif key in ("readPoint", "bizLocation"):
+            etree.SubElement(etree.SubElement(node, key), "id").text = value["id"]
+        elif key == "bizTransactionList":
+            listing = etree.SubElement(node, key)
+            for entry in value:
+                b = etree.SubElement(listing, "bizTransaction")
+                if "type" in entry:
+                    b.set("type", _urn("urn:epcglobal:cbv:btt:", entry["type"]))
+                b.text = entry["bizTransaction"]
+        elif key in ("sourceList", "destinationList"):
+            item = key.removesuffix("List")
+            listing = etree.SubElement(node, key)
+            for entry in value:
+                kind = _urn("urn:epcglobal:cbv:sdt:", entry["type"])
+                etree.SubElement(listing, item, type=kind).text = entry[item]
+        elif key == "ilmd":
+            ilmd = etree.SubElement(node, "ilmd")
+            for name, text in value.items():
+                local = name.removeprefix("cbvmda:")
+                etree.SubElement(ilmd, f"{{{CBVMDA_XML_NAMESPACE}}}{local}").text = str(text)
+        elif key in _CBV_URN:
+            etree.SubElement(node, key).text = _urn(_CBV_URN[key], value)
+        else:
+            etree.SubElement(node, key).text = str(value)
+
+
+def _urn(prefix: str, word: str) -> str:
+    """A bare CBV word as its URN; a URI stays as it is."""
+    return word if ":" in word else prefix + word
+
+
+# --- selection from the database ----------------------------------------------------------------
+
+
+def select_trace(engine: Engine, results: Sequence[TraceResult]) -> Selection:
+    """The events of traced lots: the receipts of the backward part, the shipments of the forward
+    part, the transformations between the lots (as `fsma204.for_traces` selects them), the lots'
+    commissioning where they were produced from nothing, and the packing of what they shipped.
+
+    Every event is exported whole (all lines of a shipment, all inputs of an output lot), even
+    where the trace reaches only some of its lines: an event has one content, hence one hash,
+    whatever export it appears in."""
+    if not results:
+        raise ValueError("no trace to export")
+    receipts = pl.concat([r.receipts for r in results])
+    shipments = pl.concat([r.shipments for r in results])
+    edges = pl.concat([r.edges for r in results])
+    lots = pl.concat([r.lots.select("gtin", "lot") for r in results]).unique()
+    serials = pl.concat([r.serials.select("gtin", "serial") for r in results]).unique()
+    shipments = _whole(engine, models.LotShipment, "shipment_id", shipments)
+    serials = pl.concat(
+        [serials, shipments.filter(pl.col("serial").is_not_null()).select("gtin", "serial")]
+    ).unique()
+    packing = _packing_around(
+        engine,
+        shipments.select("gtin", "lot").unique(),
+        serials,
+        set(shipments["sscc"].drop_nulls().to_list()),
+    )
+    return _selection(
+        engine,
+        _whole(engine, models.LotReceipt, "receipt_id", receipts),
+        shipments,
+        _whole_transformations(engine, edges),
+        lots,
+        packing,
+    )
+
+
+def select_period(engine: Engine, start: date, end: date) -> Selection:
+    """Every exported event whose local date (at its own UTC offset) is within `start`..`end`."""
+    from lotline import fsma204
+    from lotline.trace import edges_with_lots
+
+    if end < start:
+        raise ValueError(f"the period ends ({end}) before it starts ({start})")
+    receipts, shipments, edges, lots = fsma204._read_period(engine, start, end)
+    offsets = _production_offsets(engine, edges["production_id"].unique().to_list())
+    edges = (
+        edges_with_lots(edges, lots)
+        .join(offsets.select("production_id", "tz_offset"), on="production_id", how="left")
+        .filter(local_date_between("completed_at", pl.col("tz_offset"), start, end))
+        .drop("tz_offset")
+    )
+    offset = pl.col("tz_offset")
+    table = store.table(models.PackingRecord)
+    low, high = _utc_window(start, end)
+    packing = store.read_frame(
+        engine,
+        models.PackingRecord,
+        where=(table.c.packed_at >= low) & (table.c.packed_at < high),
+        columns=PACKING_COLUMNS,
+    ).filter(local_date_between("packed_at", offset, start, end))
+    return _selection(
+        engine,
+        receipts.filter(local_date_between("received_at", offset, start, end)),
+        shipments.filter(local_date_between("shipped_at", offset, start, end)),
+        edges,
+        lots.select("gtin", "lot"),
+        packing,
+        period=(start, end),
+    )
+
+
+def _utc_window(start: date, end: date) -> tuple[datetime, datetime]:
+    """A UTC window wide enough for any offset (±14 h) around local dates `start`..`end`."""
+    from datetime import time, timedelta
+
+    return (
+        datetime.combine(start - timedelta(days=1), time(), UTC),
+        datetime.combine(end + timedelta(days=2), time(), UTC),
+    )
+
+
+def _whole(engine: Engine, model: type, key: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """Every line of the events (`key`) some of whose lines are in `rows`."""
+    ids = rows[key].unique().to_list()
+    return _read_in(engine, model, key, ids, _stored_columns(model)).unique(maintain_order=True)
+
+
+def _stored_columns(model: type) -> list[str]:
+    """A lineage table's columns without its row id and snapshot."""
+    return [c.name for c in store.table(model).columns if c.name not in ("id", "snapshot_id")]
+
+
+def _whole_transformations(engine: Engine, edges: pl.DataFrame) -> pl.DataFrame:
+    """Every input of the (production, output lot) pairs the traced edges reach."""
+    from lotline.trace import edges_with_lots
+
+    if edges.is_empty():
+        return edges
+    all_edges = _read_in(
+        engine,
+        models.LotEdge,
+        "production_id",
+        edges["production_id"].to_list(),
+        _stored_columns(models.LotEdge),
+    )
+    keys = set(all_edges["parent_key"].to_list()) | set(all_edges["child_key"].to_list())
+    lots = _read_in(engine, models.Lot, "lot_key", keys, ["lot_key", "gtin", "lot"])
+    reached = edges.select("production_id", "output_gtin", "output_lot").unique()
+    return edges_with_lots(all_edges, lots).join(
+        reached, on=["production_id", "output_gtin", "output_lot"], how="semi"
+    )
+
+
+def _packing_around(
+    engine: Engine, lots: pl.DataFrame, serials: pl.DataFrame, ssccs: set[str]
+) -> pl.DataFrame:
+    """The packing events of shipped lots and serials and of the SSCCs around them (cases in
+    pallets, at any depth), each packing event whole."""
+    found = pl.concat(
+        [
+            _read_in(engine, models.PackingRecord, "lot", lots["lot"].to_list(), PACKING_COLUMNS)
+            .join(lots, on=["gtin", "lot"], how="semi"),
+            _read_in(
+                engine, models.PackingRecord, "serial", serials["serial"].to_list(), PACKING_COLUMNS
+            ).join(serials, on=["gtin", "serial"], how="semi"),
+        ]
+    )  # fmt: skip
+    known = set(ssccs)
+    frontier = known | set(found["parent_sscc"].to_list())
+    while frontier:
+        known |= frontier
+        around = pl.concat(
+            [
+                _read_in(engine, models.PackingRecord, column, frontier, PACKING_COLUMNS)
+                for column in ("parent_sscc", "child_sscc")
+            ]
+        )
+        found = pl.concat([found, around])
+        frontier = (
+            set(around["parent_sscc"].to_list()) | set(around["child_sscc"].drop_nulls().to_list())
+        ) - known
+    return _whole(engine, models.PackingRecord, "packing_id", found).select(PACKING_COLUMNS)
+
+
+def _selection(
+    engine: Engine,
+    receipts: pl.DataFrame,
+    shipments: pl.DataFrame,
+    edges: pl.DataFrame,
+    lots: pl.DataFrame,
+    packing: pl.DataFrame,
+    period: tuple[date, date] | None = None,
+) -> Selection:
+    production = _read_in(
+        engine, models.ProductionRecord, "lot", lots["lot"].to_list(), PRODUCTION_COLUMNS
+    ).join(lots, on=["gtin", "lot"], how="semi")
+    outputs = edges.select(
+        "production_id", pl.col("output_gtin").alias("gtin"), pl.col("output_lot").alias("lot")
+    ).unique()
+    made = _read_in(
+        engine, models.ProductionRecord, "production_id", outputs["production_id"].to_list(),
+        PRODUCTION_COLUMNS,
+    ).join(outputs, on=["production_id", "gtin", "lot"], how="semi")  # fmt: skip
+    with_inputs = _read_in(
+        engine, models.LotEdge, "production_id", production["production_id"].to_list(),
+        ["production_id"],
+    ).unique()  # fmt: skip
+    commissioned = production.join(with_inputs, on="production_id", how="anti")
+    if period is not None:
+        start, end = period
+        offset = pl.col("tz_offset")
+        commissioned = commissioned.filter(local_date_between("completed_at", offset, start, end))
+    return Selection(
+        receipts=receipts,
+        shipments=shipments,
+        edges=edges,
+        production=made,
+        commissioned=commissioned,
+        packing=packing,
+    )
+
+
+def _read_in(
+    engine: Engine, model: type, column: str, values: Iterable[object], columns: list[str]
+) -> pl.DataFrame:
+    """Rows whose `column` is one of `values`, in bounded chunks of bind parameters."""
+    table = store.table(model)
+    keys = sorted({v for v in values if v is not None})  # type: ignore[type-var]
+    parts = [
+        store.read_frame(
+            engine, model, where=table.c[column].in_(keys[i : i + 5000]), columns=columns
+        )
+        for i in range(0, len(keys), 5000)
+    ]
+    return (
+        pl.concat(parts)
+        if parts
+        else store.read_frame(engine, model, where=sa.false(), columns=columns)
+    )
+
+
+def _production_offsets(engine: Engine, production_ids: Iterable[str] | None) -> pl.DataFrame:
+    from lotline.fsma204 import production_events
+
+    columns = ["production_id", "tz_offset", "ref_doc_type", "ref_doc_number"]
+    table = store.table(models.ProductionRecord)
+    where = None
+    if production_ids is not None:
+        ids = sorted(set(production_ids))
+        where = table.c.production_id.in_(ids) if ids else sa.false()
+    return production_events(
+        store.read_frame(engine, models.ProductionRecord, where=where, columns=columns)
+    )
+
+
+def read_master(engine: Engine, selection: Selection) -> Master:
+    from lotline import api
+
+    ids = selection.edges["production_id"].unique().to_list()
+    return Master(
+        products=api.products(engine),
+        locations=api.locations(engine),
+        production_offsets=_production_offsets(engine, ids),
+    )
+
+
+def snapshot_time(engine: Engine) -> datetime:
+    """When the data exported was stored: the document's creationDate (deterministic output)."""
+    from lotline import api
+
+    snapshot = api.current_snapshot(engine) or {}
+    created = snapshot.get("created_at")
+    if isinstance(created, datetime):
+        return created if created.tzinfo else created.replace(tzinfo=UTC)
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def export(engine: Engine, selection: Selection) -> dict[str, Any]:
+    """The EPCIS document of a selection read from `engine`."""
+    master = read_master(engine, selection)
+    return document(events(selection, master), master, snapshot_time(engine))
+
+
+def for_traces(engine: Engine, results: Sequence[TraceResult]) -> dict[str, Any]:
+    """The EPCIS document of traced lots (the union of their events, each once)."""
+    return export(engine, select_trace(engine, results))
+
+
+def for_period(engine: Engine, start: date, end: date) -> dict[str, Any]:
+    """The EPCIS document of every exported event dated `start`..`end` (local dates)."""
+    return export(engine, select_period(engine, start, end))
+
+
+FORMATS = {"jsonld": ".jsonld", "xml": ".xml"}
+
+
+def serialise(doc: dict[str, Any], fmt: str = "jsonld") -> bytes:
+    """The document as JSON-LD (UTF-8, two-space indent, key order kept) or as XML."""
+    if fmt == "xml":
+        return to_xml(doc)
+    if fmt != "jsonld":
+        raise ValueError(f"unknown EPCIS format {fmt!r}: jsonld or xml")
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
