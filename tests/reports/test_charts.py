@@ -50,8 +50,9 @@ class PdfFigure:
         return " ".join(t.strip() for t in self.texts if t.strip())
 
 
-def pdf_figures(page: pypdf.PageObject) -> list[PdfFigure]:
-    """The figures drawn on a PDF page, in content order."""
+def pdf_figures(page: pypdf.PageObject, with_text: bool = True) -> list[PdfFigure]:
+    """The figures drawn on a PDF page, in content order; by default only those with text
+    (charts), not the document's QR code, which is a figure of bare modules."""
     figures: list[PdfFigure] = []
     inside: list[bool] = []  # one entry per open marked-content sequence: is it a figure?
 
@@ -72,7 +73,7 @@ def pdf_figures(page: pypdf.PageObject) -> list[PdfFigure]:
             figures[-1].texts.append(value)
 
     page.extract_text(visitor_operand_before=operator, visitor_text=text)
-    return figures
+    return [f for f in figures if any(t.strip() for t in f.texts) or not with_text]
 
 
 # --- expiry buckets ------------------------------------------------------------------------------
