@@ -405,17 +405,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     database(p)
 
-    p = command("generate", _generate, "Write deterministic sample data in the contract format.")
+    p = command("generate", _generate, "Write deterministic sample data (contract CSV or EPCIS).")
     p.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="folder for the sample files"
     )
     p.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
-    p.add_argument("--scale", type=float, default=1.0, help="size of the sample (1 = a year)")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="size of the sample (1 = a few hundred lots)"
+    )
     p.add_argument(
         "--vocabulary",
         choices=["contract", "erp"],
         default="contract",
         help="erp: the same records with vocabulary columns spelled as an ERP export would",
+    )
+    p.add_argument(
+        "--format",
+        choices=["csv", "epcis"],
+        default="csv",
+        help="epcis: products.csv, locations.csv and the events as EPCIS 2.0 JSON-LD "
+        "(events.jsonld), as a partner's EPCIS repository would send them",
     )
 
     p = command("demo", _demo, "Generate sample data, load it into SQLite and render the PDFs.")
@@ -959,9 +968,15 @@ def _label_count(text: str) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from lotline.generate import generate
+    from lotline.generate import generate, generate_epcis
 
-    paths = generate(args.out, seed=args.seed, scale=args.scale, vocabulary=args.vocabulary)
+    if args.format == "epcis":
+        if args.vocabulary != "contract":
+            print("lotline: --vocabulary applies to --format csv only", file=sys.stderr)
+            return 2
+        paths = generate_epcis(args.out, seed=args.seed, scale=args.scale)
+    else:
+        paths = generate(args.out, seed=args.seed, scale=args.scale, vocabulary=args.vocabulary)
     for record_type, path in paths.items():
         print(f"{record_type:<12} {path}")
     return 0

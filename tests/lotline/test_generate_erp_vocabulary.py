@@ -123,7 +123,7 @@ def csv_values(drop: Path, name: str, column: str) -> set[str]:
 
 
 def test_generator_uses_the_documented_spellings() -> None:
-    assert generate._ERP_SPELLINGS == ERP_SPELLINGS
+    assert generate.erp._ERP_SPELLINGS == ERP_SPELLINGS
 
 
 def test_same_seed_same_erp_records_and_the_contract_records_unchanged() -> None:
