@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import get_args
 
 import polars as pl
 import sqlalchemy as sa
@@ -191,6 +192,7 @@ def trace_lot(
     `min_exposure` scopes a recall: downstream lots holding less than that share of the lot's
     material are left out, with their shipments (a lot's exposure never exceeds that of its most
     exposed input, so the lots kept stay connected to the subject)."""
+    _check_direction(direction)
     gtin = _gtin14(gtin)
     if lineage is not None:
         if min_exposure:
@@ -225,6 +227,7 @@ def trace_serial(
 ) -> trace.TraceResult:
     """Trace a serial: back through its lot, forward through its own shipments and through the
     transformations that consumed it."""
+    _check_direction(direction)
     gtin = _gtin14(gtin)
     with engine.connect() as conn:
         production_ids = trace_query.consumed_in(conn, gtin, serial)
@@ -251,6 +254,7 @@ def trace_sscc(
     """Trace what a pallet or case held: its contents at `at`, through nested cases, from the
     packing events (default `at`: when the SSCC last shipped, else now), then every lot inside
     traced as one subject. A serial unpacked before `at` is not in it; one repacked is."""
+    _check_direction(direction)
     packing = store.read_frame(engine, models.PackingRecord)
     shipment = store.table(models.ShipmentRecord)
     with engine.connect() as conn:
@@ -329,6 +333,12 @@ def _with_snapshot(engine: Engine, result: trace.TraceResult) -> trace.TraceResu
         lots=lots,
         snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None,
     )
+
+
+def _check_direction(direction: str) -> None:
+    """A misspelt direction would trace nothing and say nothing: refuse it."""
+    if direction not in get_args(trace.Direction):
+        raise ValueError(f"direction {direction!r}: one of {', '.join(get_args(trace.Direction))}")
 
 
 def _gtin14(gtin: str) -> str:

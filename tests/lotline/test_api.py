@@ -150,3 +150,8 @@ def test_scope_balance_and_quality_tables_from_the_database(small_engine) -> Non
     assert "output_outlives_input" in set(findings["check"])
     scores = api.completeness(small_engine)
     assert scores.height == 10 and scores["score"].is_between(0, 1).all()
+
+
+def test_a_misspelt_direction_is_refused(small_engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="direction 'upstream': one of backward, forward, both"):
+        api.trace_lot(small_engine, "00614141000043", "C1", "upstream")  # type: ignore[arg-type]

@@ -475,6 +475,11 @@ EXPECTED = {
     "report recall": lambda out, _: out.strip().endswith(".pdf") and "recall_" in out,
     "report expiry": lambda out, _: out.strip().endswith(".pdf") and "expiry_" in out,
     "export fsma204": lambda out, _: ".xlsx" in out,
+    "export epcis": lambda out, folder: (
+        out.strip().endswith("trace.jsonld")
+        and json.loads((folder / "trace.jsonld").read_text())["type"] == "EPCISDocument"
+    ),
+    "label": lambda out, _: out.strip().endswith("labels_18719327102012_C26208-06.pdf"),
     "mock-recall": lambda out, _: "31 lots" in out and ".pdf" in out,
     "verify": lambda out, _: out.startswith("UNCHANGED"),
 }
