@@ -443,9 +443,9 @@ def _parser() -> argparse.ArgumentParser:
         "Render a PDF sheet of GS1 labels of a lot: GS1 DataMatrix and GS1-128 with "
         "(01) GTIN, (17) expiry, (10) lot.",
     )
-    labelled = subject(p, required=True)
+    labelled = subject(p, scan=True)
     labelled.title = "lot"
-    labelled.add_argument("--lot", type=arg.code, required=True, help="lot (batch) code")
+    labelled.add_argument("--lot", type=arg.code, help="lot (batch) code")
     labelled.add_argument(
         "--expiry",
         type=arg.calendar_date,
@@ -946,6 +946,8 @@ def _label(args: argparse.Namespace) -> int:
     from lotline import api
     from reports.label import render_label_sheet
 
+    if not (args.gtin and args.lot):
+        raise ValueError("label needs --gtin and --lot, or --scan")
     engine = api.connect(args.database_url)
     path = render_label_sheet(
         engine, args.gtin, args.lot, args.out, expiry=args.expiry, count=args.count

@@ -177,3 +177,14 @@ def test_cli_label(database: str, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["label", "--gtin", GTIN, "--lot", "C 1", "--expiry", "2027-01-01",
                  "--database-url", database]) == 2  # fmt: skip
     assert "AI (10) lot 'C 1': character ' '" in capsys.readouterr().err
+
+
+def test_cli_label_from_a_scan(database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """The label of the lot a scanner read: the same sheet as --gtin/--lot."""
+    scanned = main(["label", "--scan", f"(01){GTIN}(10){LOT}", "--count", "1",
+                    "--out", str(tmp_path / "scan"), "--database-url", database])  # fmt: skip
+    assert scanned == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path.name == f"labels_{GTIN}_{LOT}.pdf"
+    assert main(["label", "--gtin", GTIN, "--database-url", database]) == 2
+    assert "label needs --gtin and --lot, or --scan" in capsys.readouterr().err
