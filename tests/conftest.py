@@ -39,6 +39,17 @@ def small_engine(sqlite_url: str, small_drop: Path) -> sa.Engine:
     return engine
 
 
+@pytest.fixture(scope="module")
+def small_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The small supply chain loaded once for a test module whose tests only read it (or only
+    add documents to it): the URL of its SQLite file."""
+    root = tmp_path_factory.mktemp("small")
+    shutil.copytree(SMALL, root / "drop")
+    url = store.sqlite_url(root / "lotline.sqlite")
+    load_folder(store.make_engine(url), root / "drop")
+    return url
+
+
 def _postgres_admin_url() -> str:
     return os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
 

@@ -6,7 +6,6 @@ One database (the small supply chain) and one three-label sheet are shared by th
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -21,11 +20,9 @@ from lotline import store
 from lotline.cli import main
 from lotline.gs1 import symbols
 from lotline.gs1.symbols import ElementString
-from lotline.intake.ingest import load_folder
 from lotline.trace import UnknownSubject
 from reports import label
 
-SMALL = Path(__file__).parents[1] / "data" / "small"
 GTIN, LOT, EXPIRY = "00614141000043", "C1", date(2027, 1, 4)  # lot C1's expiry in production.csv
 HRI = "(01)00614141000043(17)270104(10)C1"
 COUNT = 3
@@ -33,17 +30,8 @@ DPI = 300
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("labels")
-    shutil.copytree(SMALL, root / "drop")
-    url = store.sqlite_url(root / "lotline.sqlite")
-    load_folder(store.make_engine(url), root / "drop")
-    return url
-
-
-@pytest.fixture(scope="module")
-def engine(database: str) -> sa.Engine:
-    return store.make_engine(database)
+def engine(small_database: str) -> sa.Engine:
+    return store.make_engine(small_database)
 
 
 @pytest.fixture(scope="module")
@@ -153,13 +141,13 @@ def test_a_long_symbol_gets_a_full_width_label():
         label.layout(800)
 
 
-def test_cli_label(database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_cli_label(small_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     """A lot not loaded yet, with a lot code of 20 characters: its GS1-128 does not fit a
     half-width label, so the sheet holds 4 full-width labels and 5 labels take two pages."""
     out = tmp_path / "labels"
     long_lot = "LOT-2026/12-ABCDEFGH"
     code = main(["label", "--gtin", GTIN, "--lot", long_lot, "--expiry", "2027-03-31",
-                 "--count", "5", "--out", str(out), "--database-url", database])  # fmt: skip
+                 "--count", "5", "--out", str(out), "--database-url", small_database])  # fmt: skip
     assert code == 0
     path = Path(capsys.readouterr().out.strip())
     assert path == out / f"labels_{GTIN}_LOT-2026_12-ABCDEFGH.pdf"
@@ -169,22 +157,24 @@ def test_cli_label(database: str, tmp_path: Path, capsys: pytest.CaptureFixture[
         assert_lot_symbols(slot, element)
 
     assert main(["label", "--gtin", GTIN, "--lot", LOT, "--count", "0",
-                 "--database-url", database]) == 2  # fmt: skip
+                 "--database-url", small_database]) == 2  # fmt: skip
     assert "--count: 0: must be at least 1 label" in capsys.readouterr().err
     assert main(["label", "--gtin", "00614141000044", "--lot", LOT,
-                 "--database-url", database]) == 2  # fmt: skip
+                 "--database-url", small_database]) == 2  # fmt: skip
     assert "check digit should be 3" in capsys.readouterr().err
     assert main(["label", "--gtin", GTIN, "--lot", "C 1", "--expiry", "2027-01-01",
-                 "--database-url", database]) == 2  # fmt: skip
+                 "--database-url", small_database]) == 2  # fmt: skip
     assert "AI (10) lot 'C 1': character ' '" in capsys.readouterr().err
 
 
-def test_cli_label_from_a_scan(database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_cli_label_from_a_scan(
+    small_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     """The label of the lot a scanner read: the same sheet as --gtin/--lot."""
     scanned = main(["label", "--scan", f"(01){GTIN}(10){LOT}", "--count", "1",
-                    "--out", str(tmp_path / "scan"), "--database-url", database])  # fmt: skip
+                    "--out", str(tmp_path / "scan"), "--database-url", small_database])  # fmt: skip
     assert scanned == 0
     path = Path(capsys.readouterr().out.strip())
     assert path.name == f"labels_{GTIN}_{LOT}.pdf"
-    assert main(["label", "--gtin", GTIN, "--database-url", database]) == 2
+    assert main(["label", "--gtin", GTIN, "--database-url", small_database]) == 2
     assert "label needs --gtin and --lot, or --scan" in capsys.readouterr().err

@@ -5,7 +5,6 @@ One database (the small supply chain) and one rendering are shared by the module
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,28 +18,17 @@ from PIL import Image
 
 from lotline import api, store
 from lotline.gs1.uri import parse_uri
-from lotline.intake.ingest import load_folder
 from reports import barcodes, register
 from reports.recall import build_recall, render_recall_report
 from reports.render import Column, table
 from reports.verify import verify
 
-SMALL = Path(__file__).parents[1] / "data" / "small"
 GTIN, LOT = "00614141000043", "C1"
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("recall-barcodes")
-    shutil.copytree(SMALL, root / "drop")
-    url = store.sqlite_url(root / "lotline.sqlite")
-    load_folder(store.make_engine(url), root / "drop")
-    return url
-
-
-@pytest.fixture(scope="module")
-def engine(database: str) -> sa.Engine:
-    return store.make_engine(database)
+def engine(small_database: str) -> sa.Engine:
+    return store.make_engine(small_database)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +43,7 @@ def report(engine: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_page_one_qr_code_names_the_document_snapshot_and_check(
-    report: Path, engine: sa.Engine, database: str
+    report: Path, engine: sa.Engine, small_database: str
 ):
     subprocess.run(
         ["pdftoppm", "-r", "300", "-png", "-f", "1", "-l", "1", report, report.with_suffix("")],
@@ -71,7 +59,7 @@ def test_page_one_qr_code_names_the_document_snapshot_and_check(
         "verify": f"lotline verify {report.name}",
     }
     assert register.issued(engine, number)["file_name"] == report.name
-    assert verify(report, database).code == 0  # the code changes nothing verify checks
+    assert verify(report, small_database).code == 0  # the code changes nothing verify checks
     # section 14 prints what the code says (wrapped anywhere: compared without white space)
     text = "".join(p.extract_text() for p in pypdf.PdfReader(report).pages[-3:])
     assert "".join(code.text.split()) in "".join(text.split())
