@@ -10,6 +10,7 @@ data goes to stdout; progress and notes go to stderr (`lotline.console`).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -33,6 +34,11 @@ TRACE_EXAMPLES = """examples, on the sample data of `lotline generate` after `lo
   lotline trace --sscc 187193271529924970 --at 2026-09-01T07:00:00+02:00
   lotline trace --gtin 04012345001044 --lot NS260309-01 --format csv > trace.csv
 """
+
+
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules that add commands of their own: each has `register(sub, command, database)`, called
+with the subparsers and the `command`/`database` helpers of `_parser`."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -474,6 +480,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_mapping_suggest)
     p.add_argument("drop_dir", type=Path, metavar="DROP_DIR", help="folder of exports")
     p.add_argument("--out", type=Path, help="write the draft to this .toml file (default: stdout)")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, command, database)
     return parser
 
 
