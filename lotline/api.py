@@ -77,6 +77,18 @@ def record_findings(engine: Engine, lots: Iterable[tuple[str, str]] | None = Non
     return _of_lots(engine, models.RecordFinding, lots).drop("id")
 
 
+def associations(engine: Engine, lots: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
+    """EPCIS AssociationEvent records (a logger, tag or asset tied to an object) naming the given
+    (gtin, lot) pairs, or all: evidence beside the lineage, not part of it."""
+    return _of_lots(engine, models.AssociationRecord, lots)
+
+
+def transactions(engine: Engine, lots: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
+    """EPCIS TransactionEvent records (objects tied to a PO, invoice, certificate, …) naming the
+    given (gtin, lot) pairs, or all."""
+    return _of_lots(engine, models.TransactionRecord, lots)
+
+
 HISTORY_SCHEMA = {
     "record_type": pl.String(),
     "record_key": pl.String(),

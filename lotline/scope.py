@@ -25,6 +25,8 @@ EVENT_ID = {
     "shipments": "shipment_id",
     "packing": "packing_id",
     "status": "status_id",
+    "associations": "association_id",
+    "transactions": "transaction_id",
 }
 """The business event a record belongs to (a shipment has several line records)."""
 

@@ -20,6 +20,7 @@ from models.loads import LoadLock, RecordFinding, RejectedRecord, Snapshot, Sour
 from models.master import Location, Product
 from models.records import (
     RECORD_TABLES,
+    AssociationRecord,
     ConsumptionRecord,
     MoveRecord,
     PackingRecord,
@@ -28,11 +29,14 @@ from models.records import (
     RecordHistory,
     ShipmentRecord,
     StatusRecord,
+    TransactionRecord,
 )
 
 __all__ = [
     "LINEAGE_TABLES",
     "RECORD_TABLES",
+    "AssociationRecord",
+    "TransactionRecord",
     "ConsumptionRecord",
     "IssuedDocument",
     "Location",

@@ -129,6 +129,42 @@ class StatusRecord(_Provenance, _RefDoc, table=True):
     reason: str | None = None
 
 
+class _Associated(SQLModel):
+    """The child of an association or transaction: its URI, and the GS1 keys it decodes to."""
+
+    action: str = Field(description="add | delete | observe")
+    parent_id: str | None = Field(default=None, index=True)
+    child_id: str = Field(index=True)
+    gtin: str | None = Field(default=None, index=True)
+    lot: str | None = Field(default=None, index=True)
+    serial: str | None = None
+    sscc: str | None = Field(default=None, index=True)
+    quantity: float | None = None
+    uom: str | None = None
+    location_id: str | None = None
+
+
+class AssociationRecord(_Provenance, _Associated, _RefDoc, table=True):
+    """EPCIS AssociationEvent: an object (sensor, asset, tag) tied to another; no stock moves."""
+
+    __tablename__ = "association_record"
+    association_id: str = Field(index=True)
+    associated_at: datetime = utc_timestamp()
+    tz_offset: str
+    parent_id: str = Field(index=True)
+
+
+class TransactionRecord(_Provenance, _Associated, table=True):
+    """EPCIS TransactionEvent: objects tied to a business transaction (PO, invoice, …)."""
+
+    __tablename__ = "transaction_record"
+    transaction_id: str = Field(index=True)
+    transacted_at: datetime = utc_timestamp()
+    tz_offset: str
+    transaction_type: str
+    transaction_number: str = Field(index=True)
+
+
 RECORD_TABLES: dict[str, type[SQLModel]] = {
     "receipts": ReceiptRecord,
     "production": ProductionRecord,
@@ -137,6 +173,8 @@ RECORD_TABLES: dict[str, type[SQLModel]] = {
     "shipments": ShipmentRecord,
     "packing": PackingRecord,
     "status": StatusRecord,
+    "associations": AssociationRecord,
+    "transactions": TransactionRecord,
 }
 
 

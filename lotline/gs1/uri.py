@@ -13,6 +13,7 @@ prefix, which a GTIN does not carry, and EPCIS 2.0 accepts either.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,21 @@ DEFAULT_BASE = "https://id.gs1.org"
 _DL_SAFE = "-._~!$&'()*+,;=:@"
 """Characters a Digital Link path segment keeps as they are (RFC 3986 pchar minus '/');
 everything else in a lot or serial is percent-encoded."""
+
+
+def resolver_base() -> str:
+    """The Digital Link resolver a company publishes its links under: `LOTLINE_DIGITAL_LINK_BASE`
+    (an https URL, e.g. `https://id.example.com`), else GS1's own `https://id.gs1.org`."""
+    configured = os.environ.get("LOTLINE_DIGITAL_LINK_BASE", "").strip()
+    if not configured:
+        return DEFAULT_BASE
+    parts = urlsplit(configured)
+    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"LOTLINE_DIGITAL_LINK_BASE {configured!r} is not an https URL without query or "
+            "fragment, e.g. https://id.example.com"
+        )
+    return configured.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -57,12 +73,13 @@ def digital_link(
     sscc: str | None = None,
     gln: str | None = None,
     expiry: date | None = None,
-    base: str = DEFAULT_BASE,
+    base: str | None = None,
 ) -> str:
     """The GS1 Digital Link URI of a trade item (lot or serial), a logistic unit or a location.
 
-    Lot and serial are percent-encoded; the expiry goes in the query as `17=YYMMDD`."""
-    base = base.rstrip("/")
+    Lot and serial are percent-encoded; the expiry goes in the query as `17=YYMMDD`. The
+    resolver is `base`, else the company's own (`LOTLINE_DIGITAL_LINK_BASE`), else GS1's."""
+    base = (base or resolver_base()).rstrip("/")
     if gtin:
         path = f"/01/{gtin.zfill(14)}"
         if lot:

@@ -73,6 +73,7 @@ LOCATION_KINDS = ("supplier", "site", "warehouse", "customer")
 MOVE_REASONS = ("transfer", "adjustment", "scrap", "return", "destroy")
 EXPIRY_KINDS = ("use_by", "best_before")
 PACKING_ACTIONS = ("pack", "unpack")
+EPCIS_ACTIONS = ("add", "delete", "observe")
 STATUSES = ("hold", "release", "recall", "quarantine")
 STATUSES_NEEDING_REASON = ("hold", "recall", "quarantine")
 REF_DOC_TYPES = (
@@ -370,6 +371,68 @@ STATUS = RecordType(
     ),
 )
 
+_child = (
+    Field(
+        "child_id",
+        "text",
+        doc="what is associated, as its identifier URI (EPC URN or GS1 Digital Link): an SGTIN, "
+        "an LGTIN class, an SSCC, or an asset such as a GIAI or GRAI",
+    ),
+    Field("gtin", "gtin", required=False, doc="product of the child, when it is a trade item"),
+    Field("lot", "text", required=False, doc="lot of the child, when known"),
+    Field("serial", "text", required=False, doc="serial of the child, when it is one item"),
+    Field("sscc", "sscc", required=False, doc="the child, when it is a logistic unit"),
+    Field("quantity", "decimal", required=False, doc=_qty + "; for a lot or class child"),
+    Field("uom", "uom", required=False, doc="with `quantity`"),
+    Field("location_id", "text", required=False, doc="where it was observed (bizLocation)"),
+)
+
+ASSOCIATIONS = RecordType(
+    key=("association_id", "parent_id", "child_id"),
+    name="associations",
+    doc="Associations of objects with other objects that are not packing: a temperature "
+    "logger or RFID tag with a pallet, a returnable asset (GRAI) with its contents, a device "
+    "(GIAI) with the lot it processes. Kept as evidence beside the lineage; they move no stock "
+    "and join no lots.",
+    epcis="AssociationEvent; action ADD / DELETE / OBSERVE, parentID = parent_id, childEPCs / "
+    "childQuantityList = child_id (one row per child), bizLocation = location_id",
+    references={"location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("association_id", "text"),
+        Field("associated_at", "timestamp"),
+        Field("action", "choice", choices=EPCIS_ACTIONS, doc="`add`, `delete` or `observe`"),
+        Field("parent_id", "text", doc="the object associated with, as its identifier URI"),
+        *_child,
+        *_ref,
+    ),
+)
+
+TRANSACTIONS = RecordType(
+    key=("transaction_id", "transaction_type", "transaction_number", "child_id"),
+    name="transactions",
+    doc="Objects tied to (`add`) or released from (`delete`) a business transaction — a "
+    "purchase order, an invoice, a certificate — without moving. Kept as evidence: which lots "
+    "and serials a document names.",
+    epcis="TransactionEvent; action ADD / DELETE / OBSERVE, bizTransactionList = "
+    "transaction_type/transaction_number (one row per transaction and object), parentID = "
+    "parent_id, epcList / quantityList = child_id, bizLocation = location_id",
+    references={"location_id": "locations", "gtin": "products"},
+    fields=(
+        Field("transaction_id", "text"),
+        Field("transacted_at", "timestamp"),
+        Field("action", "choice", choices=EPCIS_ACTIONS, doc="`add`, `delete` or `observe`"),
+        Field(
+            "transaction_type",
+            "text",
+            doc="CBV business transaction type word (`po`, `inv`, `desadv`, `cert`, …) or the "
+            "URI a company uses",
+        ),
+        Field("transaction_number", "text", doc="the transaction's identifier"),
+        Field("parent_id", "text", required=False, doc="the parent object, as its identifier URI"),
+        *_child,
+    ),
+)
+
 CORRECTION_FIELDS = (
     Field(
         "correction_reason",
@@ -395,9 +458,29 @@ def _with_corrections(rt: RecordType) -> RecordType:
     return replace(rt, fields=(*rt.fields, *CORRECTION_FIELDS))
 
 
-RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, PACKING, SHIPMENTS, STATUS = (
+(
+    RECEIPTS,
+    PRODUCTION,
+    CONSUMPTION,
+    MOVES,
+    PACKING,
+    SHIPMENTS,
+    STATUS,
+    ASSOCIATIONS,
+    TRANSACTIONS,
+) = (
     _with_corrections(rt)
-    for rt in (RECEIPTS, PRODUCTION, CONSUMPTION, MOVES, PACKING, SHIPMENTS, STATUS)
+    for rt in (
+        RECEIPTS,
+        PRODUCTION,
+        CONSUMPTION,
+        MOVES,
+        PACKING,
+        SHIPMENTS,
+        STATUS,
+        ASSOCIATIONS,
+        TRANSACTIONS,
+    )
 )
 
 RECORD_TYPES: dict[str, RecordType] = {
@@ -412,16 +495,21 @@ RECORD_TYPES: dict[str, RecordType] = {
         PACKING,
         SHIPMENTS,
         STATUS,
+        ASSOCIATIONS,
+        TRANSACTIONS,
     )
 }
 """In load order: master data first, then events; consumption after the production it refers to,
 packing after the receipts and production that commission its serials and before the shipments
-that ship its SSCCs."""
+that ship its SSCCs; associations and transactions last (they only point at what is stored)."""
 
 STOCK_RECORD_TYPES = ("receipts", "production", "consumption", "moves", "shipments")
 """Record types that change the quantity of a lot at a location."""
 
-EVENT_RECORD_TYPES = (*STOCK_RECORD_TYPES, "packing", "status")
+LINEAGE_RECORD_TYPES = (*STOCK_RECORD_TYPES, "packing", "status")
+"""Record types the lineage is built from."""
+
+EVENT_RECORD_TYPES = (*LINEAGE_RECORD_TYPES, "associations", "transactions")
 """Every append-only record type (stored with provenance, business keys must not conflict)."""
 
 FILE_PATTERN = re.compile(

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 import models
 from lotline import aggregation, completeness, mass_balance, status, store
 from lotline.intake import findings, vocabulary
-from lotline.intake.contract import EVENT_RECORD_TYPES, RECORD_TYPES
+from lotline.intake.contract import EVENT_RECORD_TYPES, LINEAGE_RECORD_TYPES, RECORD_TYPES
 from lotline.intake.epcis_source import source_read as epcis_read
 from lotline.intake.findings import WARNING
 from lotline.intake.mapping import Mapping
@@ -824,7 +824,7 @@ def stored_records(
     return Records(
         products=store.read_frame(conn, models.Product),
         locations=store.read_frame(conn, models.Location),
-        **{name: in_force(name) for name in EVENT_RECORD_TYPES},
+        **{name: in_force(name) for name in LINEAGE_RECORD_TYPES},
     )
 
 

@@ -153,6 +153,9 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "packing": ("packing", "verpackung", "palettierung", "aggregation"),
     "status": ("status", "sperre", "sperrung", "freigabe", "hold", "recall", "rueckruf"),
+    # EPCIS evidence only: an ERP's "inventory transactions" are stock moves, not these
+    "associations": ("association", "associations"),
+    "transactions": ("epcis transaction", "transaction event"),
 }
 """Words in a file name that say its record type (compare form; German compounds match)."""
 

@@ -33,6 +33,8 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
     "packing": ("products", "locations", "receipts", "production"),
     "shipments": ("products", "locations", "packing"),
     "status": ("products", "receipts", "production"),
+    "associations": ("products", "locations"),
+    "transactions": ("products", "locations"),
 }
 
 

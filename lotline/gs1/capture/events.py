@@ -12,7 +12,8 @@
 | AggregationEvent | ADD / DELETE | packing (pack / unpack) under the parent SSCC |
 | AggregationEvent | OBSERVE | its children as an ObjectEvent of the same bizStep |
 | TransformationEvent | inputs, outputs | consumption, production |
-| AssociationEvent, TransactionEvent | | a note; no record type holds them yet |
+| AssociationEvent | ADD / DELETE / OBSERVE | associations: one row per child of the parent |
+| TransactionEvent | ADD / DELETE / OBSERVE | transactions: a row per transaction and object |
 
 From and to, by preference (the first one the event names):
 
@@ -473,13 +474,17 @@ def map_event(event: Event, master: Master, serial_lots: dict, out: Captured) ->
             _packing(event, master, serial_lots, out)
         case "ObjectEvent" | "AggregationEvent":
             _object(event, master, serial_lots, out)
+        case "AssociationEvent":
+            _association(event, master, serial_lots, out)
+        case "TransactionEvent":
+            _transaction(event, master, serial_lots, out)
         case _:
             out.note(
                 event,
                 None,
                 "epcis_not_mapped",
                 WARNING,
-                f"{event.type} is not stored: lotline has no record type for it yet",
+                f"{event.type} is not stored: lotline has no record type for it",
             )
 
 
@@ -516,6 +521,8 @@ RECORD_ID_COLUMNS = {
     "moves": "move_id",
     "packing": "packing_id",
     "status": "status_id",
+    "associations": "association_id",
+    "transactions": "transaction_id",
 }
 
 
@@ -837,6 +844,95 @@ def _packing(event: Event, master: Master, serial_lots: dict, out: Captured) -> 
                 rt,
             ),
         )
+
+
+def _children(event: Event, serial_lots: dict) -> list[dict[str, str | None]]:
+    """Every object the event names, as its URI and the GS1 keys it decodes to (an asset such as
+    a GIAI or GRAI keeps its URI only): associations are evidence, so nothing is left out."""
+    found: list[dict[str, str | None]] = []
+    items = [(uri, None) for uri in event.epcs] + [(q.epc_class, q) for q in event.quantities]
+    for uri, quantity in items:
+        try:
+            key = parse_uri(uri)
+        except ValueError:
+            key = None
+        gtin = key.gtin if key else None
+        lot = key.lot if key else None
+        if key is not None and key.kind == "sgtin":
+            lot, _ = _serial_lot(key, serial_lots)
+        if gtin and not lot and key is not None and key.kind != "sgtin":
+            lot = event.ilmd.get("lotNumber")
+        found.append(
+            {
+                "child_id": uri.strip(),
+                "gtin": gtin,
+                "lot": lot,
+                "serial": key.serial if key and gtin else None,
+                "sscc": key.sscc if key else None,
+                "quantity": _number(quantity.quantity) if quantity else None,
+                "uom": (quantity.uom or UNIT) if quantity and quantity.quantity else None,
+            }
+        )
+    return found
+
+
+def _association(event: Event, master: Master, serial_lots: dict, out: Captured) -> None:
+    rt = "associations"
+    if not event.parent:
+        out.note(event, rt, "epcis_parent_missing", ERROR, "names no parentID", "parent_id")
+        return
+    children = _children(event, serial_lots)
+    if not children:
+        out.note(event, rt, "epcis_nothing_to_place", ERROR, "names no child", "child_id")
+        return
+    for child in children:
+        out.add(
+            rt,
+            _with_ref(
+                {
+                    "_source_row": event.position,
+                    "association_id": event_key(event),
+                    "associated_at": time_text(event),
+                    "action": (event.action or "").lower(),
+                    "parent_id": event.parent.strip(),
+                    **child,
+                    "location_id": _where(event, SITE_ORDER, master),
+                },
+                event,
+                rt,
+            ),
+        )
+
+
+def _transaction(event: Event, master: Master, serial_lots: dict, out: Captured) -> None:
+    rt = "transactions"
+    if not event.biz_transactions:
+        out.note(
+            event, rt, "epcis_no_transaction", ERROR, "names no bizTransaction", "transaction_type"
+        )
+        return
+    children = _children(event, serial_lots)
+    if event.parent and not children:  # the parent alone is what the transaction names
+        children = [{"child_id": event.parent.strip()}]
+    if not children:
+        out.note(event, rt, "epcis_nothing_to_place", ERROR, "names no object", "child_id")
+        return
+    for kind, number in event.biz_transactions:
+        for child in children:
+            out.add(
+                rt,
+                {
+                    "_source_row": event.position,
+                    "transaction_id": event_key(event),
+                    "transacted_at": time_text(event),
+                    "action": (event.action or "").lower(),
+                    "transaction_type": kind,
+                    "transaction_number": number,
+                    "parent_id": event.parent.strip() if event.parent else None,
+                    **{"gtin": None, "lot": None, "serial": None, "sscc": None, **child},
+                    "location_id": _where(event, SITE_ORDER, master),
+                },
+            )
 
 
 # --- a drop -------------------------------------------------------------------------------------

@@ -62,6 +62,23 @@ def test_digital_link_round_trip() -> None:
     assert digital_link(gln="0614141073467").endswith("/414/0614141073467")
 
 
+def test_a_company_resolver_base_is_used_and_read_back(monkeypatch) -> None:
+    monkeypatch.setenv("LOTLINE_DIGITAL_LINK_BASE", "https://id.example.com/gs1/")
+    uri = digital_link("09506000134352", lot="ABC123")
+    assert uri == "https://id.example.com/gs1/01/09506000134352/10/ABC123"
+    assert parse_uri(uri) == GS1Key("lgtin", gtin="09506000134352", lot="ABC123")
+    assert digital_link("09506000134352", base="https://id.gs1.org").startswith("https://id.gs1")
+
+
+@pytest.mark.parametrize(
+    "base", ["http://id.example.com", "id.example.com", "https://x.example?a=1"]
+)
+def test_a_resolver_base_that_is_not_an_https_url_is_refused(monkeypatch, base) -> None:
+    monkeypatch.setenv("LOTLINE_DIGITAL_LINK_BASE", base)
+    with pytest.raises(ValueError, match="LOTLINE_DIGITAL_LINK_BASE"):
+        digital_link("09506000134352", lot="ABC123")
+
+
 @pytest.mark.parametrize(
     ("uri", "message"),
     [
