@@ -127,6 +127,8 @@ tables stay empty."""
 def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
     """The drop folder's files typed as the load types them (no validation), as `Records`;
     record types without a file (or not in `names`) are empty."""
+    import dataclasses
+
     import models
     from lotline import store
     from lotline.intake.contract import RECORD_TYPES
@@ -134,8 +136,9 @@ def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[
     from lotline.intake.validation import typed
     from lotline.lineage import Records
 
+    taken = [n for n in RECORD_TYPES if n in {f.name for f in dataclasses.fields(Records)}]
     frames = {}
-    for name in RECORD_TYPES:
+    for name in taken:  # the record types the lineage is built from
         path = Path(drop) / f"{name}.parquet"
         if path.exists() and (names is None or name in names):
             frame = pl.read_parquet(path).with_row_index("_source_row", offset=2)
@@ -144,7 +147,7 @@ def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[
         name: pl.DataFrame(
             schema=store.polars_schema(MASTER_TABLES.get(name) or models.RECORD_TABLES[name])
         )
-        for name in RECORD_TYPES
+        for name in taken
         if name not in frames
     }
     return Records(**{**empty, **frames}), sum(f.height for f in frames.values())
@@ -165,6 +168,8 @@ def write_records(
         model = MASTER_TABLES.get(name) or models.RECORD_TABLES[name]
         if name not in MASTER_TABLES:
             frame = frame.with_columns(pl.lit(load_id).alias("load_id"))
+            if "version" not in frame.columns:  # every record is its first version
+                frame = frame.with_columns(pl.lit(1, pl.Int64).alias("version"))
         counts[store.table(model).name] = store.replace_frame(conn, model, frame)
         seconds[store.table(model).name] = time.perf_counter() - began
     return counts, seconds

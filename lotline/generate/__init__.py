@@ -81,19 +81,24 @@ Vocabulary = Literal["contract", "erp"]
 """How vocabulary columns are spelled: as the contract spells them, or as an ERP export would."""
 
 
+GENERATED = tuple(n for n in contract.RECORD_TYPES if n not in ("associations", "transactions"))
+"""Record types the sample supply chain fills: master data and what the lineage is built from."""
+
+
 def generate_records(
     seed: int = 7,
     scale: float = 1.0,
     anchor: date = DEFAULT_ANCHOR,
     vocabulary: Vocabulary = "contract",
 ) -> dict[str, pl.DataFrame]:
-    """Sample records of every record type, as text exactly as they would appear in CSV files.
+    """Sample records of each record type the world simulates, as text exactly as they would
+    appear in CSV files.
 
     `scale` multiplies demand (and so lots and rows: scale 1 gives a few hundred lots and a few
-    thousand rows); every planted feature is present from scale 0.2 on. Keys are the names of
-    `contract.RECORD_TYPES`, columns are the contract columns in order, all `pl.String`, with
-    null for an empty optional value. `vocabulary="erp"`: the same world spelled as an ERP
-    export would (see the module docstring).
+    thousand rows); every planted feature is present from scale 0.2 on. Keys are `GENERATED`
+    (the EPCIS evidence types, associations and transactions, are not simulated), columns are
+    the contract columns in order, all `pl.String`, with null for an empty optional value.
+    `vocabulary="erp"`: the same world spelled as an ERP export would (see the module docstring).
     """
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -103,7 +108,8 @@ def generate_records(
     world.master_rows()
     world.run()
     frames = {}
-    for name, rt in contract.RECORD_TYPES.items():
+    for name in GENERATED:
+        rt = contract.RECORD_TYPES[name]
         rows = world.rows[name]
         columns = rt.columns
         # the world writes the leading contract columns; optional ones added later stay empty
