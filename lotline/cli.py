@@ -36,7 +36,11 @@ TRACE_EXAMPLES = """examples, on the sample data of `lotline generate` after `lo
 """
 
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "lotline.audit.cli",
+    "lotline.portal.cli",
+    "lotline.signing.cli",
+)
 """Modules that add commands of their own: each has `register(sub, command, database)`, called
 with the subparsers and the `command`/`database` helpers of `_parser`."""
 
@@ -441,6 +445,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("verify", _verify, "Check a lotline PDF against its provenance and the database.")
     p.add_argument("pdf", type=Path, metavar="PDF", help="a PDF lotline rendered")
+    p.add_argument(
+        "--trust-roots",
+        type=Path,
+        action="append",
+        metavar="PEM",
+        help="certificate(s) trusted to sign documents (default: $LOTLINE_TRUST_ROOTS)",
+    )
     database(p, existing=False)  # verify says itself what it could check without the database
 
     p = command(
@@ -489,7 +500,7 @@ def _verify(args: argparse.Namespace) -> int:
     """0 unchanged, 1 tampered or data changed since, 2 cannot verify."""
     from reports.verify import verify
 
-    verdict = verify(args.pdf, args.database_url)
+    verdict = verify(args.pdf, args.database_url, args.trust_roots)
     print("\n".join(verdict.lines()))
     return verdict.code
 

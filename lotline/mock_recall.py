@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 import models
 from lotline import api, store
+from lotline.audit import chain
 from lotline.trace import DIRECTIONS, Direction, TraceResult
 
 Clock = Callable[[], datetime]
@@ -121,8 +122,10 @@ def run_drill(
     }
     table = store.table(models.MockRecall)
     table.create(engine, checkfirst=True)
+    chain.create_tables(engine)
     with engine.begin() as conn:
         store.insert_frame(conn, models.MockRecall, pl.DataFrame([record]))
+        chain.seal_rows(conn, table.name, table.c.drill_id == record["drill_id"])
     return DrillResult(record, result, balance)
 
 
@@ -135,6 +138,7 @@ def record_evidence(engine: Engine, drill_id: str, document_number: str, pdf_pat
             .where(table.c.drill_id == drill_id)
             .values(document_number=document_number, pdf_path=pdf_path)
         )
+        chain.seal_rows(conn, table.name, table.c.drill_id == drill_id)
 
 
 def drill_history(engine: Engine) -> pl.DataFrame:

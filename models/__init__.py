@@ -1,5 +1,7 @@
 """SQLModel tables of lotline. Plain package: no Dagster, no Polars."""
 
+from models.access import AccessLogEntry, ApiToken, LoginAttempt, PortalSession, PortalUser
+from models.audit import AuditEntry, AuditPage
 from models.documents import IssuedDocument
 from models.drill import MockRecall
 from models.lineage import (
@@ -31,21 +33,27 @@ from models.records import (
     StatusRecord,
     TransactionRecord,
 )
+from models.signatures import DocumentSignature
 
 __all__ = [
     "LINEAGE_TABLES",
     "RECORD_TABLES",
+    "AccessLogEntry",
+    "ApiToken",
     "AssociationRecord",
-    "TransactionRecord",
+    "AuditEntry",
+    "AuditPage",
     "ConsumptionRecord",
+    "DocumentSignature",
     "IssuedDocument",
-    "Location",
     "LoadLock",
+    "Location",
+    "LoginAttempt",
     "Lot",
     "LotClosure",
     "LotCompleteness",
-    "LotMassBalance",
     "LotEdge",
+    "LotMassBalance",
     "LotOnHand",
     "LotReceipt",
     "LotShipment",
@@ -53,6 +61,8 @@ __all__ = [
     "MockRecall",
     "MoveRecord",
     "PackingRecord",
+    "PortalSession",
+    "PortalUser",
     "Product",
     "ProductionRecord",
     "ReceiptRecord",
@@ -65,4 +75,5 @@ __all__ = [
     "SourceFile",
     "StatusRecord",
     "TraceException",
+    "TransactionRecord",
 ]

@@ -302,6 +302,13 @@ def render_expiry_report(
         TITLE,
         snapshot_id=str(data.snapshot["snapshot_id"]) if data.snapshot else None,
         run_id=run_id,
+        parameters={
+            "generated_at": generated.isoformat(),
+            "as_of": as_of.isoformat(),
+            "within_days": within_days,
+            "max_rows": max_rows,
+            "run_id": run_id,
+        },
     ) as number:
         doc = DocumentControl(
             number=number,

@@ -607,6 +607,18 @@ def render_recall_report(
         snapshot_id=str(data.snapshot["snapshot_id"]) if data.snapshot else None,
         run_id=run_id,
         request_reference=request.reference,
+        parameters={
+            "generated_at": generated.isoformat(),
+            "gtin": gtin,
+            "lot": lot,
+            "direction": direction,
+            "reference": request.reference,
+            "requester": request.requester,
+            "received_at": request.received_at.isoformat() if request.received_at else None,
+            "max_rows": max_rows,
+            "run_id": run_id,
+            "prepared_by": prepared_by,
+        },
     ) as number:
         doc = DocumentControl(
             number=number,

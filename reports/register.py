@@ -14,6 +14,7 @@ the register holds no number without its document, whoever renders (CLI, Dagster
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 import models
 from lotline import store
+from lotline.audit import chain
 
 ATTEMPTS = 5
 
@@ -42,14 +44,28 @@ def issue_number(
     snapshot_id: str | None = None,
     run_id: str | None = None,
     request_reference: str | None = None,
+    parameters: dict[str, object] | None = None,
     number_source=None,  # type: ignore[no-untyped-def]  # tests force a clash
 ) -> str:
-    """Take a new document number for a report about to be rendered."""
+    """Take a new document number for a report about to be rendered. `parameters` (JSON) are
+    the renderer's arguments, kept so a signed version can be rendered from the same data.
+    During an approval (`lotline.signing.approval.revising`) the number is that of the new
+    version: it supersedes the version signed."""
+    from lotline.signing.approval import current_revision
     from reports.render import document_number
 
+    revision = current_revision()
+    version = {}
+    if revision is not None:
+        version = {
+            "version": revision.version,
+            "supersedes": revision.supersedes,
+            "status": revision.status,
+        }
     make = number_source or document_number
     table = store.table(models.IssuedDocument)
     table.create(engine, checkfirst=True)  # databases created before the register existed
+    chain.create_tables(engine)
     for _ in range(ATTEMPTS):
         number = make(prefix, generated_at)
         try:
@@ -63,16 +79,36 @@ def issue_number(
                         snapshot_id=snapshot_id,
                         pipeline_run_id=run_id,
                         request_reference=request_reference,
+                        parameters=None if parameters is None else json.dumps(parameters),
+                        **version,
                     )
                 )
+                chain.seal_rows(conn, table.name, table.c.document_number == number)
             return number
         except sa.exc.IntegrityError:
+            if revision is not None and _superseded_by(engine, revision.supersedes):
+                from lotline.signing.approval import ApprovalRefused
+
+                raise ApprovalRefused(
+                    f"document {revision.supersedes} was signed at the same time by another "
+                    "approval: sign the latest version"
+                ) from None
             continue
     raise NumberUnavailable(f"no unused {prefix} document number after {ATTEMPTS} attempts")
 
 
+def _superseded_by(engine: Engine, number: str) -> str | None:
+    table = store.table(models.IssuedDocument)
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(table.c.document_number).where(table.c.supersedes == number)
+        ).scalar()
+
+
 def record_file(engine: Engine, number: str, path: Path) -> None:
-    """Note which file is the issued document (name, size, SHA-256)."""
+    """Note which file is the issued document (name, absolute path, size, SHA-256). The file is
+    hashed as written, signatures included: `lotline verify` reports any other bytes as
+    modified."""
     data = Path(path).read_bytes()
     table = store.table(models.IssuedDocument)
     with engine.begin() as conn:
@@ -81,10 +117,12 @@ def record_file(engine: Engine, number: str, path: Path) -> None:
             .where(table.c.document_number == number)
             .values(
                 file_name=Path(path).name,
+                file_path=str(Path(path).resolve()),
                 pdf_sha256=hashlib.sha256(data).hexdigest(),
                 pdf_bytes=len(data),
             )
         )
+        chain.seal_rows(conn, table.name, table.c.document_number == number)
 
 
 @contextmanager
@@ -107,12 +145,13 @@ def return_unconfirmed(engine: Engine, numbers: list[str]) -> int:
         return 0
     table = store.table(models.IssuedDocument)
     with engine.begin() as conn:
-        result = conn.execute(
-            table.delete().where(
-                table.c.document_number.in_(numbers) & table.c.pdf_sha256.is_(None)
-            )
-        )
-    return result.rowcount
+        gone = conn.execute(
+            table.delete()
+            .where(table.c.document_number.in_(numbers) & table.c.pdf_sha256.is_(None))
+            .returning(table.c.document_number)
+        ).all()
+        chain.seal_deleted(conn, table.name, gone)
+    return len(gone)
 
 
 def issued(engine: Engine, number: str) -> dict[str, object] | None:

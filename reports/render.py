@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -39,6 +40,7 @@ import polars as pl
 from lotline import provenance
 from lotline.intake.contract import REF_DOC_NAMES, REF_DOC_TYPES
 from lotline.safe_csv import neutralise
+from lotline.signing.keys import SigningError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TABLE_ROWS = 500
@@ -46,6 +48,7 @@ RESPONSE_HOURS = 24
 PDF_VARIANT = "pdf/a-3b"
 DASH = "—"
 PROVENANCE = provenance.FILE_NAME
+ISSUE_REASON = "issued by lotline: the organisation vouches for this document as rendered"
 
 Attachment = tuple[str, bytes, str]
 """(file name, content, MIME type) of a file embedded in the PDF."""
@@ -264,6 +267,12 @@ class DocumentControl:
     received_at: datetime | None = None  # when the request reached the firm (aware)
     response_hours: int = RESPONSE_HOURS
     prepared_by: str | None = None
+    signatures: tuple[Any, ...] = ()  # lotline.signing.approval.ESignature, oldest first
+    supersedes: str | None = None  # the document number this signed version replaces
+
+    def signature_for(self, meaning: str) -> Any | None:
+        """The newest e-signature with this meaning (prepared | reviewed | approved), if any."""
+        return next((s for s in reversed(self.signatures) if s.meaning == meaning), None)
 
     @property
     def due_at(self) -> datetime | None:
@@ -363,6 +372,12 @@ def environment() -> jinja2.Environment:
 
 
 def render_html(template: str, **context: object) -> str:
+    """The template filled in; during an approval the document control shows the new version
+    (status, version, signatures: `lotline.signing.approval.revised`)."""
+    if isinstance(context.get("doc"), DocumentControl):
+        from lotline.signing.approval import revised
+
+        context["doc"] = revised(context["doc"])  # type: ignore[arg-type]
     return environment().get_template(template).render(**context)
 
 
@@ -470,7 +485,9 @@ def write_pdf(
     including the `BaseException`-derived `FatalURLFetchingError`, is raised as RuntimeError.
 
     With `doc`, the provenance record of `lotline.provenance` (snapshot, inputs, code version,
-    run id, hash of every attachment) is embedded as `provenance.json` for `lotline verify`.
+    run id, hash of every attachment) is embedded as `provenance.json` for `lotline verify`,
+    and when `LOTLINE_SIGNING_KEY` names the organisation's key the issued file is PAdES-signed
+    before it is renamed into place (`lotline.signing`); without a key it stays unsigned.
     """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
@@ -526,12 +543,31 @@ def write_pdf(
             pdf_tags=pdf_tags,
             finisher=_finish,
         )
+        if doc is not None:
+            _sign_issued(partial)
         partial.replace(path)
     except FatalURLFetchingError as error:
         partial.unlink(missing_ok=True)
         cause = f": {error.__cause__}" if error.__cause__ else ""
         raise RuntimeError(f"PDF rendering refused a resource: {error}{cause}") from error
+    except SigningError:
+        partial.unlink(missing_ok=True)
+        raise
     except Exception as error:
         partial.unlink(missing_ok=True)
         raise RuntimeError(f"PDF rendering failed: {type(error).__name__}: {error}") from error
     return path
+
+
+def _sign_issued(path: Path) -> None:
+    """Sign an issued document with the organisation's key when one is configured, before it is
+    renamed into place (so no unsigned copy is ever visible) and before the register hashes it.
+    During an approval (`lotline.signing.approval`), the officer's signature follows as an
+    incremental update."""
+    from lotline.signing import approval, keys, pades
+
+    key = keys.configured_key()
+    if key is None:
+        return
+    pades.sign_file(path, key, reason=ISSUE_REASON, certify=True)
+    approval.add_pending_signature(path, key)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 import models
 from lotline import aggregation, completeness, mass_balance, status, store
+from lotline.audit import chain
 from lotline.intake import findings, vocabulary
 from lotline.intake.contract import EVENT_RECORD_TYPES, LINEAGE_RECORD_TYPES, RECORD_TYPES
 from lotline.intake.epcis_source import source_read as epcis_read
@@ -342,6 +343,7 @@ def commit(
                         .where(store.table(model).c[key].in_(keys[chunk : chunk + 500]))
                     )
                 store.insert_frame(conn, model, rows)
+                chain.seal_frame(conn, store.table(model).name, rows, _actor(load_id))
         for name in EVENT_RECORD_TYPES:
             rows = _of_files(typed_rows.get(name), fresh)
             if rows is not None:
@@ -362,13 +364,22 @@ def commit(
             store.insert_frame(
                 conn, models.RecordFinding, warned.with_columns(pl.lit(load_id).alias("load_id"))
             )
-        store.insert_frame(conn, models.SourceFile, _file_rows(reports, raws, load_id, now))
+        files = store.insert_frame(conn, models.SourceFile, _file_rows(reports, raws, load_id, now))
+        if files:
+            source_file = store.table(models.SourceFile)
+            chain.seal_rows(
+                conn, source_file.name, source_file.c.load_id == load_id, _actor(load_id)
+            )
         changed = any(
             not a.inserted.is_empty() or not a.voided.is_empty() for a in applied.values()
         ) or any(r.record_type in MASTER_TABLES and r.rows_loaded for r in reports)
         snapshot_id, counts = None, {}
         if changed:
             snapshot_id = _snapshot(conn, load_id, now)
+            snapshot = store.table(models.Snapshot)
+            chain.seal_rows(
+                conn, snapshot.name, snapshot.c.snapshot_id == snapshot_id, _actor(load_id)
+            )
             written = {n: a.whole_table for n, a in applied.items() if a.whole_table is not None}
             counts = rebuild_lineage(conn, snapshot_id, written)
     return LoadReport(
@@ -380,6 +391,11 @@ def commit(
         warned,
         suspect_files(reports, rejected, max_reject_share),
     )
+
+
+def _actor(load_id: str) -> str:
+    """Who wrote, in the audit trail: the load."""
+    return f"lotline load {load_id}"
 
 
 def _drop_loaded_files(raw: RawBatch, stored: set[str]) -> RawBatch:
@@ -457,12 +473,13 @@ def _apply_records(
     replaced = pl.concat([corrections, voids], how="diagonal_relaxed")
     if not replaced.is_empty():
         old = _stored_rows(conn, model, replaced["line_key"].to_list())
-        store.insert_frame(
-            conn, models.RecordHistory, _history_rows(name, old, replaced, load_id, now)
-        )
+        history = _history_rows(name, old, replaced, load_id, now)
+        store.insert_frame(conn, models.RecordHistory, history)
+        chain.seal_frame(conn, store.table(models.RecordHistory).name, history, _actor(load_id))
         keys = replaced["line_key"].to_list()
         for chunk in range(0, len(keys), 500):
             conn.execute(tbl.delete().where(tbl.c.line_key.in_(keys[chunk : chunk + 500])))
+        chain.seal_deleted(conn, tbl.name, old.select("record_hash").rows(), _actor(load_id))
     new = (
         inserts
         if corrections.is_empty()
@@ -470,6 +487,7 @@ def _apply_records(
     )
     written = new.with_columns(pl.lit(load_id).alias("load_id"))
     store.bulk_insert(conn, model, written, empty=stored.is_empty())
+    chain.seal_frame(conn, tbl.name, written, _actor(load_id))
     notes = matched.filter(nothing_to_void).select(
         pl.col("source_sha256"),
         pl.col("source_file"),

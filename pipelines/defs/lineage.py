@@ -14,6 +14,8 @@ from sqlmodel import SQLModel
 
 import models
 from lotline import store
+from lotline.audit import chain
+from lotline.audit.canonical import shown_key
 from lotline.completeness import CHECKS, check_summary
 from lotline.intake.contract import RECORD_TYPES
 from lotline.intake.ingest import LoadReport, commit
@@ -113,6 +115,10 @@ READS: dict[str, list[str]] = {
 """What each table is computed from: its asset dependencies."""
 
 ACCOUNTED = "rows read = loaded + unchanged + rejected, per file"
+AUDIT_TRAIL = (
+    "every audit hash chain links and every audited row is as lotline wrote it "
+    "(`lotline audit verify`)"
+)
 
 
 def _specs() -> list[dg.AssetSpec]:
@@ -141,6 +147,10 @@ def _specs() -> list[dg.AssetSpec]:
     check_specs=[
         dg.AssetCheckSpec(
             "every_row_accounted_for", asset="source_file", blocking=True, description=ACCOUNTED
+        ),
+        # an integrity alarm for people, not a gate: the data of the load itself is fine
+        dg.AssetCheckSpec(
+            "audit_trail_intact", asset="source_file", blocking=False, description=AUDIT_TRAIL
         ),
         dg.AssetCheckSpec(
             "edges_reference_known_lots",
@@ -183,6 +193,7 @@ def lineage_tables(
             metadata.update(_load_metadata(name, report, files))
             yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     yield _accounted(files)
+    yield audit_trail_intact(engine)
     yield _edges_reference_known_lots(engine)
     yield from completeness_results(engine)
 
@@ -225,6 +236,49 @@ def _accounted(files: list[dict]) -> dg.AssetCheckResult:
         metadata={
             "result": check_table([CheckLine(ACCOUNTED, len(unaccounted), unaccounted)]),
             "files": frame_markdown(table, rows=max(len(files), 1)),
+        },
+    )
+
+
+def audit_trail_intact(engine: sa.Engine) -> dg.AssetCheckResult:
+    """`lotline audit verify` after the load: each problem a row of a Markdown table, and the
+    chain heads, to compare with a copy kept outside the database (a cut tail shows there)."""
+    verdict = chain.verify(engine)
+    problems = pl.DataFrame(
+        {
+            "table": [p.table for p in verdict.problems],
+            "row": [shown_key(p.row_key) for p in verdict.problems],
+            "line": [shown_key(p.line_key) if p.line_key else "" for p in verdict.problems],
+            "what": [p.what for p in verdict.problems],
+        },
+        schema={"table": pl.String, "row": pl.String, "line": pl.String, "what": pl.String},
+    )
+    heads = pl.DataFrame(
+        {
+            "table": list(verdict.heads),
+            "entries": [seq for seq, _ in verdict.heads.values()],
+            "head_hash": [head for _, head in verdict.heads.values()],
+        },
+        schema={"table": pl.String, "entries": pl.Int64, "head_hash": pl.String},
+    )
+    return dg.AssetCheckResult(
+        check_name="audit_trail_intact",
+        asset_key="source_file",
+        passed=verdict.ok,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "result": check_table(
+                [
+                    CheckLine(
+                        AUDIT_TRAIL,
+                        len(verdict.problems),
+                        [f"{p.table} {shown_key(p.row_key)}" for p in verdict.problems],
+                    )
+                ]
+            ),
+            "problems": frame_markdown(problems, rows=50),
+            "rows_checked": verdict.rows_checked,
+            "chain_heads": frame_markdown(heads, rows=max(heads.height, 1)),
         },
     )
 

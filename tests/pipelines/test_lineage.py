@@ -89,5 +89,6 @@ def test_tables_carry_schema_preview_and_row_count_and_checks_a_markdown_result(
     by_name = {c.check_name: c for c in outcome.checks}
     outlives = by_name["output_outlives_input"].metadata["result"].value
     assert "| output_outlives_input: " in outlives and "`00614141" in outlives
+    assert by_name["audit_trail_intact"].passed  # the load chained every row it stored
     files = by_name["every_row_accounted_for"].metadata["files"].value
     assert "| receipts.csv | receipts | 3 | 3 | 0 | 0 | 0 | yes |" in files

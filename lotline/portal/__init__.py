@@ -1,0 +1,1 @@
+"""The auditor portal: a read-only, logged web view of the lineage (`lotline serve`)."""
