@@ -74,12 +74,13 @@ _LOCK_KEY = 7_411_052_026
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables; safe when several processes start on a fresh database at once.
+    """Bring the schema to this release's (`lotline.schema`): create the tables of a new
+    database, upgrade one made by an earlier release. Safe when several processes start at once.
 
-    The tables are created under the database's write lock (an advisory lock on PostgreSQL,
-    `BEGIN IMMEDIATE` on SQLite, whose DDL is transactional): one process creates them, the
-    others wait and then find them. A complete schema is recognised without taking the lock, so
-    a step that only reads never waits for a running load."""
+    The work is done under the database's write lock (an advisory lock on PostgreSQL,
+    `BEGIN IMMEDIATE` on SQLite, whose DDL is transactional): one process creates or upgrades,
+    the others wait and then find the schema at head. A complete schema is recognised without
+    taking the lock, so a step that only reads never waits for a running load."""
     if _schema_complete(engine):
         return
     if engine.dialect.name == "postgresql":
@@ -94,22 +95,30 @@ def create_schema(engine: Engine) -> None:
 
 
 def _create_tables(conn: Connection) -> None:
-    """The missing tables; a database older than the audit trail has its rows adopted into it
-    as the tables appear (`lotline.audit.chain.adopt`), so that verify starts from them."""
+    """Create or upgrade the tables (`lotline.schema.migrate`); a database older than the audit
+    trail has its rows adopted into it once the tables have today's columns
+    (`lotline.audit.chain.adopt`), so that verify starts from them."""
+    from lotline import schema
     from lotline.audit import chain
 
     audited_before = sa.inspect(conn).has_table(table("audit_entry").name)
-    SQLModel.metadata.create_all(conn)
+    schema.migrate(conn)
     _ensure_lock_row(conn)
     if not audited_before:
         chain.adopt(conn)
 
 
 def _schema_complete(engine: Engine) -> bool:
+    """Every table there, the schema at head, the lock row in place: one catalogue read and one
+    query, no Alembic import (see `lotline.schema`)."""
+    from lotline import schema
+
     present = set(sa.inspect(engine).get_table_names())
-    if not set(SQLModel.metadata.tables) <= present:
+    if not set(SQLModel.metadata.tables) <= present or schema.VERSION_TABLE not in present:
         return False
     with engine.connect() as conn:
+        if schema.current(conn) != schema.head():
+            return False
         return bool(
             conn.execute(sa.select(sa.func.count()).select_from(table("load_lock"))).scalar()
         )

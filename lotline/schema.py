@@ -1,0 +1,167 @@
+"""Schema versions of the lotline database, kept by Alembic (revisions in `models/migrations`).
+
+`create_all` makes the tables a database lacks but never changes one it has: a database made by
+an earlier release would miss the columns added since. Each release's changes are therefore an
+Alembic revision, and `lotline.store.create_schema` brings every database to the newest one
+(`head`) under the database's write lock before anything reads or writes it:
+
+- a database without lotline tables gets them from `create_all` and is stamped `head`;
+- one with lotline tables but no version table was made by release 0.1.0 (or a development
+  build after it): it is stamped `BASELINE` and upgraded;
+- one at an older revision is upgraded.
+
+The fast path (schema at head) reads one row with SQLAlchemy and does not import Alembic, whose
+import alone costs ~0.4 s that `lotline trace` would pay on every call.
+
+A developer adds a revision with ``uv run --frozen python -m lotline.schema revision "what"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+import models
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(models.__file__).parent / "migrations"
+"""Alembic's script folder, inside the `models` package so that it ships with the wheel."""
+
+VERSION_TABLE = "alembic_version"
+BASELINE = "0001"
+"""The revision of release 0.1.0, the schema of every database that has no version table."""
+
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+
+
+class SchemaTooNew(ValueError):
+    """The database was upgraded by a newer lotline: this one would write rows it cannot fill.
+    A ValueError: the command line reports it in one line, like any unusable input."""
+
+
+def revisions() -> list[str]:
+    """The revisions this lotline knows, oldest first: the four-digit prefixes of the files in
+    `versions/` (each revision's id is its file's prefix; `python -m lotline.schema revision`
+    numbers them, and a test checks Alembic agrees)."""
+    names = (p.name for p in (MIGRATIONS / "versions").iterdir())
+    return sorted(m.group(1) for m in map(_REVISION_FILE.match, names) if m)
+
+
+@functools.cache
+def head() -> str:
+    """The newest revision: the schema of today's models."""
+    return revisions()[-1]
+
+
+def current(bind: Engine | Connection) -> str | None:
+    """The database's revision; None when it has no version table (new, or release 0.1.0)."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return current(conn)
+    if not sa.inspect(bind).has_table(VERSION_TABLE):
+        return None
+    return bind.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini to ship or find): the script
+    folder, and the connection `env.py` runs the revisions on, inside the caller's transaction."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(conn: Connection) -> str | None:
+    """Bring the database behind `conn` to `head` inside the caller's transaction, which holds
+    the database's write lock (`store.create_schema`). Returns the revision found before."""
+    before = current(conn)
+    if before == head():
+        SQLModel.metadata.create_all(conn)  # a table dropped by hand comes back, as it always did
+        return before
+    known = revisions()
+    if before is not None and before not in known:
+        raise SchemaTooNew(
+            f"the database is at schema revision {before}, newer than this lotline's {head()}: "
+            "run a lotline release at least as new as the one that upgraded it"
+        )
+    present = set(sa.inspect(conn).get_table_names())
+    from alembic import command
+
+    config = alembic_config(conn)
+    if before is None and not present & set(SQLModel.metadata.tables):
+        SQLModel.metadata.create_all(conn)  # a new database: today's tables in one go
+        command.stamp(config, "head")
+        return before
+    if before is None:
+        command.stamp(config, BASELINE)
+    command.upgrade(config, "head")
+    return before
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Upgrade the database to `head` (as every lotline command does before it starts), with
+    the audit trail adopted where the upgrade creates it. Returns the revisions before and
+    after."""
+    from lotline import store
+
+    before = current(engine)
+    store.create_schema(engine)
+    return before, current(engine)
+
+
+def new_revision(message: str, database_url: str | None = None) -> Path:
+    """Write the next revision file, autogenerated: today's models compared with a database at
+    `head` (a scratch SQLite file made by running every revision, or `database_url`). Review
+    it before committing: Alembic does not see renames, and new NOT NULL columns of tables that
+    have rows need a server default."""
+    from alembic import command
+
+    rev_id = f"{int(head()) + 1:04d}"
+    with tempfile.TemporaryDirectory() as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'head.sqlite'}"
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                config = alembic_config(conn)
+                command.upgrade(config, "head")
+                script = command.revision(config, message, autogenerate=True, rev_id=rev_id)
+        finally:
+            engine.dispose()
+    head.cache_clear()
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lotline.schema revision MESSAGE``: the developers' side (`lotline db` is the
+    operators')."""
+    parser = argparse.ArgumentParser(prog="python -m lotline.schema", description=main.__doc__)
+    actions = parser.add_subparsers(dest="action", required=True)
+    revision = actions.add_parser(
+        "revision", help="autogenerate the next revision from the models; review it"
+    )
+    revision.add_argument("message", help="what changes, e.g. 'lot hold reason'")
+    revision.add_argument(
+        "--database-url", help="compare against this database at head (default: scratch SQLite)"
+    )
+    args = parser.parse_args(argv)
+    print(new_revision(args.message, args.database_url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
