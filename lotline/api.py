@@ -218,7 +218,7 @@ def trace_lot(
             forward = reached["forward"]
             reached["forward"] = forward.filter(pl.col("exposure") >= min_exposure)
             left_out = forward.height - reached["forward"].height
-        sub = trace_query.lineage_of(conn, _keys(reached, [key]))
+        sub = trace_query.lineage_of(conn, _keys(reached, [key]), trace_query.TRACE_SERIAL_COLUMNS)
     result = trace.trace_lot(
         sub, gtin, lot, direction, locations(engine), reach=lambda _s, way: reached[way]
     )
@@ -247,7 +247,9 @@ def trace_serial(
             lot_key, _ = trace_query.find_serial(conn, gtin, serial)
             outputs = trace_query.outputs_of(conn, production_ids)
             reached = _reach(conn, [lot_key], outputs, direction)
-            lineage = trace_query.lineage_of(conn, _keys(reached, [lot_key]))
+            lineage = trace_query.lineage_of(
+                conn, _keys(reached, [lot_key]), trace_query.TRACE_SERIAL_COLUMNS
+            )
             walk: trace.Reach | None = lambda _s, way: reached[way]  # noqa: E731
         else:
             walk = None
@@ -283,7 +285,7 @@ def trace_sscc(
             raise trace.UnknownSubject(f"SSCC {sscc} held nothing at {at.isoformat()}")
         keys = sorted(_contained_lot_keys(conn, contents))
         reached = _reach(conn, keys, keys, direction)
-        sub = trace_query.lineage_of(conn, _keys(reached, keys))
+        sub = trace_query.lineage_of(conn, _keys(reached, keys), trace_query.TRACE_SERIAL_COLUMNS)
     subject = {"gtin": None, "lot": None, "serial": None, "sscc": sscc, "at": at.isoformat()}
     result = trace.trace_lots(
         sub, subject, keys, direction, locations(engine), reach=lambda _s, way: reached[way]

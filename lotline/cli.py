@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from datetime import datetime
@@ -40,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lotline.audit.cli",
     "lotline.portal.cli",
     "lotline.signing.cli",
+    "lotline.schema_cli",
 )
 """Modules that add commands of their own: each has `register(sub, command, database)`, called
 with the subparsers and the `command`/`database` helpers of `_parser`."""
@@ -328,11 +328,25 @@ def _parser() -> argparse.ArgumentParser:
         help="recall scope: leave out downstream lots holding less than this share (0-1) of "
         "the subject's material",
     )
-    p.add_argument_group("output").add_argument(
+    output = p.add_argument_group("output")
+    output.add_argument(
         "--format",
         choices=["table", "json", "csv"],
         default="table",
         help="table for people, json or csv for programs; csv cells are spreadsheet-safe",
+    )
+    output.add_argument(
+        "--limit",
+        type=arg.positive_int,
+        metavar="N",
+        help="list at most N rows of each table (lots, shipments, …); totals are still shown",
+    )
+    output.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="skip the first N rows of each table (with --limit: the next page)",
     )
     database(p)
 
@@ -627,10 +641,12 @@ def _print_load(
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from lotline import api
+    from lotline import api, trace, trace_json
 
     if (args.sscc is None) == (args.gtin is None):
         raise ValueError("trace needs --gtin with --lot or --serial, or --sscc alone")
+    if args.offset < 0:
+        raise ValueError("--offset must be 0 or more")
     engine = api.connect(args.database_url)
     if args.scan is not None:  # as the options it filled, noting a label's lot the data disputes
         result = api.trace_scan(
@@ -644,8 +660,11 @@ def _trace(args: argparse.Namespace) -> int:
         )
     else:
         result = api.trace_serial(engine, args.gtin, args.serial, args.direction)
+    page = None
+    if args.limit is not None or args.offset:
+        result, page = trace.paged(result, args.offset, args.limit)
     if args.format == "json":
-        print(json.dumps(result.as_dict(), indent=2, default=str))
+        trace_json.write(result, sys.stdout, page)
     elif args.format == "csv":
         sys.stdout.write(_trace_csv(result))
     else:

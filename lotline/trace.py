@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import polars as pl
@@ -80,59 +80,78 @@ class TraceResult:
         def rows(frame: pl.DataFrame) -> list[dict[str, object]]:
             return json.loads(frame.write_json()) if not frame.is_empty() else []
 
+        tables = {key: rows(frame) for key, frame in output_tables(self).items()}
         return {
             "subject": self.subject,
             "direction": self.direction,
             "snapshot_id": self.snapshot_id,
-            "lots": rows(
-                self.lots.select(
-                    c
-                    for c in (
-                        "gtin",
-                        "lot",
-                        "depth",
-                        "direction",
-                        "exposure",
-                        "status",
-                        "product_name",
-                        "expiry_date",
-                        "quantity_on_hand",
-                    )
-                    if c in self.lots.columns  # status comes from the database, when there is one
-                )
-            ),
-            "transformations": rows(self.edges),
-            "receipts": rows(
-                self.receipts.select(
-                    "receipt_id",
-                    "received_at",
-                    "from_location_id",
-                    "to_location_id",
-                    "gtin",
-                    "lot",
-                    "serial",
-                    "quantity",
-                    "uom",
-                )
-            ),
-            "shipments": rows(
-                self.shipments.select(
-                    "shipment_id",
-                    "shipped_at",
-                    "from_location_id",
-                    "to_location_id",
-                    "gtin",
-                    "lot",
-                    "serial",
-                    "sscc",
-                    "quantity",
-                    "uom",
-                )
-            ),
-            "serials": rows(self.serials.select("gtin", "serial", "lot")),
-            "consignees": rows(self.consignees),
+            **tables,
             "notes": self.notes,
         }
+
+
+OUTPUT_COLUMNS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "lots": (
+        "lots",
+        (
+            "gtin",
+            "lot",
+            "depth",
+            "direction",
+            "exposure",
+            "status",
+            "product_name",
+            "expiry_date",
+            "quantity_on_hand",
+        ),
+    ),
+    "transformations": ("edges", None),
+    "receipts": (
+        "receipts",
+        (
+            "receipt_id",
+            "received_at",
+            "from_location_id",
+            "to_location_id",
+            "gtin",
+            "lot",
+            "serial",
+            "quantity",
+            "uom",
+        ),
+    ),
+    "shipments": (
+        "shipments",
+        (
+            "shipment_id",
+            "shipped_at",
+            "from_location_id",
+            "to_location_id",
+            "gtin",
+            "lot",
+            "serial",
+            "sscc",
+            "quantity",
+            "uom",
+        ),
+    ),
+    "serials": ("serials", ("gtin", "serial", "lot")),
+    "consignees": ("consignees", None),
+}
+"""The lists of a trace's JSON document, in order: key, TraceResult attribute and the columns
+shown (None: all). `status` comes from the database, when there is one."""
+
+
+def output_tables(result: TraceResult) -> dict[str, pl.DataFrame]:
+    """The frames of the JSON document, columns chosen and ordered as it lists them."""
+    tables = {}
+    for key, (attribute, columns) in OUTPUT_COLUMNS.items():
+        frame = getattr(result, attribute)
+        if columns is not None:
+            optional = key == "lots"
+            frame = frame.select(c for c in columns if not optional or c in frame.columns)
+        tables[key] = frame
+    return tables
 
 
 def find_lot(lineage: Lineage, gtin: str, lot: str) -> int:
@@ -361,7 +380,9 @@ def edges_with_lots(edges: pl.DataFrame, lots: pl.DataFrame) -> pl.DataFrame:
             *(["share"] if "share" in edges.columns else []),
             "evidence",
         )
-        .sort("completed_at", "production_id", "input_gtin", "input_lot")
+        .sort(
+            "completed_at", "production_id", "input_gtin", "input_lot", "output_gtin", "output_lot"
+        )
     )
 
 
@@ -392,3 +413,21 @@ def consignees(shipments: pl.DataFrame, locations: pl.DataFrame | None) -> pl.Da
             how="left",
         )
     return summary.sort("to_location_id", "uom")
+
+
+def paged(result: TraceResult, offset: int, limit: int | None) -> tuple[TraceResult, dict]:
+    """The trace with every list cut to rows `offset`…`offset + limit` (a terminal's page), and
+    what was cut: offset, limit and each list's total. A note says how to see the next page."""
+    frames = {attribute: getattr(result, attribute) for attribute, _ in OUTPUT_COLUMNS.values()}
+    totals = {key: frames[attribute].height for key, (attribute, _) in OUTPUT_COLUMNS.items()}
+    cut = {name: frame.slice(offset, limit) for name, frame in frames.items()}
+    page = {"offset": offset, "limit": limit, "totals": totals}
+    largest = max(totals.values())
+    shown = ", ".join(f"{key} {total:,}" for key, total in totals.items())
+    if limit is None:
+        note = f"lists start at row {offset + 1:,} of each (totals: {shown})"
+    else:
+        note = f"lists cut to rows {offset + 1:,}–{offset + limit:,} of each (totals: {shown})"
+    if limit is not None and offset + limit < largest:
+        note += f"; next page: --offset {offset + limit}"
+    return replace(result, **cut, notes=[*result.notes, note]), page

@@ -1,15 +1,14 @@
 """The JSON API for other systems (mounted under `/api`, documented at `/api/openapi.json`).
 
-`GET /api/trace` answers byte for byte what `lotline trace --format json` prints (both serialise
-`TraceResult.as_dict()` the same way), so a script can switch from the command to the API
-without a change. Lists are keyset-paged: pass the `next_cursor` of one page as `after` of the
+`GET /api/trace` answers byte for byte what `lotline trace --format json` prints (both write it
+with `lotline.trace_json`), so a script can switch from the command to the API without a
+change. Lists are keyset-paged: pass the `next_cursor` of one page as `after` of the
 next. Only `POST /api/reports/recall` writes (a PDF into the documents folder and the document
 register), for officers and admins.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -19,6 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
+from lotline import trace_json
 from lotline.portal import queries
 from lotline.portal.auth import Principal, current_user, require_role
 from lotline.portal.pages import documents_folder, engine_of
@@ -115,7 +115,7 @@ def trace(
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
     request.state.result_rows = result.lots.height
-    body = json.dumps(result.as_dict(), indent=2, default=str)  # as lotline.cli._trace prints it
+    body = trace_json.dumps(result)  # as lotline.cli._trace prints it
     return Response(body, media_type="application/json")
 
 
