@@ -86,7 +86,7 @@ def issue_number(
                 chain.seal_rows(conn, table.name, table.c.document_number == number)
             return number
         except sa.exc.IntegrityError:
-            if revision is not None and _superseded_by(engine, revision.supersedes):
+            if revision is not None and superseded_by(engine, revision.supersedes):
                 from lotline.signing.approval import ApprovalRefused
 
                 raise ApprovalRefused(
@@ -97,12 +97,15 @@ def issue_number(
     raise NumberUnavailable(f"no unused {prefix} document number after {ATTEMPTS} attempts")
 
 
-def _superseded_by(engine: Engine, number: str) -> str | None:
+def superseded_by(engine: Engine, number: str, written_only: bool = False) -> str | None:
+    """The number of the version that supersedes `number` (`written_only`: whose PDF is
+    recorded), or None."""
     table = store.table(models.IssuedDocument)
+    where = table.c.supersedes == number
+    if written_only:
+        where &= table.c.pdf_sha256.is_not(None)
     with engine.connect() as conn:
-        return conn.execute(
-            sa.select(table.c.document_number).where(table.c.supersedes == number)
-        ).scalar()
+        return conn.execute(sa.select(table.c.document_number).where(where)).scalar()
 
 
 def record_file(engine: Engine, number: str, path: Path) -> None:

@@ -19,7 +19,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -331,7 +331,6 @@ class LotPage:
     findings: list[dict[str, Any]]
     corrections: list[dict[str, Any]]
     documents: list[dict[str, Any]]
-    epcis_records: list[Events] = field(default_factory=list)
     diagram: str | None = None
     diagram_note: str | None = None
 
@@ -386,7 +385,6 @@ def lot_page(engine: Engine, gtin: str, lot: str, diagram: bool = True) -> LotPa
             findings=_rows(conn, models.RecordFinding, gtin, lot, "id"),
             corrections=_rows(conn, models.RecordHistory, gtin, lot, "changed_at"),
             documents=lot_documents(conn, gtin, lot),
-            epcis_records=_epcis_records(conn, gtin, lot),
         )
     if diagram:
         page.diagram, page.diagram_note = lot_diagram(engine, gtin, lot, key, page)
@@ -554,6 +552,8 @@ EVENT_TABLES: tuple[tuple[str, type], ...] = (
     ("moves", models.MoveRecord),
     ("shipments", models.ShipmentRecord),
     ("packing", models.PackingRecord),
+    ("associations", models.AssociationRecord),  # EPCIS evidence: a logger, asset or document
+    ("transactions", models.TransactionRecord),  # tied to the lot
 )
 EVENT_TIME = {
     "receipts": "received_at",
@@ -561,6 +561,8 @@ EVENT_TIME = {
     "moves": "moved_at",
     "shipments": "shipped_at",
     "packing": "packed_at",
+    "associations": "associated_at",
+    "transactions": "transacted_at",
 }
 HIDDEN_EVENT_COLUMNS = ("record_hash", "line_key", "source_sha256")
 
@@ -623,26 +625,6 @@ def lot_documents(conn: Connection, gtin: str, lot: str) -> list[dict[str, Any]]
         .limit(EVENT_ROWS)
     ).mappings()
     return [dict(r) for r in rows]
-
-
-def _epcis_records(conn: Connection, gtin: str, lot: str) -> list[Events]:
-    """EPCIS Association and Transaction records of the lot, where the models define them."""
-    from sqlmodel import SQLModel
-
-    out = []
-    for kind, name in (
-        ("associations", "association_record"),
-        ("transactions", "transaction_record"),
-    ):
-        table = SQLModel.metadata.tables.get(name)
-        if table is None or not {"gtin", "lot"} <= set(table.c.keys()):
-            continue
-        where = (table.c.gtin == gtin) & (table.c.lot == lot)
-        total = conn.execute(sa.select(sa.func.count()).where(where)).scalar_one()
-        query = sa.select(table).where(where).limit(EVENT_ROWS)
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-        out.append(Events(kind, name, total, rows))
-    return out
 
 
 def _nearest(conn: Connection, key: int, way: str) -> pl.DataFrame:

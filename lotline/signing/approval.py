@@ -251,16 +251,9 @@ def _signable(engine: Engine, number: str) -> dict[str, object]:
 
 
 def _superseding(engine: Engine, number: str, required: bool = True) -> str | None:
-    import models
-    from lotline import store
+    from reports.register import superseded_by
 
-    table = store.table(models.IssuedDocument)
-    with engine.connect() as conn:
-        found = conn.execute(
-            sa.select(table.c.document_number).where(
-                (table.c.supersedes == number) & table.c.pdf_sha256.is_not(None)
-            )
-        ).scalar()
+    found = superseded_by(engine, number, written_only=True)
     if found is None and required:
         raise ApprovalRefused(f"no new version of {number} was recorded")
     return found

@@ -137,6 +137,26 @@ def test_lot_page_lists_the_nearest_lots_but_counts_all(
     assert capped.diagram is not None and "nearest 1 lots" in (capped.diagram_note or "")
 
 
+def test_lot_page_lists_the_epcis_associations_and_transactions_of_the_lot(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from lotline.intake.ingest import load_folder
+
+    fixture = (
+        Path(__file__).parents[2] / "data/epcis/handwritten/association_and_transaction.jsonld"
+    )
+    (tmp_path / "drop").mkdir()
+    shutil.copy(fixture, tmp_path / "drop")
+    engine = store.make_engine(store.sqlite_url(tmp_path / "lotline.sqlite"))
+    load_folder(engine, tmp_path / "drop")
+    page = queries.lot_page(engine, "04012345111118", "L2603A", diagram=False)
+    found = {e.kind: [r.get("child_id") for r in e.rows] for e in page.events}
+    assert found["associations"] == ["urn:epc:id:sgtin:4012345.011111.7001"]  # in the crate
+    assert found["transactions"] == ["urn:epc:id:sgtin:4012345.011111.7002"]  # on the PO
+
+
 def test_lot_page_of_an_unknown_lot(engine: sa.Engine) -> None:
     with pytest.raises(queries.NotFound):
         queries.lot_page(engine, COOKIES, "no-such-lot")
