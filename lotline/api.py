@@ -173,21 +173,21 @@ def completeness(engine: Engine) -> pl.DataFrame:
 
 
 def current_snapshot(engine: Engine) -> dict[str, object] | None:
-    """The snapshot the lineage tables were built from (the newest one), or None before a load."""
+    """The newest snapshot: the state of the records the lineage tables now describe (a load
+    rewrites only the lineage rows it changes, so rows keep the id of the load that last wrote
+    them), or None before a load."""
+    snapshot = store.table(models.Snapshot)
     with engine.connect() as conn:
-        snapshot_id = conn.execute(sa.select(models.Lot.snapshot_id).limit(1)).scalar()
-        if snapshot_id is None:
-            return None
         row = (
             conn.execute(
-                sa.select(store.table(models.Snapshot)).where(
-                    store.table(models.Snapshot).c.snapshot_id == snapshot_id
-                )
+                sa.select(snapshot)
+                .order_by(snapshot.c.created_at.desc(), snapshot.c.snapshot_id.desc())
+                .limit(1)
             )
             .mappings()
             .first()
         )
-    return dict(row) if row else {"snapshot_id": snapshot_id}
+    return dict(row) if row else None
 
 
 def trace_lot(

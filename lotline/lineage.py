@@ -57,8 +57,15 @@ class Lineage:
         return tables
 
 
-def lot_keys(records: Records) -> pl.DataFrame:
-    """Every lot any record mentions, with a dense key stable for a given set of records."""
+def lot_keys(
+    records: Records, known: pl.DataFrame | None = None, next_key: int = 0
+) -> pl.DataFrame:
+    """Every lot any record mentions, with its key.
+
+    Without `known`: dense keys in (gtin, lot) order. With `known` (lot_key, gtin, lot of lots
+    already stored): those keep their key and lots not yet known are numbered from `next_key`
+    in (gtin, lot) order, so a load that adds lots leaves every stored key, and every row that
+    refers to it, as it was."""
     seen = pl.concat(
         [
             frame.select(LOT_ID)
@@ -71,11 +78,22 @@ def lot_keys(records: Records) -> pl.DataFrame:
             )
         ]
     ).unique()
-    return (
-        seen.filter(pl.col("gtin").is_not_null() & pl.col("lot").is_not_null())
+    seen = seen.filter(pl.col("gtin").is_not_null() & pl.col("lot").is_not_null())
+    if known is None:
+        return (
+            seen.sort(LOT_ID)
+            .with_row_index("lot_key")
+            .with_columns(pl.col("lot_key").cast(pl.Int64))
+        )
+    known = known.select(pl.col("lot_key").cast(pl.Int64), *LOT_ID)
+    new = (
+        seen.join(known, on=LOT_ID, how="anti")
         .sort(LOT_ID)
-        .with_row_index("lot_key")
+        .with_row_index("lot_key", offset=next_key)
         .with_columns(pl.col("lot_key").cast(pl.Int64))
+    )
+    return pl.concat([known.join(seen, on=LOT_ID, how="semi"), new.select(known.columns)]).sort(
+        "lot_key"
     )
 
 
@@ -436,17 +454,22 @@ def with_allocated_consumption(records: Records, keys: pl.DataFrame) -> Records:
     return replace(records, consumption=pl.concat([explicit, allocated], how="diagonal_relaxed"))
 
 
-def build_lineage(records: Records) -> Lineage:
+def build_lineage(
+    records: Records, keys: pl.DataFrame | None = None, with_closure: bool = True
+) -> Lineage:
+    """`keys`: the lots' keys (default `lot_keys(records)`); `with_closure=False` leaves the
+    closure out (an incremental update computes it for the descendants it changes only)."""
     from lotline import genealogy  # scipy: kept off the import path of `lotline trace`
 
-    keys = lot_keys(records)
+    keys = lot_keys(records) if keys is None else keys
+    n_lots = int(keys["lot_key"].max()) + 1 if keys.height else 0
     edges = genealogy.edge_shares(genealogy_edges(records, keys))
     records = with_allocated_consumption(records, keys)
     stock = on_hand(records, keys)
     return Lineage(
         lots=lots(records, keys, stock),
         edges=edges,
-        closure=genealogy.closure(edges, keys.height),
+        closure=genealogy.closure(edges, n_lots) if with_closure else None,
         serials=serials(records, keys),
         shipments=records.shipments.join(keys, on=LOT_ID)
         .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id", strict=False)

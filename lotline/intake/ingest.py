@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 import models
 from lotline import aggregation, completeness, mass_balance, status, store
 from lotline.audit import chain
-from lotline.intake import findings, vocabulary
+from lotline.intake import findings, incremental, vocabulary
 from lotline.intake.contract import EVENT_RECORD_TYPES, LINEAGE_RECORD_TYPES, RECORD_TYPES
 from lotline.intake.epcis_source import source_read as epcis_read
 from lotline.intake.findings import WARNING
@@ -45,6 +45,7 @@ from lotline.intake.validation import (
     with_record_hash,
 )
 from lotline.lineage import (
+    LOT_ID,
     Lineage,
     Records,
     build_lineage,
@@ -331,11 +332,13 @@ def commit(
         stored_files = set(store.read_frame(conn, models.SourceFile, columns=["sha256"])["sha256"])
         raws = {name: _drop_loaded_files(raw, stored_files) for name, raw in raws.items()}
         fresh = {raw_file.sha256 for raw in raws.values() for raw_file in raw.files}
+        master_changed: dict[str, list[str]] = {}
         for name, model in MASTER_TABLES.items():
             rows = _of_files(typed_rows.get(name), fresh)
             if rows is not None and not rows.is_empty():
                 key = MASTER_KEYS[name]
                 keys = rows[key].to_list()
+                master_changed[name] = _master_changes(conn, model, key, rows)
                 for chunk in range(0, len(keys), 500):
                     conn.execute(
                         store.table(model)
@@ -381,7 +384,15 @@ def commit(
                 conn, snapshot.name, snapshot.c.snapshot_id == snapshot_id, _actor(load_id)
             )
             written = {n: a.whole_table for n, a in applied.items() if a.whole_table is not None}
-            counts = rebuild_lineage(conn, snapshot_id, written)
+            if _incremental(conn, written, master_changed):
+                changed_rows = changed_records(conn, load_id, typed_rows, applied)
+                if master_changed.get("products"):
+                    changed_rows["products"] = pl.DataFrame(
+                        {"gtin": master_changed["products"]}, schema={"gtin": pl.String}
+                    )
+                counts = incremental.update(conn, snapshot_id, changed_rows)
+            else:
+                counts = rebuild_lineage(conn, snapshot_id, written)
     return LoadReport(
         load_id,
         reports,
@@ -390,6 +401,83 @@ def commit(
         rejected if rejected is not None else pl.DataFrame(),
         warned,
         suspect_files(reports, rejected, max_reject_share),
+    )
+
+
+def _incremental(
+    conn: Connection, written: dict[str, pl.DataFrame], master_changed: dict[str, list[str]]
+) -> bool:
+    """Update lineage incrementally unless the tables are new (a first load builds them whole)
+    or a location changed (its kind decides what counts as stock everywhere)."""
+    if written or master_changed.get("locations"):
+        return False
+    lot = store.table(models.Lot)
+    return conn.execute(sa.select(lot.c.lot_key).limit(1)).first() is not None
+
+
+CHANGE_COLUMNS = (
+    *LOT_ID,
+    "serial",
+    "production_id",
+    "sscc",
+    "parent_sscc",
+    "child_sscc",
+    "location_id",
+    "from_location_id",
+    "to_location_id",
+)
+"""What a changed record is known by, for `incremental.touched_lots`."""
+
+
+def changed_records(
+    conn: Connection,
+    load_id: str,
+    typed_rows: dict[str, pl.DataFrame],
+    applied: dict[str, _Applied],
+) -> dict[str, pl.DataFrame]:
+    """Per record type, the keys of what this load changed: the versions it stored and the
+    versions they replaced or voided (from the history this load wrote)."""
+    history = store.table(models.RecordHistory)
+    replaced = store.read_frame(
+        conn,
+        models.RecordHistory,
+        where=history.c.changed_by_load == load_id,
+        columns=["record_type", "record"],
+    )
+    changed = {}
+    for name in LINEAGE_RECORD_TYPES:
+        columns = [c for c in CHANGE_COLUMNS if c in store.table(models.RECORD_TABLES[name]).c]
+        schema = dict.fromkeys(columns, pl.String())
+        parts = []
+        done = applied.get(name)
+        if done is not None and not done.inserted.is_empty():
+            rows = typed_rows[name].join(done.inserted.select("record_hash"), on="record_hash")
+            parts.append(rows.select(pl.col(c).cast(pl.String) for c in columns))
+        old = replaced.filter(pl.col("record_type") == name)
+        if old.height:
+            decoded = old.select(
+                pl.col("record").str.json_decode(pl.Struct(schema)).alias("r")
+            ).unnest("r")
+            parts.append(decoded.select(columns))
+        changed[name] = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return changed
+
+
+def _master_changes(conn: Connection, model: type, key: str, rows: pl.DataFrame) -> list[str]:
+    """Keys of master rows in `rows` that are new or differ from the stored ones."""
+    tbl = store.table(model)
+    keys = rows[key].to_list()
+    parts = [
+        store.read_frame(conn, model, where=tbl.c[key].in_(keys[i : i + 500]))
+        for i in range(0, len(keys), 500)
+    ]
+    stored = pl.concat(parts)
+    columns = [c for c in stored.columns if c in rows.columns]
+    fresh = rows.select(pl.col(c).cast(stored.schema[c]) for c in columns)
+    return (
+        fresh.join(stored.select(columns), on=columns, how="anti", nulls_equal=True)[key]
+        .unique()
+        .to_list()
     )
 
 
@@ -855,12 +943,19 @@ def lineage_records(records: Records) -> Records:
     return replace(records, shipments=shipments)
 
 
-def quality_tables(records: Records) -> tuple[Lineage, dict[str, pl.DataFrame]]:
+def quality_tables(
+    records: Records,
+    known: pl.DataFrame | None = None,
+    next_key: int = 0,
+    with_closure: bool = True,
+) -> tuple[Lineage, dict[str, pl.DataFrame]]:
     """The lineage and what is known about its quality: per-lot mass balance, completeness
-    findings and scores. Built together so that a trace and its report read one snapshot."""
+    findings and scores. Built together so that a trace and its report read one snapshot.
+    `known`/`next_key`: stored lot keys to keep (`lineage.lot_keys`)."""
     resolved = lineage_records(records)
-    lineage = build_lineage(resolved)
-    allocated = with_allocated_consumption(resolved, lot_keys(resolved))
+    keys = lot_keys(resolved, known, next_key) if known is not None else lot_keys(resolved)
+    lineage = build_lineage(resolved, keys, with_closure=with_closure)
+    allocated = with_allocated_consumption(resolved, keys)
     balance = mass_balance.lot_balance(allocated, lineage)
     exceptions = completeness.trace_exceptions(
         resolved,
@@ -883,16 +978,65 @@ def quality_tables(records: Records) -> tuple[Lineage, dict[str, pl.DataFrame]]:
     }
 
 
+def stored_lot_keys(conn: Connection, lots: pl.DataFrame | None = None) -> tuple[pl.DataFrame, int]:
+    """The stored keys of `lots` (default: of every lot) and the next free key: a rebuild and an
+    incremental update keep them, so a key never changes its lot while the lot has records."""
+    lot = store.table(models.Lot)
+    columns = ["lot_key", *LOT_ID]
+    if lots is None:
+        known = store.read_frame(conn, models.Lot, columns=columns)
+    else:
+        codes = lots["lot"].unique().to_list()
+        parts = [
+            store.read_frame(
+                conn, models.Lot, where=lot.c.lot.in_(codes[i : i + 500]), columns=columns
+            )
+            for i in range(0, len(codes), 500)
+        ]
+        known = (
+            pl.concat(parts).join(lots.select(LOT_ID), on=LOT_ID, how="semi")
+            if parts
+            else pl.DataFrame(schema={"lot_key": pl.Int64, "gtin": pl.String, "lot": pl.String})
+        )
+    top = conn.execute(sa.select(sa.func.max(lot.c.lot_key))).scalar()
+    return known, (int(top) + 1 if top is not None else 0)
+
+
 def rebuild_lineage(
     conn: Connection, snapshot_id: str, written: dict[str, pl.DataFrame] | None = None
 ) -> dict[str, int]:
-    lineage, quality = quality_tables(stored_records(conn, written))
+    """Every lineage table from every stored record (the lots keep their stored keys)."""
+    known, next_key = stored_lot_keys(conn)
+    lineage, quality = quality_tables(stored_records(conn, written), known, next_key)
     counts = {}
     for name, frame in {**lineage.tables(), **quality}.items():
         counts[name] = store.replace_frame(
             conn, name, frame.with_columns(pl.lit(snapshot_id).alias("snapshot_id"))
         )
     return counts
+
+
+def rebuild(engine: Engine, load_id: str | None = None) -> dict[str, int]:
+    """Recompute every lineage table from the stored records (`lotline rebuild`): what an
+    incremental load gives must equal this. Runs under the load lock; the rows carry the newest
+    snapshot's id (the records did not change). Returns rows written per table."""
+    store.create_schema(engine)
+    load_id = load_id or f"rebuild-{uuid.uuid4().hex}"
+    with engine.begin() as conn:
+        store.lock_loads(conn, load_id)
+        snapshot_id = latest_snapshot(conn)
+        if snapshot_id is None:
+            return {}
+        return rebuild_lineage(conn, snapshot_id)
+
+
+def latest_snapshot(conn: Connection) -> str | None:
+    snapshot = store.table(models.Snapshot)
+    return conn.execute(
+        sa.select(snapshot.c.snapshot_id)
+        .order_by(snapshot.c.created_at.desc(), snapshot.c.snapshot_id.desc())
+        .limit(1)
+    ).scalar()
 
 
 # --- all stages ---------------------------------------------------------------------------------

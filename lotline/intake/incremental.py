@@ -1,0 +1,770 @@
+"""Incremental lineage: a load rewrites only the lineage rows its changed records can change.
+
+A full rebuild reads every stored record and rewrites every lineage table, so a daily load of
+2 % new records paid for the whole history. Here the changed records (new versions, and the
+versions they replaced or voided) name the lots they *touch*; the lineage rows of those lots are
+recomputed from the records that mention them and their direct neighbours, with the same pure
+functions a full rebuild runs (`ingest.quality_tables`), and swapped in. Rows of other lots stay
+as they are, with the snapshot id of the load that last wrote them.
+
+What reaches further than a lot's own records is handled by what it depends on:
+- a production links its output and input lots: touching one record of it touches all of them;
+- consumption that names no lot is allocated over the stock of its (GTIN, location): a change to
+  that stock touches the allocation's productions and candidate lots;
+- a pallet (SSCC) shipped whole resolves through its packing to serials and lots;
+- the closure and the "output outlives input" check depend on every ancestor: they are
+  recomputed for the descendants of lots whose incoming edges or expiry changed, over the
+  subgraph of their ancestors (the stored, already updated edges);
+- a lot code shared by several GTINs is a finding on all of them.
+
+`tests/lotline/intake/test_incremental.py` checks, table by table, that a sequence of loads
+applied incrementally equals a full rebuild.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+import models
+from lotline import completeness, expiry, genealogy, store
+from lotline.lineage import LOT_ID, Records
+
+STOCK_FLOWS = {
+    # record type: the location columns its rows move stock at (see `lineage.stock_flows`)
+    "receipts": ("to_location_id",),
+    "production": ("location_id",),
+    "moves": ("from_location_id", "to_location_id"),
+    "shipments": ("from_location_id", "to_location_id"),
+}
+SERIAL_TYPES = ("receipts", "production", "consumption", "moves", "shipments", "packing", "status")
+LOT_TYPES = SERIAL_TYPES
+SUBGRAPH_CHECKS = ("output_outlives_input", "duplicate_lot_code", "unresolved_sscc")
+"""Findings that depend on more than a lot's own records and neighbours: recomputed apart."""
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """What a set of records refers to, by the keys lineage joins on."""
+
+    lots: pl.DataFrame  # gtin, lot
+    productions: pl.DataFrame  # production_id
+    serials: pl.DataFrame  # gtin, serial
+    ssccs: pl.DataFrame  # sscc
+    places: pl.DataFrame  # gtin, location_id
+
+
+def _frame(schema: dict[str, pl.DataType], parts: list[pl.DataFrame]) -> pl.DataFrame:
+    parts = [p.select(list(schema)).cast(schema) for p in parts if p.height]  # type: ignore[arg-type]
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).drop_nulls().unique()
+
+
+LOT_SCHEMA = {"gtin": pl.String, "lot": pl.String}
+PRODUCTION_SCHEMA = {"production_id": pl.String}
+SERIAL_SCHEMA = {"gtin": pl.String, "serial": pl.String}
+SSCC_SCHEMA = {"sscc": pl.String}
+PLACE_SCHEMA = {"gtin": pl.String, "location_id": pl.String}
+
+
+def mentions(frames: dict[str, pl.DataFrame]) -> Mentions:
+    """Lots, productions, serials, SSCCs and stock places named by rows of each record type."""
+    lots, productions, serials, ssccs, places = [], [], [], [], []
+    for name, frame in frames.items():
+        if frame.is_empty() or name == "products":
+            continue
+        cols = set(frame.columns)
+        if {"gtin", "lot"} <= cols:
+            lots.append(frame.select(LOT_ID))
+        if {"gtin", "serial"} <= cols:
+            serials.append(frame.select("gtin", "serial"))
+        if "production_id" in cols:
+            productions.append(frame.select("production_id"))
+        for column in ("sscc", "parent_sscc", "child_sscc"):
+            if column in cols:
+                ssccs.append(frame.select(pl.col(column).alias("sscc")))
+        for column in STOCK_FLOWS.get(name, ()):
+            if column in cols and "gtin" in cols:
+                places.append(frame.select("gtin", pl.col(column).alias("location_id")))
+    return Mentions(
+        _frame(LOT_SCHEMA, lots),
+        _frame(PRODUCTION_SCHEMA, productions),
+        _frame(SERIAL_SCHEMA, serials),
+        _frame(SSCC_SCHEMA, ssccs),
+        _frame(PLACE_SCHEMA, places),
+    )
+
+
+# --- reading records by what they mention -------------------------------------------------------
+
+
+def _record_columns(name: str) -> list[str]:
+    from lotline.intake.ingest import VERSION_COLUMNS
+
+    model = models.RECORD_TABLES[name]
+    return [c.name for c in store.table(model).columns if c.name not in VERSION_COLUMNS]
+
+
+class _Scratch:
+    """Temporary key tables inside the load's transaction, so record reads are joins on the
+    records' indexes rather than IN lists of thousands of values."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.made: set[str] = set()
+
+    def put(self, name: str, frame: pl.DataFrame) -> str:
+        table = f"lotline_scope_{name}"
+        columns = list(frame.columns)
+        if table not in self.made:
+            cols = ", ".join(f'"{c}" TEXT' for c in columns)
+            suffix = " ON COMMIT DROP" if self.conn.dialect.name == "postgresql" else ""
+            self.conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols}){suffix}")
+            self.made.add(table)
+        else:
+            self.conn.exec_driver_sql(f"DELETE FROM {table}")
+        if frame.height:
+            placeholders = ", ".join("%s" if self._pg else "?" for _ in columns)
+            raw = self.conn.connection.driver_connection
+            cursor = raw.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {table} VALUES ({placeholders})", frame.rows())
+            finally:
+                cursor.close()
+        if self._pg:
+            self.conn.exec_driver_sql(f"ANALYZE {table}")
+        return table
+
+    @property
+    def _pg(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def drop(self) -> None:
+        for table in self.made:
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        self.made.clear()
+
+
+def _read_matching(
+    conn: Connection,
+    scratch: _Scratch,
+    name: str,
+    keys: dict[str, pl.DataFrame],
+    where: str | None = None,
+) -> pl.DataFrame:
+    """Rows of record type `name` matching any of `keys` (scratch-table name → key frame whose
+    columns are record columns), once each."""
+    model = models.RECORD_TABLES[name]
+    tbl = store.table(model)
+    columns = _record_columns(name)
+    schema = store.polars_schema(model)
+    wanted = {c: schema[c] for c in columns}
+    parts = []
+    for label, frame in keys.items():
+        if frame.is_empty() or not set(frame.columns) <= set(tbl.c.keys()):
+            continue
+        scratch_table = scratch.put(label, frame)
+        join = " AND ".join(f'r."{c}" = s."{c}"' for c in frame.columns)
+        select = ", ".join(f'r."{c}"' for c in columns)
+        condition = f" WHERE {where}" if where else ""
+        parts.append(
+            store.read_query(
+                conn,
+                f'SELECT {select} FROM "{tbl.name}" r JOIN {scratch_table} s ON {join}{condition}',
+                wanted,
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=wanted)
+    return pl.concat(parts).unique("record_hash", keep="first", maintain_order=True)
+
+
+def _with_production_places(conn: Connection, consumption: pl.DataFrame) -> pl.DataFrame:
+    """Consumption rows with the location of their production (where they move stock)."""
+    if consumption.is_empty():
+        return consumption.with_columns(pl.lit(None, pl.String).alias("location_id"))
+    production = store.table(models.ProductionRecord)
+    ids = consumption["production_id"].unique().to_list()
+    places = pl.concat(
+        [
+            store.read_query(
+                conn,
+                sa.select(production.c.production_id, production.c.location_id)
+                .where(production.c.production_id.in_(ids[i : i + 500]))
+                .distinct(),
+                {"production_id": pl.String(), "location_id": pl.String()},
+            )
+            for i in range(0, len(ids), 500)
+        ]
+    ).unique("production_id")
+    return consumption.join(places, on="production_id", how="left")
+
+
+def _any_lotless(conn: Connection) -> bool:
+    consumption = store.table(models.ConsumptionRecord)
+    query = sa.select(consumption.c.production_id).where(consumption.c.lot.is_(None)).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def _lotless_places(conn: Connection, scratch: _Scratch, places: pl.DataFrame) -> pl.DataFrame:
+    """The (GTIN, location)s among `places` where consumption without a lot is allocated."""
+    if places.is_empty():
+        return places
+    if not _any_lotless(conn):
+        return places.clear()
+    lotless = _read_matching(
+        conn, scratch, "consumption", {"place_gtins": places.select("gtin")}, "r.lot IS NULL"
+    )
+    lotless = _with_production_places(conn, lotless)
+    return places.join(lotless.select("gtin", "location_id").unique(), on=["gtin", "location_id"])
+
+
+def _place_records(
+    conn: Connection, scratch: _Scratch, places: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """Every record that moves stock of a GTIN at one of `places`, and every consumption of it
+    there: the ledger the allocation of lot-less consumption reads."""
+    out: dict[str, pl.DataFrame] = {}
+    if places.is_empty():
+        return out
+    by_gtin = {"place_gtins": places.select("gtin").unique()}
+    for name, columns in STOCK_FLOWS.items():
+        rows = _read_matching(conn, scratch, name, by_gtin)
+        hit = pl.lit(False)
+        for column in columns:
+            hit = hit | pl.struct("gtin", pl.col(column).alias("location_id")).is_in(
+                places.select(pl.struct("gtin", "location_id")).to_series().implode()
+            )
+        out[name] = rows.filter(hit)
+    consumption = _with_production_places(
+        conn, _read_matching(conn, scratch, "consumption", by_gtin)
+    )
+    out["consumption"] = consumption.join(places, on=["gtin", "location_id"], how="semi").drop(
+        "location_id"
+    )
+    return out
+
+
+def _sscc_family(conn: Connection, scratch: _Scratch, ssccs: pl.DataFrame) -> pl.DataFrame:
+    """`ssccs` with every SSCC packed in them or they were packed in, at any depth."""
+    family = ssccs
+    for _ in range(16):  # nesting depth of real packaging: pallet, case, inner pack
+        packing = pl.concat(
+            [
+                _read_matching(
+                    conn,
+                    scratch,
+                    "packing",
+                    {"family_parent": family.rename({"sscc": "parent_sscc"})},
+                ),
+                _read_matching(
+                    conn,
+                    scratch,
+                    "packing",
+                    {"family_child": family.rename({"sscc": "child_sscc"})},
+                ),
+            ]
+        )
+        grown = _frame(
+            SSCC_SCHEMA,
+            [
+                family,
+                packing.select(pl.col("parent_sscc").alias("sscc")),
+                packing.select(pl.col("child_sscc").alias("sscc")),
+            ],
+        )
+        if grown.height == family.height:
+            return grown
+        family = grown
+    return family
+
+
+def _commissioned(conn: Connection, scratch: _Scratch, serials: pl.DataFrame) -> pl.DataFrame:
+    """gtin, serial → lot of serials, from the receipts and production that commissioned them."""
+    if serials.is_empty():
+        return pl.DataFrame(schema={**SERIAL_SCHEMA, "lot": pl.String})
+    rows = [
+        _read_matching(conn, scratch, name, {"commissioned": serials}).select(
+            "gtin", "serial", "lot"
+        )
+        for name in ("receipts", "production")
+    ]
+    return pl.concat(rows).unique()
+
+
+def touched_lots(conn: Connection, changed: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The lots whose own lineage rows the changed records can change (gtin, lot)."""
+    scratch = _Scratch(conn)
+    try:
+        seen = mentions(changed)
+        lots = [seen.lots]
+        productions = seen.productions
+        places = seen.places
+        ssccs = seen.ssccs
+        serials = seen.serials
+        for _ in range(2):  # productions → their lots' places → more productions, and back once
+            members = {
+                n: _read_matching(conn, scratch, n, {"productions": productions})
+                for n in ("production", "consumption")
+            }
+            found = mentions(members)
+            lots.append(found.lots)
+            serials = _frame(SERIAL_SCHEMA, [serials, found.serials])
+            consumed = _with_production_places(conn, members["consumption"])
+            places = _frame(
+                PLACE_SCHEMA,
+                [places, found.places, consumed.select("gtin", "location_id")],
+            )
+            lotless = _lotless_places(conn, scratch, places)
+            ledger = _place_records(conn, scratch, lotless)
+            lots.append(mentions(ledger).lots)
+            productions = _frame(
+                PRODUCTION_SCHEMA,
+                [
+                    productions,
+                    *(
+                        f.select("production_id")
+                        for n, f in ledger.items()
+                        if n in ("production", "consumption")
+                    ),
+                ],
+            )
+        family = _sscc_family(conn, scratch, ssccs)
+        packed = {
+            "packing": pl.concat(
+                [
+                    _read_matching(
+                        conn,
+                        scratch,
+                        "packing",
+                        {"family_parent": family.rename({"sscc": "parent_sscc"})},
+                    ),
+                    _read_matching(
+                        conn,
+                        scratch,
+                        "packing",
+                        {"family_child": family.rename({"sscc": "child_sscc"})},
+                    ),
+                ]
+            ),
+            "shipments": _read_matching(conn, scratch, "shipments", {"family": family}),
+        }
+        found = mentions(packed)
+        lots.append(found.lots)
+        serials = _frame(SERIAL_SCHEMA, [serials, found.serials])
+        lots.append(_commissioned(conn, scratch, serials).select(LOT_ID))
+        if "products" in changed:  # a product's name, unit or shelf life: all of its lots
+            gtins = changed["products"]["gtin"].to_list()
+            lot = store.table(models.Lot)
+            lots.extend(
+                store.read_frame(
+                    conn, models.Lot, where=lot.c.gtin.in_(gtins[i : i + 500]), columns=LOT_ID
+                )
+                for i in range(0, len(gtins), 500)
+            )
+        touched = _frame(LOT_SCHEMA, lots)
+        return _with_same_codes(conn, touched)
+    finally:
+        scratch.drop()
+
+
+def _with_same_codes(conn: Connection, lots: pl.DataFrame) -> pl.DataFrame:
+    """`lots` and every stored lot sharing a lot code with one of them (a shared code is a
+    finding on each lot that carries it)."""
+    codes = lots["lot"].unique().to_list()
+    lot = store.table(models.Lot)
+    stored = [
+        store.read_frame(conn, models.Lot, where=lot.c.lot.in_(codes[i : i + 500]), columns=LOT_ID)
+        for i in range(0, len(codes), 500)
+    ]
+    return _frame(LOT_SCHEMA, [lots, *stored])
+
+
+def scope_records(conn: Connection, lots: pl.DataFrame) -> Records:
+    """The records lineage needs to compute the rows of `lots` exactly: every record of those
+    lots, the whole of each production they are in, the serials and pallets they travel as,
+    and the stock ledger where lot-less consumption is allocated over them."""
+    from lotline.intake.ingest import LINEAGE_RECORD_TYPES
+
+    scratch = _Scratch(conn)
+    try:
+        frames = {n: _read_matching(conn, scratch, n, {"lots": lots}) for n in LINEAGE_RECORD_TYPES}
+        productions = mentions({n: frames[n] for n in ("production", "consumption")}).productions
+        for name in ("production", "consumption"):
+            more = _read_matching(conn, scratch, name, {"productions": productions})
+            frames[name] = _union(frames[name], more)
+        serials = mentions(frames).serials
+        for name in SERIAL_TYPES:
+            more = _read_matching(conn, scratch, name, {"serials": serials})
+            frames[name] = _union(frames[name], more)
+        family = _sscc_family(conn, scratch, mentions(frames).ssccs)
+        for name, keys in (
+            ("packing", {"family_parent": family.rename({"sscc": "parent_sscc"})}),
+            ("packing", {"family_child": family.rename({"sscc": "child_sscc"})}),
+            ("shipments", {"family": family}),
+        ):
+            frames[name] = _union(frames[name], _read_matching(conn, scratch, name, keys))
+        # serials packed in those pallets: their commissioning gives the exploded lines' lots
+        commissioned = mentions({"packing": frames["packing"]}).serials
+        for name in ("receipts", "production"):
+            more = _read_matching(conn, scratch, name, {"commissioned": commissioned})
+            frames[name] = _union(frames[name], more)
+        consumed = _with_production_places(conn, frames["consumption"])
+        places = _frame(
+            PLACE_SCHEMA,
+            [mentions(frames).places, consumed.select("gtin", "location_id")],
+        )
+        ledger = _place_records(conn, scratch, _lotless_places(conn, scratch, places))
+        for name, more in ledger.items():
+            frames[name] = _union(frames[name], more)
+        # the events (time, place) of every production whose consumption is in scope
+        events = _read_matching(
+            conn,
+            scratch,
+            "production",
+            {"productions": frames["consumption"].select("production_id").unique()},
+        )
+        frames["production"] = _union(frames["production"], events)
+    finally:
+        scratch.drop()
+    return Records(
+        products=store.read_frame(conn, models.Product),
+        locations=store.read_frame(conn, models.Location),
+        **frames,
+    )
+
+
+def _union(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    if b.is_empty():
+        return a
+    return pl.concat([a, b.select(a.columns)]).unique(
+        "record_hash", keep="first", maintain_order=True
+    )
+
+
+# --- the genealogy beyond a lot's neighbours ----------------------------------------------------
+
+
+def _walk(conn: Connection, start: list[int], direction: str) -> list[int]:
+    """`start` and every lot reachable from it over the stored edges (a set: cycles end)."""
+    if not start:
+        return []
+    step, back = ("child_key", "parent_key") if direction == "down" else ("parent_key", "child_key")
+    scratch = _Scratch(conn)
+    try:
+        seed = scratch.put("walk", pl.DataFrame({"lot_key": [str(k) for k in start]}))
+        cast = "BIGINT" if conn.dialect.name == "postgresql" else "INTEGER"
+        query = (
+            f"WITH RECURSIVE reach(k) AS (SELECT CAST(lot_key AS {cast}) FROM {seed} "
+            f"UNION SELECT e.{step} FROM lot_edge e JOIN reach r ON e.{back} = r.k) "
+            "SELECT k FROM reach"
+        )
+        found = conn.exec_driver_sql(query).fetchall()
+    finally:
+        scratch.drop()
+    return sorted({int(row[0]) for row in found})
+
+
+def _edges_into(conn: Connection, lots: list[int]) -> pl.DataFrame:
+    edge = store.table(models.LotEdge)
+    parts = [
+        store.read_frame(
+            conn,
+            models.LotEdge,
+            where=edge.c.child_key.in_(lots[i : i + 500]),
+            columns=["parent_key", "child_key", "production_id", "share"],
+        )
+        for i in range(0, len(lots), 500)
+    ]
+    return pl.concat(parts) if parts else store.read_frame(conn, models.LotEdge).clear()
+
+
+def closure_of(edges: pl.DataFrame, descendants: list[int]) -> pl.DataFrame:
+    """Closure rows whose descendant is in `descendants`, from `edges` holding at least every
+    edge into their ancestors. Keys are renumbered densely in the same order, so the sums run
+    in the order a full closure runs them and give the same floats."""
+    lots = (
+        pl.concat(
+            [
+                edges.select(pl.col("parent_key").alias("lot_key")),
+                edges.select(pl.col("child_key").alias("lot_key")),
+                pl.DataFrame({"lot_key": descendants}, schema={"lot_key": pl.Int64}),
+            ]
+        )
+        .cast(pl.Int64)
+        .unique()
+        .sort("lot_key")
+        .with_row_index("local")
+        .with_columns(pl.col("local").cast(pl.Int64))
+    )
+    local = edges.join(
+        lots.rename({"lot_key": "parent_key", "local": "_parent"}), on="parent_key"
+    ).join(lots.rename({"lot_key": "child_key", "local": "_child"}), on="child_key")
+    local = local.drop("parent_key", "child_key").rename(
+        {"_parent": "parent_key", "_child": "child_key"}
+    )
+    pairs = genealogy.closure(local, lots.height)
+    back = lots.select(pl.col("local").cast(pl.Int32), pl.col("lot_key").cast(pl.Int32))
+    wanted = pl.DataFrame({"descendant_key": descendants}, schema={"descendant_key": pl.Int32})
+    return (
+        pairs.join(back.rename({"local": "ancestor_key", "lot_key": "_a"}), on="ancestor_key")
+        .join(back.rename({"local": "descendant_key", "lot_key": "_d"}), on="descendant_key")
+        .select(
+            pl.col("_a").alias("ancestor_key"),
+            pl.col("_d").alias("descendant_key"),
+            "depth",
+            "exposure",
+        )
+        .join(wanted, on="descendant_key", how="semi")
+    )
+
+
+def _delete_keys(conn: Connection, model: type, column: str, keys: list[int]) -> None:
+    tbl = store.table(model)
+    for i in range(0, len(keys), 500):
+        conn.execute(tbl.delete().where(tbl.c[column].in_(keys[i : i + 500])))
+
+
+def _delete_lots(conn: Connection, model: type, lots: pl.DataFrame, where=None) -> None:  # type: ignore[no-untyped-def]
+    """Delete rows of `model` whose (gtin, lot) is in `lots` (and `where`)."""
+    tbl = store.table(model)
+    for gtin, codes in lots.group_by("gtin").agg("lot").iter_rows():
+        for i in range(0, len(codes), 500):
+            condition = (tbl.c.gtin == gtin) & tbl.c.lot.in_(codes[i : i + 500])
+            if where is not None:
+                condition = condition & where
+            conn.execute(tbl.delete().where(condition))
+
+
+# --- the update ---------------------------------------------------------------------------------
+
+
+def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Bring the lineage tables up to date with the changed records, inside the load's
+    transaction; returns rows written per table (only the rows rewritten)."""
+    from lotline.intake.ingest import lineage_records, quality_tables, stored_lot_keys
+    from lotline.lineage import lot_keys
+
+    touched = touched_lots(conn, changed)
+    if touched.is_empty():
+        return {}
+    records = scope_records(conn, touched)
+    known, next_key = stored_lot_keys(conn, lot_keys(lineage_records(records)))
+    lineage, quality = quality_tables(records, known, next_key, with_closure=False)
+    keys = lineage.lots.select("lot_key", *LOT_ID)
+    stamp = pl.lit(snapshot_id).alias("snapshot_id")
+    counts: dict[str, int] = {}
+
+    lot = store.table(models.Lot)
+    old = pl.concat(
+        [
+            store.read_frame(
+                conn,
+                models.Lot,
+                where=(lot.c.gtin == gtin) & lot.c.lot.in_(codes[i : i + 500]),
+                columns=["lot_key", "gtin", "lot", "expiry_date"],
+            )
+            for gtin, codes in touched.group_by("gtin").agg("lot").iter_rows()
+            for i in range(0, len(codes), 500)
+        ]
+    )
+    mine = keys.join(touched, on=LOT_ID, how="semi")
+    my_keys = sorted(set(mine["lot_key"].to_list()) | set(old["lot_key"].to_list()))
+    old_edges = _edges_into(conn, my_keys)
+
+    def keep(frame: pl.DataFrame, key: str = "lot_key") -> pl.DataFrame:
+        return frame.filter(pl.col(key).is_in(mine["lot_key"].implode()))
+
+    by_key = {
+        "lot": (models.Lot, keep(lineage.lots)),
+        "lot_edge": (models.LotEdge, keep(lineage.edges, "child_key")),
+        "serial": (models.Serial, keep(lineage.serials)),
+        "lot_shipment": (models.LotShipment, keep(lineage.shipments)),
+        "lot_receipt": (models.LotReceipt, keep(lineage.receipts)),
+        "lot_on_hand": (models.LotOnHand, keep(lineage.on_hand)),
+        "lot_mass_balance": (models.LotMassBalance, keep(quality["lot_mass_balance"])),
+    }
+    for name, (model, rows) in by_key.items():
+        _delete_keys(conn, model, "child_key" if name == "lot_edge" else "lot_key", my_keys)
+        counts[name] = store.insert_frame(conn, model, rows.with_columns(stamp))
+
+    status_rows = quality["lot_status"].join(touched, on=LOT_ID, how="semi")
+    _delete_lots(conn, models.LotStatus, touched)
+    counts["lot_status"] = store.insert_frame(
+        conn, models.LotStatus, status_rows.with_columns(stamp)
+    )
+
+    exception = store.table(models.TraceException)
+    local = quality["trace_exception"].filter(~pl.col("check").is_in(SUBGRAPH_CHECKS))
+    _delete_lots(conn, models.TraceException, touched, ~exception.c.check.in_(SUBGRAPH_CHECKS))
+    counts["trace_exception"] = store.insert_frame(
+        conn, models.TraceException, local.join(touched, on=LOT_ID, how="semi").with_columns(stamp)
+    )
+
+    # the closure and expiry propagation: descendants of lots whose inputs or expiry changed
+    edge_cols = ["parent_key", "child_key", "production_id", "share"]
+    before = old_edges.select(edge_cols)
+    after = keep(lineage.edges, "child_key").select(edge_cols).cast(before.schema)
+    moved = pl.concat(
+        [
+            before.join(after, on=edge_cols, how="anti", nulls_equal=True),
+            after.join(before, on=edge_cols, how="anti", nulls_equal=True),
+        ]
+    )
+    rewired = set(moved["child_key"].to_list())
+    expiry_now = keep(lineage.lots).select("lot_key", "expiry_date")
+    expiry_changed = (
+        pl.concat([old.select("lot_key", "expiry_date"), expiry_now])
+        .group_by("lot_key")
+        .agg(pl.col("expiry_date").n_unique(), pl.len())
+        .filter((pl.col("expiry_date") > 1) | (pl.col("len") == 1))
+    )
+    closure_roots = sorted(rewired)
+    closure_scope = _walk(conn, closure_roots, "down")
+    if closure_scope:
+        _delete_keys(conn, models.LotClosure, "descendant_key", closure_scope)
+        ancestry = _walk(conn, closure_scope, "up")
+        pairs = closure_of(_edges_into(conn, ancestry), closure_scope)
+        counts["lot_closure"] = store.insert_frame(
+            conn, models.LotClosure, pairs.with_columns(stamp)
+        )
+
+    expiry_scope = sorted(
+        set(_walk(conn, sorted(rewired | set(expiry_changed["lot_key"].to_list())), "down"))
+        | set(mine["lot_key"].to_list())
+    )
+    counts["trace_exception"] += _rewrite_outlives(conn, expiry_scope, touched, stamp)
+    written, sharing = _rewrite_shared_codes(conn, touched, stamp)
+    counts["trace_exception"] += written + _rewrite_unresolved(conn, records, stamp)
+    scored = sorted(set(expiry_scope) | set(my_keys) | set(sharing))
+    counts["lot_completeness"] = _rewrite_completeness(conn, scored, stamp)
+    return counts
+
+
+def _lots_by_key(conn: Connection, keys: list[int]) -> pl.DataFrame:
+    lot = store.table(models.Lot)
+    parts = [
+        store.read_frame(conn, models.Lot, where=lot.c.lot_key.in_(keys[i : i + 500]))
+        for i in range(0, len(keys), 500)
+    ]
+    return pl.concat(parts) if parts else store.read_frame(conn, models.Lot).clear()
+
+
+def _rewrite_outlives(
+    conn: Connection, scope: list[int], touched: pl.DataFrame, stamp: pl.Expr
+) -> int:
+    if not scope:
+        return 0
+    ancestry = _walk(conn, scope, "up")
+    lots = _lots_by_key(conn, ancestry)
+    edges = _edges_into(conn, ancestry)
+    from lotline.lineage import Lineage
+
+    empty = pl.DataFrame()
+    findings = completeness.output_outlives_input(
+        Lineage(
+            lots=lots, edges=edges, serials=empty, shipments=empty, receipts=empty, on_hand=empty
+        )
+    )
+    mine = lots.filter(pl.col("lot_key").is_in(scope)).select(LOT_ID)
+    exception = store.table(models.TraceException)
+    gone = pl.concat([mine, touched.select(LOT_ID)]).unique()
+    _delete_lots(conn, models.TraceException, gone, exception.c.check == "output_outlives_input")
+    return store.insert_frame(
+        conn, models.TraceException, findings.join(mine, on=LOT_ID, how="semi").with_columns(stamp)
+    )
+
+
+def _rewrite_shared_codes(
+    conn: Connection, touched: pl.DataFrame, stamp: pl.Expr
+) -> tuple[int, list[int]]:
+    """Rewrite the shared-lot-code findings of the codes of `touched`; returns rows written and
+    the keys of the lots carrying those codes (their completeness counts the finding)."""
+    codes = touched["lot"].unique().to_list()
+    lot = store.table(models.Lot)
+    lots = pl.concat(
+        [
+            store.read_frame(conn, models.Lot, where=lot.c.lot.in_(codes[i : i + 500]))
+            for i in range(0, len(codes), 500)
+        ]
+    )
+    from lotline.lineage import Lineage
+
+    empty = pl.DataFrame()
+    findings = completeness.duplicate_lot_codes(
+        Lineage(
+            lots=lots, edges=empty, serials=empty, shipments=empty, receipts=empty, on_hand=empty
+        )
+    )
+    exception = store.table(models.TraceException)
+    gone = pl.concat([lots.select(LOT_ID), touched.select(LOT_ID)]).unique()
+    _delete_lots(conn, models.TraceException, gone, exception.c.check == "duplicate_lot_code")
+    written = store.insert_frame(conn, models.TraceException, findings.with_columns(stamp))
+    return written, lots["lot_key"].to_list()
+
+
+def _rewrite_unresolved(conn: Connection, records: Records, stamp: pl.Expr) -> int:
+    """Pallet shipments that resolve to nothing carry no lot: rewrite those of the pallets in
+    scope (their reference names shipment and SSCC)."""
+    from lotline import aggregation
+
+    pallets = records.shipments.filter(
+        pl.col("gtin").is_null() & pl.col("lot").is_null() & pl.col("sscc").is_not_null()
+    )
+    if pallets.is_empty():
+        return 0
+    found = completeness.unresolved_sscc(aggregation.unresolved_shipments(pallets, records.packing))
+    references = (
+        pallets.select(pl.format("shipment {} SSCC {}", "shipment_id", "sscc"))
+        .to_series()
+        .unique()
+        .to_list()
+    )
+    exception = store.table(models.TraceException)
+    for i in range(0, len(references), 500):
+        conn.execute(
+            exception.delete().where(
+                (exception.c.check == "unresolved_sscc")
+                & exception.c.reference.in_(references[i : i + 500])
+            )
+        )
+    return store.insert_frame(conn, models.TraceException, found.with_columns(stamp))
+
+
+def _rewrite_completeness(conn: Connection, keys: list[int], stamp: pl.Expr) -> int:
+    lots = _lots_by_key(conn, keys)
+    if lots.is_empty():
+        _delete_keys(conn, models.LotCompleteness, "lot_key", keys)
+        return 0
+    exception = store.table(models.TraceException)
+    found = []
+    for gtin, codes in lots.group_by("gtin").agg("lot").iter_rows():
+        for i in range(0, len(codes), 500):
+            found.append(
+                store.read_frame(
+                    conn,
+                    models.TraceException,
+                    where=(exception.c.gtin == gtin) & exception.c.lot.in_(codes[i : i + 500]),
+                    columns=completeness.EXCEPTION_COLUMNS,
+                )
+            )
+    scores = completeness.completeness_score(lots, pl.concat(found)).with_columns(
+        pl.col("checks_failed").list.join(", ")
+    )
+    _delete_keys(conn, models.LotCompleteness, "lot_key", keys)
+    return store.insert_frame(conn, models.LotCompleteness, scores.with_columns(stamp))
+
+
+__all__ = [
+    "Mentions",
+    "closure_of",
+    "expiry",
+    "mentions",
+    "scope_records",
+    "touched_lots",
+    "update",
+]
