@@ -373,9 +373,11 @@ def commit(
             chain.seal_rows(
                 conn, source_file.name, source_file.c.load_id == load_id, _actor(load_id)
             )
+        # master data changes only what differs from the stored rows (a file resent, or one
+        # another load committed meanwhile, is no change and makes no snapshot)
         changed = any(
             not a.inserted.is_empty() or not a.voided.is_empty() for a in applied.values()
-        ) or any(r.record_type in MASTER_TABLES and r.rows_loaded for r in reports)
+        ) or any(master_changed.values())
         snapshot_id, counts = None, {}
         if changed:
             snapshot_id = _snapshot(conn, load_id, now)
