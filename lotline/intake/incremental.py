@@ -40,8 +40,6 @@ STOCK_FLOWS = {
     "moves": ("from_location_id", "to_location_id"),
     "shipments": ("from_location_id", "to_location_id"),
 }
-SERIAL_TYPES = ("receipts", "production", "consumption", "moves", "shipments", "packing", "status")
-LOT_TYPES = SERIAL_TYPES
 SUBGRAPH_CHECKS = ("output_outlives_input", "duplicate_lot_code", "unresolved_sscc")
 """Findings that depend on more than a lot's own records and neighbours: recomputed apart."""
 
@@ -109,7 +107,7 @@ def _record_columns(name: str) -> list[str]:
     return [c.name for c in store.table(model).columns if c.name not in VERSION_COLUMNS]
 
 
-class _Scratch:
+class KeyTables:
     """Temporary key tables inside the load's transaction, so record reads are joins on the
     records' indexes rather than IN lists of thousands of values."""
 
@@ -149,12 +147,21 @@ class _Scratch:
         self.made.clear()
 
 
+def _term(conn: Connection, column: str, columns: list[str]) -> str:
+    """`r.column = s.column`; on SQLite a GTIN beside a sharper key (lot, serial, location) is
+    written `+r.gtin` so that the planner probes the sharper key's index, not the GTIN's (one
+    GTIN has thousands of rows)."""
+    blunt = column == "gtin" and len(columns) > 1 and conn.dialect.name == "sqlite"
+    return f'{"+" if blunt else ""}r."{column}" = s."{column}"'
+
+
 def _read_matching(
     conn: Connection,
-    scratch: _Scratch,
+    scratch: KeyTables,
     name: str,
     keys: dict[str, pl.DataFrame],
     where: str | None = None,
+    scratch_first: bool = True,
 ) -> pl.DataFrame:
     """Rows of record type `name` matching any of `keys` (scratch-table name → key frame whose
     columns are record columns), once each."""
@@ -168,15 +175,18 @@ def _read_matching(
         if frame.is_empty() or not set(frame.columns) <= set(tbl.c.keys()):
             continue
         scratch_table = scratch.put(label, frame)
-        join = " AND ".join(f'r."{c}" = s."{c}"' for c in frame.columns)
+        join = " AND ".join(_term(conn, c, frame.columns) for c in frame.columns)
         select = ", ".join(f'r."{c}"' for c in columns)
-        condition = f" WHERE {where}" if where else ""
+        condition = f" AND {where}" if where else ""
+        # CROSS JOIN makes SQLite loop over the few keys and probe the record table's index
+        # (PostgreSQL plans it like any join); the other way round scans the records once
+        tables = (
+            f'{scratch_table} s CROSS JOIN "{tbl.name}" r'
+            if scratch_first
+            else f'"{tbl.name}" r CROSS JOIN {scratch_table} s'
+        )
         parts.append(
-            store.read_query(
-                conn,
-                f'SELECT {select} FROM "{tbl.name}" r JOIN {scratch_table} s ON {join}{condition}',
-                wanted,
-            )
+            store.read_query(conn, f"SELECT {select} FROM {tables} WHERE {join}{condition}", wanted)
         )
     if not parts:
         return pl.DataFrame(schema=wanted)
@@ -210,7 +220,7 @@ def _any_lotless(conn: Connection) -> bool:
     return conn.execute(query).first() is not None
 
 
-def _lotless_places(conn: Connection, scratch: _Scratch, places: pl.DataFrame) -> pl.DataFrame:
+def _lotless_places(conn: Connection, scratch: KeyTables, places: pl.DataFrame) -> pl.DataFrame:
     """The (GTIN, location)s among `places` where consumption without a lot is allocated."""
     if places.is_empty():
         return places
@@ -224,7 +234,7 @@ def _lotless_places(conn: Connection, scratch: _Scratch, places: pl.DataFrame) -
 
 
 def _place_records(
-    conn: Connection, scratch: _Scratch, places: pl.DataFrame
+    conn: Connection, scratch: KeyTables, places: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
     """Every record that moves stock of a GTIN at one of `places`, and every consumption of it
     there: the ledger the allocation of lot-less consumption reads."""
@@ -249,7 +259,7 @@ def _place_records(
     return out
 
 
-def _sscc_family(conn: Connection, scratch: _Scratch, ssccs: pl.DataFrame) -> pl.DataFrame:
+def _sscc_family(conn: Connection, scratch: KeyTables, ssccs: pl.DataFrame) -> pl.DataFrame:
     """`ssccs` with every SSCC packed in them or they were packed in, at any depth."""
     family = ssccs
     for _ in range(16):  # nesting depth of real packaging: pallet, case, inner pack
@@ -283,22 +293,38 @@ def _sscc_family(conn: Connection, scratch: _Scratch, ssccs: pl.DataFrame) -> pl
     return family
 
 
-def _commissioned(conn: Connection, scratch: _Scratch, serials: pl.DataFrame) -> pl.DataFrame:
-    """gtin, serial → lot of serials, from the receipts and production that commissioned them."""
+def _commissioned(conn: Connection, scratch: KeyTables, serials: pl.DataFrame) -> pl.DataFrame:
+    """gtin, serial → lot of serials already stored, from the serial table (its key is the
+    serial): the lot a pallet's or a status record's serial belongs to."""
+    schema = {**SERIAL_SCHEMA, "lot": pl.String}
     if serials.is_empty():
-        return pl.DataFrame(schema={**SERIAL_SCHEMA, "lot": pl.String})
-    rows = [
-        _read_matching(conn, scratch, name, {"commissioned": serials}).select(
-            "gtin", "serial", "lot"
-        )
-        for name in ("receipts", "production")
-    ]
-    return pl.concat(rows).unique()
+        return pl.DataFrame(schema=schema)
+    keys = scratch.put("serial_lookup", serials)
+    return store.read_query(
+        conn,
+        f"SELECT s.gtin, s.serial, l.lot FROM {keys} s CROSS JOIN serial x "
+        "JOIN lot l ON l.lot_key = x.lot_key WHERE x.gtin = s.gtin AND x.serial = s.serial",
+        schema,
+    )
+
+
+SERIAL_ONLY_TYPES = ("consumption", "shipments", "packing", "status")
+"""Record types whose rows may name a serial without its lot (the others always carry both)."""
+
+
+def _serial_only_rows(
+    conn: Connection, scratch: KeyTables, name: str, serials: pl.DataFrame
+) -> pl.DataFrame:
+    """Rows of `name` naming one of `serials` and no lot: few, so the records with a null lot
+    are scanned once against the serials rather than each serial probing a GTIN's rows."""
+    return _read_matching(
+        conn, scratch, name, {"serials": serials}, "r.lot IS NULL", scratch_first=False
+    )
 
 
 def touched_lots(conn: Connection, changed: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """The lots whose own lineage rows the changed records can change (gtin, lot)."""
-    scratch = _Scratch(conn)
+    scratch = KeyTables(conn)
     try:
         seen = mentions(changed)
         lots = [seen.lots]
@@ -390,17 +416,18 @@ def scope_records(conn: Connection, lots: pl.DataFrame) -> Records:
     and the stock ledger where lot-less consumption is allocated over them."""
     from lotline.intake.ingest import LINEAGE_RECORD_TYPES
 
-    scratch = _Scratch(conn)
+    scratch = KeyTables(conn)
     try:
         frames = {n: _read_matching(conn, scratch, n, {"lots": lots}) for n in LINEAGE_RECORD_TYPES}
-        productions = mentions({n: frames[n] for n in ("production", "consumption")}).productions
+        # the whole of every production that made one of the lots (its edges and shares); a
+        # production that only consumed one needs no more than its time and place (below)
+        productions = mentions({"production": frames["production"]}).productions
         for name in ("production", "consumption"):
             more = _read_matching(conn, scratch, name, {"productions": productions})
             frames[name] = _union(frames[name], more)
         serials = mentions(frames).serials
-        for name in SERIAL_TYPES:
-            more = _read_matching(conn, scratch, name, {"serials": serials})
-            frames[name] = _union(frames[name], more)
+        for name in SERIAL_ONLY_TYPES:
+            frames[name] = _union(frames[name], _serial_only_rows(conn, scratch, name, serials))
         family = _sscc_family(conn, scratch, mentions(frames).ssccs)
         for name, keys in (
             ("packing", {"family_parent": family.rename({"sscc": "parent_sscc"})}),
@@ -409,9 +436,12 @@ def scope_records(conn: Connection, lots: pl.DataFrame) -> Records:
         ):
             frames[name] = _union(frames[name], _read_matching(conn, scratch, name, keys))
         # serials packed in those pallets: their commissioning gives the exploded lines' lots
-        commissioned = mentions({"packing": frames["packing"]}).serials
+        packed = _commissioned(conn, scratch, mentions({"packing": frames["packing"]}).serials)
         for name in ("receipts", "production"):
-            more = _read_matching(conn, scratch, name, {"commissioned": commissioned})
+            more = _read_matching(
+                conn, scratch, name, {"packed_lots": packed.select(LOT_ID).unique()}
+            )
+            more = more.join(packed.select("gtin", "serial"), on=["gtin", "serial"], how="semi")
             frames[name] = _union(frames[name], more)
         consumed = _with_production_places(conn, frames["consumption"])
         places = _frame(
@@ -454,7 +484,7 @@ def _walk(conn: Connection, start: list[int], direction: str) -> list[int]:
     if not start:
         return []
     step, back = ("child_key", "parent_key") if direction == "down" else ("parent_key", "child_key")
-    scratch = _Scratch(conn)
+    scratch = KeyTables(conn)
     try:
         seed = scratch.put("walk", pl.DataFrame({"lot_key": [str(k) for k in start]}))
         cast = "BIGINT" if conn.dialect.name == "postgresql" else "INTEGER"

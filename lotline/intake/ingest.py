@@ -516,7 +516,7 @@ def _apply_records(
     if rows.is_empty():
         notes = findings.empty().with_columns(pl.lit(None, pl.String).alias("record_hash"))
         return _Applied(empty.with_columns(corrected=pl.lit(False)), empty, empty, notes)
-    stored = store.read_frame(conn, model, columns=["line_key", "record_hash", "version"])
+    stored = _stored_versions(conn, model, rows["line_key"])
     history = store.read_query(
         conn,
         sa.select(
@@ -576,7 +576,8 @@ def _apply_records(
         else pl.concat([inserts, corrections], how="diagonal_relaxed")
     )
     written = new.with_columns(pl.lit(load_id).alias("load_id"))
-    store.bulk_insert(conn, model, written, empty=stored.is_empty())
+    # a table that at least doubles gets its indexes rebuilt after the insert (one sort each)
+    store.bulk_insert(conn, model, written, empty=written.height >= stored.height)
     chain.seal_frame(conn, tbl.name, written, _actor(load_id))
     notes = matched.filter(nothing_to_void).select(
         pl.col("source_sha256"),
@@ -602,8 +603,42 @@ def _apply_records(
             ]
         ),
         notes,
-        _as_stored(model, written) if stored.is_empty() else None,
+        _as_stored(model, written)
+        if stored.is_empty() and _is_empty(conn, model, written)
+        else None,
     )
+
+
+DELTA_ROWS = 200_000
+"""Up to this many rows a load looks up the stored versions of its own business keys; above,
+reading the table's keys whole is cheaper than shipping the keys in."""
+
+
+def _stored_versions(conn: Connection, model: type, line_keys: pl.Series) -> pl.DataFrame:
+    """line_key, record_hash, version of the stored records with these business keys: a daily
+    load of a few thousand rows must not read the keys of every record ever loaded."""
+    columns = ["line_key", "record_hash", "version"]
+    if line_keys.len() > DELTA_ROWS:
+        return store.read_frame(conn, model, columns=columns)
+    tables = incremental.KeyTables(conn)
+    try:
+        keys = tables.put("line_keys", line_keys.unique().to_frame("line_key"))
+        select = ", ".join(f'r."{c}"' for c in columns)
+        return store.read_query(
+            conn,
+            f'SELECT {select} FROM {keys} s CROSS JOIN "{store.table(model).name}" r '
+            "WHERE r.line_key = s.line_key",
+            {"line_key": pl.String(), "record_hash": pl.String(), "version": pl.Int64()},
+        )
+    finally:
+        tables.drop()
+
+
+def _is_empty(conn: Connection, model: type, written: pl.DataFrame | None = None) -> bool:
+    """Whether the table held nothing before this load (`written`: rows it just inserted)."""
+    tbl = store.table(model)
+    count = conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar_one()
+    return count == (written.height if written is not None else 0)
 
 
 def _as_stored(model: type, written: pl.DataFrame) -> pl.DataFrame:
