@@ -636,16 +636,7 @@ def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame])
     )
 
     # the closure and expiry propagation: descendants of lots whose inputs or expiry changed
-    edge_cols = ["parent_key", "child_key", "production_id", "share"]
-    before = old_edges.select(edge_cols)
-    after = keep(lineage.edges, "child_key").select(edge_cols).cast(before.schema)
-    moved = pl.concat(
-        [
-            before.join(after, on=edge_cols, how="anti", nulls_equal=True),
-            after.join(before, on=edge_cols, how="anti", nulls_equal=True),
-        ]
-    )
-    rewired = set(moved["child_key"].to_list())
+    rewired = _rewired(old_edges, keep(lineage.edges, "child_key"))
     expiry_now = keep(lineage.lots).select("lot_key", "expiry_date")
     expiry_changed = (
         pl.concat([old.select("lot_key", "expiry_date"), expiry_now])
@@ -673,6 +664,33 @@ def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame])
     scored = sorted(set(expiry_scope) | set(my_keys) | set(sharing))
     counts["lot_completeness"] = _rewrite_completeness(conn, scored, stamp)
     return counts
+
+
+SHARE_TOLERANCE = 1e-9
+"""Shares are sums whose last bits depend on the order they were added in: a share that moved
+less than this (relative) did not change the material, and its descendants' closure stands."""
+
+
+def _rewired(before: pl.DataFrame, after: pl.DataFrame) -> set[int]:
+    """Lots whose incoming edges gained, lost or changed a link or a share."""
+    link = ["parent_key", "child_key", "production_id"]
+
+    def links(edges: pl.DataFrame) -> pl.DataFrame:
+        return (
+            edges.select(*link, pl.col("share").fill_null(0.0))
+            .cast({"parent_key": pl.Int64, "child_key": pl.Int64, "share": pl.Float64})
+            .group_by(link)
+            .agg(pl.col("share").sum())
+        )
+
+    old, new = pl.col("share"), pl.col("share_new")
+    both = links(before).join(links(after), on=link, how="full", coalesce=True, suffix="_new")
+    changed = both.filter(
+        old.is_null()
+        | new.is_null()
+        | ((old - new).abs() > SHARE_TOLERANCE * pl.max_horizontal(old.abs(), new.abs()))
+    )
+    return set(changed["child_key"].to_list())
 
 
 def _lots_by_key(conn: Connection, keys: list[int]) -> pl.DataFrame:
