@@ -44,19 +44,28 @@ def main(database_url: str, gtin: str, lot: str) -> None:
     start = time.perf_counter()
     path = render_recall_report(engine, gtin, lot, out, direction="both")
     seconds = time.perf_counter() - start
-    reader = pypdf.PdfReader(path)
     print(
         json.dumps(
             {
                 "seconds": seconds,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "pages": len(reader.pages),
-                "attachments": {name: len(data[0]) for name, data in reader.attachments.items()},
-                "pdf_bytes": path.stat().st_size,
+                **pdf_facts(path),
                 "pdf": str(path),
             }
         )
     )
+
+
+def pdf_facts(path: Path) -> dict[str, object]:
+    """Pages, file size and each embedded file's size as its file specification records it
+    (`/Params /Size`): decoding them would hit pypdf's decompression limit on a hub lot."""
+    reader = pypdf.PdfReader(path)
+    sizes = {}
+    for spec in reader.trailer["/Root"].get("/AF", []):
+        spec = spec.get_object()
+        stream = spec["/EF"]["/F"].get_object()
+        sizes[str(spec["/F"])] = int(stream["/Params"]["/Size"])
+    return {"pages": len(reader.pages), "attachments": sizes, "pdf_bytes": path.stat().st_size}
 
 
 if __name__ == "__main__":

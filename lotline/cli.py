@@ -668,7 +668,10 @@ def _trace(args: argparse.Namespace) -> int:
         raise ValueError("trace needs --gtin with --lot or --serial, or --sscc alone")
     if args.offset < 0:
         raise ValueError("--offset must be 0 or more")
-    engine = api.connect(args.database_url)
+    engine = api.connect(args.database_url)  # creates or upgrades the schema: writes, first
+    from lotline import arrow_reads
+
+    arrow_reads.enable()  # from here this process only reads (see lotline.arrow_reads)
     if args.scan is not None:  # as the options it filled, noting a label's lot the data disputes
         result = api.trace_scan(
             engine, args.scan, args.direction, at=args.at, min_exposure=args.min_exposure
@@ -870,12 +873,13 @@ def _report(args: argparse.Namespace) -> int:
         raise ValueError("report recall needs --gtin and --lot, or --scan")
     with console.progress(total=3) as stage:
         if args.kind == "recall":
-            from lotline import api, trace
+            from lotline import api, trace_query
             from reports.recall import RecallRequest
 
             RecallRequest.parse(args.request_ref, args.requester, args.received_at)  # fail early
             stage(f"finding lot {args.lot} of GTIN {args.gtin}")
-            trace.find_lot(api.load_lineage(api.connect(args.database_url)), args.gtin, args.lot)
+            with api.connect(args.database_url).connect() as conn:  # one indexed lookup
+                trace_query.find_lot_key(conn, args.gtin, args.lot)
             config = {
                 "recall": {
                     "lots": [f"{args.gtin}/{args.lot}"],

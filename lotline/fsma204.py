@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import models
-from lotline import store
+from lotline import store, trace_query
 from lotline.expiry import local_date
 from lotline.intake.contract import REF_DOC_NAMES, REF_DOC_TYPES, UOM_NAMES
 from lotline.lineage import Lineage
@@ -149,9 +149,15 @@ def _read_in(
     columns: list[str] | None = None,
 ) -> pl.DataFrame:
     """Rows whose `column` is one of `values`, read in bounded chunks of bind parameters (only
-    `columns`, when given: a hub lot's scope has 10⁵ production lines)."""
+    `columns`, when given: a hub lot's scope has 10⁵ production lines). On an SQLite file the
+    values go in as one temporary table and the rows come back as Arrow (`trace_query.rows_in`)."""
     table = store.table(model)
     keys = sorted(set(values))  # type: ignore[type-var]
+    if columns is not None:
+        with engine.connect() as conn:
+            found = trace_query.rows_in(conn, model, column, keys, columns)
+        if found is not None:
+            return found
     parts = [
         store.read_frame(
             engine, model, where=table.c[column].in_(keys[i : i + chunk]), columns=columns

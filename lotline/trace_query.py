@@ -10,6 +10,8 @@ The assembled result is the same `TraceResult` the in-memory path gives (tests c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import polars as pl
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import models
-from lotline import store
+from lotline import arrow_reads, store
 from lotline.lineage import Lineage
 from lotline.trace import UnknownSubject
 
@@ -89,47 +91,85 @@ def lineage_of(
 
     Edges are kept where both ends are in `keys`; a trace's reached set is closed under its own
     paths, so the walk over this small lineage equals the walk over the whole one."""
-    key_table = keys_table(conn, keys)
-    key_set = sa.select(key_table.c.lot_key)
+    key_table = _keys_definition()
     arrow = _sqlite_arrow(conn, key_table, keys)
+    if arrow is None:  # the key table on the SQLAlchemy connection instead
+        key_table = keys_table(conn, keys)
+    key_set = sa.select(key_table.c.lot_key)
 
-    def rows(
+    def query(
         model: type, *conditions: sa.ColumnElement[bool], columns: tuple[str, ...] | None = None
-    ) -> pl.DataFrame:
-        where, tbl = sa.and_(*conditions), store.table(model)
+    ) -> sa.Select:
+        tbl = store.table(model)
         names = columns or [c.name for c in tbl.columns if c.name not in ("id", "snapshot_id")]
+        return sa.select(*(tbl.c[c] for c in names)).where(*conditions)
+
+    def count(query: sa.Select) -> int:
         if arrow is None:
-            return store.read_frame(conn, model, where=where, columns=names)
-        chosen = [tbl.c[c] for c in names]
-        return _read_arrow(arrow, sa.select(*chosen).where(where), conn.dialect)
+            return int(conn.execute(query).scalar_one())
+        return int(_read_arrow(arrow, query, conn.dialect).item())
 
     lot, edge = store.table(models.Lot), store.table(models.LotEdge)
     serial, shipment = store.table(models.Serial), store.table(models.LotShipment)
     receipt, on_hand = store.table(models.LotReceipt), store.table(models.LotOnHand)
-    result = Lineage(
-        lots=rows(models.Lot, lot.c.lot_key.in_(key_set)),
-        edges=rows(models.LotEdge, *_edge_conditions(conn, edge, key_set)),
-        serials=rows(models.Serial, serial.c.lot_key.in_(key_set), columns=serial_columns),
-        shipments=rows(models.LotShipment, shipment.c.lot_key.in_(key_set)),
-        receipts=rows(models.LotReceipt, receipt.c.lot_key.in_(key_set)),
-        on_hand=rows(models.LotOnHand, on_hand.c.lot_key.in_(key_set)),
+    shipments = query(models.LotShipment, shipment.c.lot_key.in_(key_set))
+    queries = {
+        "lots": query(models.Lot, lot.c.lot_key.in_(key_set)),
+        "edges": query(models.LotEdge, *_edge_conditions(conn.dialect, edge, key_set, count)),
+        "serials": query(models.Serial, serial.c.lot_key.in_(key_set), columns=serial_columns),
+        "receipts": query(models.LotReceipt, receipt.c.lot_key.in_(key_set)),
+        "on_hand": query(models.LotOnHand, on_hand.c.lot_key.in_(key_set)),
+    }
+    if arrow is None:
+        frames = {name: _read_sqlalchemy(conn, q) for name, q in queries.items()}
+        frames["shipments"] = _read_sqlalchemy(conn, shipments)
+        key_table.drop(conn)
+        return Lineage(**frames)
+    # the shipment lines, the largest read, on a second connection in a second thread: ADBC's
+    # execute (where SQLite steps through the rows) releases the GIL, so with a free core it
+    # overlaps the other reads
+    second = _sqlite_arrow(conn, key_table, keys)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shipment_lines = pool.submit(_read_arrow, second, shipments, conn.dialect)
+        frames = {name: _read_arrow(arrow, q, conn.dialect) for name, q in queries.items()}
+        frames["shipments"] = shipment_lines.result()
+    for handle in (*arrow, *second):
+        handle.close()
+    return Lineage(**frames)
+
+
+def _read_sqlalchemy(conn: Connection, query: sa.Select) -> pl.DataFrame:
+    return store.read_query(
+        conn, query, {c.name: store._polars_type(c.type) for c in query.selected_columns}
     )
-    key_table.drop(conn)
-    if arrow is not None:
-        for handle in arrow:
-            handle.close()
-    return result
 
 
 def _sqlite_arrow(conn: Connection, key_table: sa.Table, keys: list[int]) -> Any:
-    """An ADBC connection to the same SQLite file holding the same key table, or None.
+    """An ADBC connection to the same SQLite file holding `key_table` filled with `keys`, or
+    None (not an SQLite file, or no ADBC driver).
 
     Why: a hub lot's trace reads ~4·10⁵ shipment and serial rows; through the DB-API each value
     becomes a Python object and the frame is built from those (3 s at 10M edges), while ADBC
-    hands Arrow columns straight to Polars (about half that). The driver manager's low-level
-    API is used: its DB-API module imports pyarrow.dataset, 0.7 s of a command's start."""
+    hands Arrow columns straight to Polars (about half that). Every query of the trace then
+    runs there, so the SQLAlchemy connection needs no key table."""
+    arrow = _open_arrow(conn)
+    if arrow is None:
+        return None
+    listed = json.dumps(sorted(set(keys)))  # integers only: safe as a literal
+    _execute(arrow, f"CREATE TEMPORARY TABLE {key_table.name} (lot_key INTEGER PRIMARY KEY)")
+    _execute(arrow, f"INSERT INTO {key_table.name} SELECT value FROM json_each('{listed}')")
+    return arrow
+
+
+def _open_arrow(conn: Connection) -> Any:
+    """A read-only ADBC connection and database handle on `conn`'s SQLite file, or None.
+
+    The driver manager's low-level API is used: its DB-API module imports pyarrow.dataset,
+    0.7 s of a command's start."""
     database = conn.engine.url.database
     if conn.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if not arrow_reads.enabled():  # a process that writes SQLite must not (see arrow_reads)
         return None
     try:
         import adbc_driver_manager
@@ -139,17 +179,46 @@ def _sqlite_arrow(conn: Connection, key_table: sa.Table, keys: list[int]) -> Any
     handle = adbc_driver_manager.AdbcDatabase(
         driver=adbc_driver_sqlite._driver_path(), uri=f"file:{database}?mode=ro"
     )
-    arrow = adbc_driver_manager.AdbcConnection(handle)
-    listed = json.dumps(sorted(set(keys)))  # integers only: safe as a literal
-    for sql in (
-        f"CREATE TEMPORARY TABLE {key_table.name} (lot_key INTEGER PRIMARY KEY)",
-        f"INSERT INTO {key_table.name} SELECT value FROM json_each('{listed}')",
-    ):
-        statement = adbc_driver_manager.AdbcStatement(arrow)
+    return adbc_driver_manager.AdbcConnection(handle), handle
+
+
+def _execute(arrow: Any, sql: str) -> None:
+    import adbc_driver_manager
+
+    statement = adbc_driver_manager.AdbcStatement(arrow[0])
+    try:
         statement.set_sql_query(sql)
         statement.execute_update()
+    finally:
         statement.close()
-    return arrow, handle
+
+
+def rows_in(
+    conn: Connection, model: type, column: str, values: list[str], columns: list[str]
+) -> pl.DataFrame | None:
+    """`columns` of the rows of `model` whose `column` is one of `values`, read through ADBC
+    with the values in a temporary table (one indexed join instead of a query per 5,000 bind
+    parameters through the DB-API); None where ADBC does not apply (not an SQLite file).
+
+    Why: a hub lot's FSMA 204 sheets need the production records of its 10⁵ transformations."""
+    arrow = _open_arrow(conn)
+    if arrow is None:
+        return None
+    listed = json.dumps(sorted(set(values))).replace("'", "''")  # an SQL string literal
+    values_table = sa.Table(
+        "trace_values", sa.MetaData(), sa.Column("value", sa.String, primary_key=True)
+    )
+    try:
+        _execute(arrow, f"CREATE TEMPORARY TABLE {values_table.name} (value TEXT PRIMARY KEY)")
+        _execute(arrow, f"INSERT INTO {values_table.name} SELECT value FROM json_each('{listed}')")
+        table = store.table(model)
+        query = sa.select(*(table.c[c] for c in columns)).where(
+            table.c[column].in_(sa.select(values_table.c.value))
+        )
+        return _read_arrow(arrow, query, conn.dialect)
+    finally:
+        for handle in arrow:
+            handle.close()
 
 
 WHOLE_RESULT_ROWS = str(2**30)
@@ -192,7 +261,10 @@ def _typed(values: pl.Series, want: pl.DataType) -> pl.Series:
 
 
 def _edge_conditions(
-    conn: Connection, edge: sa.Table, key_set: sa.Select
+    dialect: sa.Dialect,
+    edge: sa.Table,
+    key_set: sa.Select,
+    count: Callable[[sa.Select], int],
 ) -> tuple[sa.ColumnElement[bool], ...]:
     """Both ends in `key_set`, searched from the end with fewer index entries.
 
@@ -202,29 +274,39 @@ def _edge_conditions(
     Counting both sides reads the two indexes only (milliseconds); `key + 0` keeps SQLite
     from using the other index."""
     parent, child = edge.c.parent_key.in_(key_set), edge.c.child_key.in_(key_set)
-    if conn.dialect.name != "sqlite":
+    if dialect.name != "sqlite":
         return parent, child
-    count = sa.select(sa.func.count()).select_from(edge)
-    by_parent = conn.execute(count.where(parent)).scalar_one()
-    by_child = conn.execute(count.where(child)).scalar_one()
-    if by_parent <= by_child:
+    rows = sa.select(sa.func.count().label("n")).select_from(edge)
+    if count(rows.where(parent)) <= count(rows.where(child)):
         return parent, (edge.c.child_key + 0).in_(key_set)
     return child, (edge.c.parent_key + 0).in_(key_set)
 
 
-def keys_table(conn: Connection, keys: list[int]) -> sa.Table:
-    """A temporary table of lot keys: set-based joins instead of a parameter list per query."""
-    metadata = sa.MetaData()
-    table = sa.Table(
+def _keys_definition() -> sa.Table:
+    return sa.Table(
         "trace_keys",
-        metadata,
+        sa.MetaData(),
         sa.Column("lot_key", sa.BigInteger, primary_key=True),
         prefixes=["TEMPORARY"],
     )
+
+
+def keys_table(conn: Connection, keys: list[int]) -> sa.Table:
+    """A temporary table of lot keys: set-based joins instead of a parameter list per query.
+
+    On SQLite the keys go in as one JSON array (`json_each`): one statement instead of 10⁵
+    parameter sets through the DB-API."""
+    table = _keys_definition()
     table.drop(conn, checkfirst=True)
     table.create(conn)
-    if keys:
-        conn.execute(table.insert(), [{"lot_key": k} for k in sorted(set(keys))])
+    unique = sorted(set(keys))
+    if unique and conn.dialect.name == "sqlite":
+        conn.execute(
+            sa.text(f"INSERT INTO {table.name} (lot_key) SELECT value FROM json_each(:keys)"),
+            {"keys": json.dumps(unique)},
+        )
+    elif unique:
+        conn.execute(table.insert(), [{"lot_key": k} for k in unique])
     return table
 
 

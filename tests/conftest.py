@@ -19,6 +19,16 @@ POSTGRES_URL_ENV = "LOTLINE_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+@pytest.fixture(autouse=True)
+def _writes_allowed_again() -> Iterator[None]:
+    """`lotline trace` run in-process switches this process to ADBC reads (it only reads); the
+    next test may write, so it starts with them off again."""
+    yield
+    from lotline import arrow_reads
+
+    arrow_reads._enabled = False
+
+
 @pytest.fixture
 def small_drop(tmp_path: Path) -> Path:
     """A writable copy of the small supply chain's drop folder."""

@@ -130,7 +130,9 @@ def test_document_control(text: str, report: Path, engine: sa.Engine):
     assert "2026-11-26 14:30:00 -05:00" in body
     assert "2026-11-26 19:30:00 UTC" in body
     with engine.connect() as conn:
-        snapshot_id = conn.execute(sa.text("select snapshot_id from lot limit 1")).scalar()
+        snapshot_id = conn.execute(  # the newest: lots a later load did not touch keep theirs
+            sa.text("select snapshot_id from snapshot order by created_at desc limit 1")
+        ).scalar()
     assert f"Snapshot {snapshot_id}" in body
 
 
