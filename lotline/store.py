@@ -1,14 +1,18 @@
 """The database: engine from a URL, schema creation, and moving Polars frames in and out fast.
 
 Rows are written through the DBAPI connection underneath SQLAlchemy's transaction — `COPY` on
-PostgreSQL, `executemany` on SQLite — so a load is one transaction and still runs at hundreds of
-thousands of rows per second (ORM objects manage a few thousand).
+PostgreSQL; on SQLite a large frame goes as Arrow through ADBC into a staging file that the load's
+own connection attaches and copies from with one `INSERT … SELECT` — so a load is one transaction
+and runs at hundreds of thousands of rows per second without a Python tuple per row (ORM objects
+manage a few thousand).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -46,6 +50,10 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads touch big B-trees
             cursor.close()
+
+        @sa.event.listens_for(engine, "checkin")
+        def _release_staged(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+            _detach_staged(dbapi_connection, record.info)
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
@@ -187,6 +195,9 @@ def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFr
     frame = frame.select(pl.col(c).cast(schema[c]) for c in columns)
     raw = conn.connection.driver_connection
     cols = ", ".join(f'"{c}"' for c in columns)
+    staged = conn.dialect.name == "sqlite" and frame.height >= STAGED_ROWS
+    if staged and _insert_staged(conn, tbl.name, cols, _sqlite_values(frame)):
+        return frame.height
     for start in range(0, frame.height, CHUNK_ROWS):
         chunk = frame.slice(start, CHUNK_ROWS)
         if conn.dialect.name == "postgresql":
@@ -209,18 +220,81 @@ def _copy_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type
         copy.write(text)
 
 
-def _insert_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
-    rows = (
-        chunk.with_columns(
-            pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-            for c, t in chunk.schema.items()
-            if isinstance(t, pl.Datetime)
-        )
-        .with_columns(
-            pl.col(c).dt.strftime("%Y-%m-%d") for c, t in chunk.schema.items() if t == pl.Date
-        )
-        .rows()
+def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Times and dates as the text SQLAlchemy's SQLite types store and read back."""
+    return frame.with_columns(
+        pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+        for c, t in frame.schema.items()
+        if isinstance(t, pl.Datetime)
+    ).with_columns(
+        pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
     )
+
+
+STAGED_ROWS = 50_000
+"""From this many rows an SQLite insert goes through ADBC (`_insert_staged`); below it
+`executemany` costs less than a staging file."""
+LARGE_ROWS = 1_000_000
+"""Frames this large get the last staging slots of a transaction (a closure of 10⁷ pairs)."""
+_STAGED_KEY = "lotline_staged"
+_MAX_STAGED = 8
+"""Staging files one transaction may attach: SQLite allows 10 attached databases, and one in use
+cannot be detached before the transaction ends. The last `_RESERVED` are kept for frames of
+`LARGE_ROWS`; a frame that finds no slot goes by `executemany`."""
+_RESERVED = 2
+
+
+def _insert_staged(conn: Connection, name: str, cols: str, frame: pl.DataFrame) -> bool:
+    """Append `frame` to SQLite table `name` inside `conn`'s transaction, the rows never Python
+    objects: ADBC writes the Arrow data into a new staging file (its own connection),
+    the load's connection attaches it and copies with one `INSERT … SELECT`, so the rows commit
+    or roll back with the load. The file is detached and deleted once the connection goes back
+    to the pool (SQLite refuses to detach a database a transaction has read). False if this
+    transaction has no staging slot left."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow as pa
+
+    raw = conn.connection.driver_connection
+    info = conn.connection.info
+    if not raw.in_transaction:
+        _detach_staged(raw, info)
+    staged: list[tuple[str, str]] = info.setdefault(_STAGED_KEY, [])
+    if len(staged) >= _MAX_STAGED or (
+        len(staged) >= _MAX_STAGED - _RESERVED and frame.height < LARGE_ROWS
+    ):
+        return False
+    # next to the database: the disk that holds it has room for its rows (/tmp may be memory)
+    database = conn.engine.url.database
+    folder = Path(database).resolve().parent if database and database != ":memory:" else None
+    handle, path = tempfile.mkstemp(prefix="lotline-staged-", suffix=".sqlite", dir=folder)
+    os.close(handle)
+    alias = f"lotline_staged_{len(staged)}"
+    staged.append((alias, path))
+    table = frame.to_arrow()
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(CHUNK_ROWS))
+    with adbc.connect(path) as staging, staging.cursor() as cursor:
+        cursor.adbc_ingest("rows", reader, mode="create")
+        staging.commit()
+    del table, reader
+    cursor = raw.cursor()
+    try:
+        cursor.execute("ATTACH DATABASE ? AS " + alias, (path,))
+        cursor.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {alias}."rows"')
+    finally:
+        cursor.close()
+    return True
+
+
+def _detach_staged(raw, info: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Detach and delete the staging files of a finished transaction."""
+    for alias, path in info.pop(_STAGED_KEY, []):
+        with contextlib.suppress(sqlite3.OperationalError):  # never attached, or already gone
+            raw.execute(f"DETACH DATABASE {alias}")
+        Path(path).unlink(missing_ok=True)
+
+
+def _insert_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    rows = _sqlite_values(chunk).rows()
     placeholders = ", ".join("?" for _ in chunk.columns)
     cursor = raw.cursor()
     try:
@@ -247,6 +321,15 @@ def read_frame(
 def read_query(
     conn: Connection | Engine, query: sa.Select | str, schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
+    """`query`'s rows as a frame typed by `schema`. Without Python row tuples where the driver
+    allows: PostgreSQL streams the rows out with `COPY … TO STDOUT` (inside `conn`'s transaction)
+    and Polars parses them; an SQLite file read outside a transaction goes through ADBC as
+    Arrow. Otherwise (SQLite inside a transaction, which must see its own writes) the DB-API's
+    rows are turned into columns."""
+    if not isinstance(query, str):
+        for fast_read in (_read_postgres, _read_sqlite_arrow):
+            if (fast := fast_read(conn, query, schema)) is not None:
+                return fast
     owned = isinstance(conn, Engine)
     connection = conn.connect() if owned else conn
     try:
@@ -264,6 +347,127 @@ def read_query(
         for n, values in zip(names, columns, strict=True)
     ]
     return pl.DataFrame(series) if series else pl.DataFrame()
+
+
+def _literal_sql(query: sa.Select, dialect: sa.Dialect) -> str | None:
+    """`query` with its parameters written in (SQLAlchemy quotes them), or None if it cannot."""
+    try:
+        return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except (sa.exc.CompileError, NotImplementedError):
+        return None
+
+
+def _read_postgres(
+    conn: Connection | Engine, query: sa.Select, schema: dict[str, pl.DataType]
+) -> pl.DataFrame | None:
+    if conn.dialect.name != "postgresql" or (sql := _literal_sql(query, conn.dialect)) is None:
+        return None
+    names = [c.name for c in query.selected_columns]
+    if len(set(names)) < len(names):
+        return None
+    with conn.connect() if isinstance(conn, Engine) else _borrowed(conn) as connection:
+        raw = connection.connection.driver_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)") as copy,
+        ):
+            data = b"".join(bytes(block) for block in copy)
+    # every value quoted: an unquoted empty field is NULL, a quoted one the empty string
+    text = (
+        pl.read_csv(data, has_header=False, schema={n: pl.String for n in names})
+        if data
+        else pl.DataFrame(schema={n: pl.String for n in names})
+    )
+    return text.select(_from_text(text[n], schema.get(n, pl.String())) for n in names)
+
+
+class _borrowed:
+    """The caller's connection as a context manager that leaves it open."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def _from_text(values: pl.Series, want: pl.DataType) -> pl.Series:
+    """A column PostgreSQL wrote as text, typed (times in ISO with their offset)."""
+    if isinstance(want, pl.Datetime):
+        return (
+            values.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_unit="us")
+            .dt.convert_time_zone("UTC")
+            .dt.cast_time_unit("us")
+        )
+    if isinstance(want, pl.Date):
+        return values.str.to_date("%Y-%m-%d")
+    if isinstance(want, pl.Boolean):
+        return values.replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
+    return values.cast(want)
+
+
+WHOLE_RESULT_ROWS = str(2**30)
+"""ADBC's SQLite driver infers a column's type from its first batch and fails when a later
+batch disagrees (a column null at first, text later): one batch for the whole result."""
+
+
+def _read_sqlite_arrow(
+    conn: Connection | Engine, query: sa.Select, schema: dict[str, pl.DataType]
+) -> pl.DataFrame | None:
+    """An SQLite file's rows through ADBC, for a read outside any transaction (an Engine)."""
+    database = conn.url.database if isinstance(conn, Engine) else None
+    if conn.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    from lotline import arrow_reads
+
+    if not arrow_reads.enabled():  # a process that writes SQLite must not (see arrow_reads)
+        return None
+    if (sql := _literal_sql(query, conn.dialect)) is None:
+        return None
+    names = [c.name for c in query.selected_columns]
+    if len(set(names)) < len(names):
+        return None
+    try:
+        import adbc_driver_manager
+        import adbc_driver_sqlite
+    except ImportError:
+        return None
+    handle = adbc_driver_manager.AdbcDatabase(
+        driver=adbc_driver_sqlite._driver_path(), uri=f"file:{database}?mode=ro"
+    )
+    arrow = adbc_driver_manager.AdbcConnection(handle)
+    statement = adbc_driver_manager.AdbcStatement(arrow)
+    try:
+        statement.set_options(**{"adbc.sqlite.query.batch_rows": WHOLE_RESULT_ROWS})
+        statement.set_sql_query(sql)
+        stream, _ = statement.execute_query()
+        frame = pl.DataFrame(stream)  # the Arrow C stream: no Python object per value
+    finally:
+        statement.close()
+        arrow.close()
+        handle.close()
+    if not frame.columns:
+        frame = pl.DataFrame(schema={n: pl.Null for n in names})
+    frame.columns = names
+    return frame.select(_series_from_arrow(frame[n], schema.get(n, pl.String())) for n in names)
+
+
+def _series_from_arrow(values: pl.Series, want: pl.DataType) -> pl.Series:
+    if values.dtype == pl.String and isinstance(want, pl.Date):
+        return values.str.slice(0, 10).str.to_date("%Y-%m-%d")
+    if values.dtype == pl.String and isinstance(want, pl.Datetime):
+        return (
+            values.str.replace("T", " ")
+            .str.slice(0, 26)
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            .dt.replace_time_zone("UTC")
+        )
+    if values.dtype == pl.Null and isinstance(want, pl.Datetime | pl.Date):
+        return values.cast(want)
+    return values.cast(want, strict=False)
 
 
 def read_chunks(
@@ -309,6 +513,24 @@ def _series(name: str, values: list, want: pl.DataType) -> pl.Series:  # type: i
     return series.cast(want, strict=False)
 
 
+ANALYZE_ROWS = 1000
+"""Rows SQLite's ANALYZE samples per index (`PRAGMA analysis_limit`): enough for the planner to
+tell a selective index from a poor one, without reading a closure of 10⁸ pairs in full."""
+
+
+def analyze(conn: Connection, tables: Iterable[type[SQLModel] | str]) -> None:
+    """Refresh the planner's statistics of `tables` inside `conn`'s transaction, after a bulk
+    load changed them a lot: without them SQLite picks indexes by guesswork and PostgreSQL plans
+    a table it thinks empty (both sample, so this costs little on big tables)."""
+    names = list(dict.fromkeys(table(t).name for t in tables))
+    if not names:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYZE_ROWS}")
+    for name in names:
+        conn.exec_driver_sql(f'ANALYZE "{name}"')
+
+
 BULK_ROWS = 200_000
 """Above this many rows a derived table's secondary indexes are rebuilt after the insert (one
 sort) instead of being updated row by row: the closure of a large genealogy holds 10⁸ pairs."""
@@ -323,9 +545,11 @@ def replace_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataF
 def bulk_insert(
     conn: Connection, model: type[SQLModel] | str, frame: pl.DataFrame, empty: bool
 ) -> int:
-    """Append `frame`; into an `empty` table a large frame goes in before the secondary (and
-    unique) indexes are built, one sort each instead of a B-tree insert per row. A unique index
-    built afterwards still refuses duplicates: the build fails and so does the transaction."""
+    """Append `frame`; into an `empty` table (or one the caller knows `frame` at least doubles:
+    rebuilding costs a sort of what is there, inserting a B-tree descent per row and index) a
+    large frame goes in before the secondary (and unique) indexes are built, one sort each
+    instead of a B-tree insert per row. A unique index built afterwards still refuses
+    duplicates: the build fails and so does the transaction."""
     tbl = table(model)
     indexes = list(tbl.indexes) if empty and frame.height > BULK_ROWS else []
     for index in indexes:  # DDL is transactional on SQLite and PostgreSQL alike

@@ -1,7 +1,7 @@
 """Running the pipeline's definitions in-process: what the CLI and the end-to-end tests call.
 
 The same `Definitions` that `dagster dev` serves are executed here, against an explicit database,
-drop folder and report folder.
+drop folder and report folder. The folder given is loaded as one drop: the partition `(top)`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import dagster as dg
 
 from pipelines.definitions import defs
 from pipelines.defs.delivery import DeliveryConfig
+from pipelines.defs.drops import DROPS, TOP
 from pipelines.defs.resources import DropFolder, ReportArchive, Warehouse
 
 LOAD_ASSETS = dg.AssetSelection.groups("raw", "validated", "lineage")
@@ -75,12 +76,18 @@ def run_pipeline(
     if recall is not None:
         selection = selection | dg.AssetSelection.assets("recall_reports")
         run_config["ops"]["recall_reports"] = {"config": recall}
+    partition_key = None
+    if load:
+        instance = instance or dg.DagsterInstance.ephemeral()
+        instance.add_dynamic_partitions(DROPS.name, [TOP])
+        partition_key = TOP
     result = dg.materialize(
         assets=list(definitions.assets or []),
         selection=selection,
         resources=_resources(database_url, drop_dir, report_dir, intake),
         run_config=run_config,
         instance=instance,
+        partition_key=partition_key,
         raise_on_error=False,
     )
     outcome = RunOutcome(

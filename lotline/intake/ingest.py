@@ -219,8 +219,17 @@ def _stored_hashes(engine: Engine, record_type: str) -> pl.Series:
 # --- stage 2: validate --------------------------------------------------------------------------
 
 
+SERIAL_RULE_TYPES = ("receipts", "production", "packing", "status")
+"""Record types whose rules compare serials with those already commissioned."""
+
+
 def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame]) -> References:
-    """Stored data plus this load's already-validated typed rows (`batch`, by record type)."""
+    """Stored data plus this load's already-validated typed rows (`batch`, by record type).
+
+    Only what `record_type`'s rules look at is read (a delta's status file must not read a
+    million stored production ids), and kept as Polars columns, not Python sets."""
+    rt = RECORD_TYPES[record_type]
+    targets = set(rt.references.values())
 
     def with_batch(name: str, stored: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
         extra = batch.get(name)
@@ -230,29 +239,36 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
             else stored.select(columns)
         )
 
+    def column(name: str, model: type, key: str) -> pl.Series:
+        stored = store.read_frame(engine, model, columns=[key])
+        return with_batch(name, stored, [key])[key].drop_nulls().unique()
+
     products = with_batch(
         "products", store.read_frame(engine, models.Product), ["gtin", "tracking", "uom"]
     )
     if "products" in batch:  # a product re-sent in this load overrides the stored row
         products = products.reverse().unique("gtin", keep="first")
-    locations = with_batch(
-        "locations",
-        store.read_frame(engine, models.Location, columns=["location_id"]),
-        ["location_id"],
+    empty = pl.Series(dtype=pl.String)
+    location_ids = (
+        column("locations", models.Location, "location_id") if "locations" in targets else empty
     )
-    production_ids = with_batch(
-        "production",
-        store.read_frame(engine, models.ProductionRecord, columns=["production_id"]),
-        ["production_id"],
+    production_ids = (
+        column("production", models.ProductionRecord, "production_id")
+        if "production" in targets
+        else empty
     )
-    serials = [
-        store.read_frame(
-            engine, m, where=store.table(m).c.serial.is_not(None), columns=["gtin", "serial"]
-        )
-        for m in (models.ReceiptRecord, models.ProductionRecord)
-    ]
-    serials += [batch[n].select("gtin", "serial") for n in ("receipts", "production") if n in batch]
-    serial_keys = pl.concat(serials).select(serial_key()).drop_nulls().to_series()
+    serial_keys = empty
+    if record_type in SERIAL_RULE_TYPES:
+        serials = [
+            store.read_frame(
+                engine, m, where=store.table(m).c.serial.is_not(None), columns=["gtin", "serial"]
+            )
+            for m in (models.ReceiptRecord, models.ProductionRecord)
+        ]
+        serials += [
+            batch[n].select("gtin", "serial") for n in ("receipts", "production") if n in batch
+        ]
+        serial_keys = pl.concat(serials).select(serial_key()).to_series().drop_nulls().unique()
     packing = pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
     if record_type in ("packing", "shipments"):
         packing = with_batch(
@@ -264,13 +280,11 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
         )
     return References(
         products=products,
-        location_ids=frozenset(locations["location_id"]),
-        production_ids=frozenset(production_ids["production_id"]),
-        serial_keys=frozenset(serial_keys),
+        location_ids=location_ids,
+        production_ids=production_ids,
+        serial_keys=serial_keys,
         packing=packing,
-        ssccs=frozenset(
-            pl.concat([packing["parent_sscc"], packing["child_sscc"]]).drop_nulls().unique()
-        ),
+        ssccs=pl.concat([packing["parent_sscc"], packing["child_sscc"]]).drop_nulls().unique(),
     )
 
 
@@ -395,6 +409,14 @@ def commit(
                 counts = incremental.update(conn, snapshot_id, changed_rows)
             else:
                 counts = rebuild_lineage(conn, snapshot_id, written)
+        # statistics for the planner after the bulk writes (sampled: cheap on big tables)
+        store.analyze(
+            conn,
+            [
+                *(models.RECORD_TABLES[n] for n, a in applied.items() if not a.inserted.is_empty()),
+                *counts,
+            ],
+        )
     return LoadReport(
         load_id,
         reports,
@@ -821,9 +843,10 @@ def _file_reports(
                 .select("row_number")
                 .n_unique()
             )
-            if done is None:  # master data: every valid row is written
+            if done is None:  # master data: every valid row is written (once: a file another
+                # load committed meanwhile loads nothing here)
                 loaded, unchanged, corrected, voided = (
-                    count(typed_rows.get(name), f.sha256),
+                    0 if f.already_loaded else count(typed_rows.get(name), f.sha256),
                     0,
                     0,
                     0,

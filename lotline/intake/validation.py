@@ -2,8 +2,10 @@
 
 One suite per record type, built from the data contract. What a rule needs computed per row (a
 GS1 check digit, a parsed time, a join with stored data) is computed once as a Polars flag column,
-and the suite's expectation checks the flag: GX stays the definition and the report of the rules,
-without a pass over millions of Python strings per rule. Every expectation carries the rule name,
+and the suite's expectation checks the flag. Each expectation is also generated as a Polars
+expression (`Expectation.failing`): a batch runs every rule in one Polars pass, and GX validates
+the rows those fail, its verdict the outcome. GX stays the definition and the report of the
+rules; a clean batch of millions of rows costs no GX run. Every expectation carries the rule name,
 the contract column and its severity in its `meta`, and GX returns the failing rows by `_rid`.
 A failed *error* rule (the row cannot be placed in the lineage: a missing or malformed key, a bad
 GS1 check digit, an unparseable quantity or time, a reference to nothing) quarantines the row in
@@ -59,15 +61,16 @@ class References:
             schema={"gtin": pl.String, "tracking": pl.String, "uom": pl.String}
         )
     )
-    location_ids: frozenset[str] = frozenset()
-    production_ids: frozenset[str] = frozenset()
-    serial_keys: frozenset[str] = frozenset()
-    """`gtin14<US>serial` of serials already commissioned (received or produced)."""
+    location_ids: frozenset[str] | pl.Series = frozenset()
+    production_ids: frozenset[str] | pl.Series = frozenset()
+    serial_keys: frozenset[str] | pl.Series = frozenset()
+    """`gtin14<US>serial` of serials already commissioned (received or produced). These sets may
+    be Polars string columns: a load's hundreds of thousands stay out of Python objects."""
     packing: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
     )
     """Typed packing events stored or valid in this load: an unpack must undo an earlier pack."""
-    ssccs: frozenset[str] = frozenset()
+    ssccs: frozenset[str] | pl.Series = frozenset()
     """SSCCs named by any packing event (as parent or child): a pallet-only shipment needs one."""
 
 
@@ -91,6 +94,8 @@ class Validation:
     outcomes: list[RuleOutcome]
     findings: pl.DataFrame = field(default_factory=findings.empty)
     """Warnings on rows that load (`lotline.intake.findings.FINDING_SCHEMA` plus record_hash)."""
+    gx_rows: int = 0
+    """Rows Great Expectations validated: those a generated Polars check failed (`_run_checks`)."""
 
     @property
     def rows_rejected(self) -> int:
@@ -144,7 +149,7 @@ class _Rule:
     rule: str
     column: str
     message: str
-    expectation: object
+    expectation: Expectation
     severity: Severity = ERROR
 
 
@@ -217,14 +222,46 @@ def _gx():
     return gxe
 
 
-def _is_true(flag: str) -> object:
+@dataclass(frozen=True)
+class Expectation:
+    """One expectation of a suite: its Great Expectations class name and arguments.
+
+    The suite is defined by these, and `to_gx` builds the GX object from them when GX runs.
+    `failing` is the same expectation as a Polars expression (`failing_rows`), so a clean batch
+    of millions of rows is checked in one Polars pass and GX is imported and run only where a
+    row fails (see `_run_checks`)."""
+
+    kind: str
+    kwargs: dict[str, object] = field(default_factory=dict)
+
+    def to_gx(self) -> object:
+        return getattr(_gx(), self.kind)(**self.kwargs)
+
+    def failing(self) -> pl.Expr:
+        return failing_rows(self)
+
+
+class _Expectations:
+    """`EXPECT.ExpectColumnValuesToBeInSet(column=..., value_set=...)`: the GX spelling, without
+    importing GX."""
+
+    def __getattr__(self, kind: str):  # type: ignore[no-untyped-def]
+        if not kind.startswith("Expect"):
+            raise AttributeError(kind)
+        return lambda **kwargs: Expectation(kind, kwargs)
+
+
+EXPECT = _Expectations()
+
+
+def _is_true(flag: str) -> Expectation:
     """The expectation that a Polars-computed flag column holds for the row (see `_prepare`)."""
-    return _gx().ExpectColumnValuesToBeInSet(column=flag, value_set=[True])
+    return EXPECT.ExpectColumnValuesToBeInSet(column=flag, value_set=[True])
 
 
 def build_rules(record_type: RecordType, refs: References) -> list[_Rule]:
     """The expectation suite of one record type, as rules naming their contract column."""
-    gxe = _gx()
+    gxe = EXPECT
     rules: list[_Rule] = []
 
     def add(rule: str, column: str, message: str, expectation: object) -> None:
@@ -584,8 +621,10 @@ def _prepare(record_type: RecordType, raw: pl.DataFrame, refs: References) -> pl
             (pl.col(c).is_null() | pl.col(f"{c}__at").is_not_null()).alias(f"{c}__parsed")
         )
         helpers.append((pl.col(f"{c}__at") <= now).fill_null(True).alias(f"{c}__not_future"))
+    for f in record_type.fields:
         if f.kind == "flag":
-            helpers.append(values.parse_flag(pl.col(f.name)).is_not_null().alias(f"{f.name}__ok"))
+            flag = values.parse_flag(pl.col(f.name)).is_not_null()
+            helpers.append((pl.col(f.name).is_null() | flag).alias(f"{f.name}__ok"))
     if record_type.name == "moves":
         has_from, has_to = (
             pl.col("from_location_id").is_not_null(),
@@ -624,8 +663,9 @@ def _membership(record_type: RecordType, refs: References) -> list[pl.Expr]:
     re-validates a value set each time it reads the expectation's configuration, which with
     millions of stored serials or line keys costs minutes per load."""
 
-    def member(column: str, values: frozenset[str]) -> pl.Expr:
-        return pl.col(column).is_in(pl.Series(list(values), dtype=pl.String).implode())
+    def member(column: str, values: frozenset[str] | pl.Series) -> pl.Expr:
+        series = values if isinstance(values, pl.Series) else pl.Series(list(values))
+        return pl.col(column).is_in(series.cast(pl.String).implode())
 
     flags: list[pl.Expr] = []
     if "production" in record_type.references.values():
@@ -785,7 +825,7 @@ def validate(
     if strict:
         rules = [replace(r, severity=ERROR) for r in rules]
     prepared = _prepare(rt, raw, refs)
-    failures = _run_suite(rt.name, prepared, rules)
+    failures, gx_rows = _run_checks(rt.name, prepared, rules)
 
     outcomes = []
     for rule, rids in zip(rules, failures, strict=True):
@@ -804,7 +844,7 @@ def validate(
                 rt.name,
                 rule.rule,
                 rule.column,
-                type(rule.expectation).__name__,
+                rule.expectation.kind,
                 not rids,
                 len(rids),
                 examples,
@@ -823,7 +863,7 @@ def validate(
     rejected = pl.concat([_rejected_rows(rt, with_rid, errors), unreadable])
     valid = with_rid.join(errors.select(_RID).unique(), on=_RID, how="anti")
     warned = _finding_rows(rt, valid, failed.filter(pl.col("severity") == WARNING))
-    return Validation(rt.name, valid.drop(_RID), rejected, outcomes, warned)
+    return Validation(rt.name, valid.drop(_RID), rejected, outcomes, warned, gx_rows)
 
 
 _FAILED_SCHEMA = {
@@ -968,20 +1008,110 @@ def _rejected_rows(rt: RecordType, raw: pl.DataFrame, failed: pl.DataFrame) -> p
     )
 
 
+def failing_rows(expectation: Expectation) -> pl.Expr:
+    """The rows an expectation fails, as Polars computes them: GX's semantics for the kinds the
+    suites use (a missing value passes every kind but `NotBeNull`; a pair kind with
+    `ignore_row_if="either_value_is_missing"` skips a row missing either value; `Unique` fails
+    every copy of a repeated value; a pandas `row_condition` narrows the rows checked)."""
+    kw = expectation.kwargs
+    known = {"column", "column_A", "column_B", "row_condition", "condition_parser", "ignore_row_if"}
+    column = pl.col(str(kw.get("column", "")))
+    present = column.is_not_null()
+    match expectation.kind:
+        case "ExpectColumnValuesToNotBeNull":
+            fails = column.is_null()
+        case "ExpectColumnValuesToBeInSet":
+            known.add("value_set")
+            fails = present & ~column.is_in(list(kw["value_set"]))  # type: ignore[call-overload]
+        case "ExpectColumnValuesToMatchRegex":
+            known.add("regex")
+            fails = present & ~column.cast(pl.String).str.contains(str(kw["regex"]))
+        case "ExpectColumnValuesToBeBetween":
+            known.update({"min_value", "max_value", "strict_min", "strict_max"})
+            inside = pl.lit(True)
+            if kw.get("min_value") is not None:
+                low = pl.lit(kw["min_value"])
+                inside &= column > low if kw.get("strict_min") else column >= low
+            if kw.get("max_value") is not None:
+                high = pl.lit(kw["max_value"])
+                inside &= column < high if kw.get("strict_max") else column <= high
+            fails = present & ~inside
+        case "ExpectColumnValuesToBeUnique":
+            fails = present & column.is_duplicated()
+        case "ExpectColumnPairValuesAToBeGreaterThanB" | "ExpectColumnPairValuesToBeEqual":
+            known.add("or_equal")
+            if kw.get("ignore_row_if") != "either_value_is_missing":
+                raise ValueError(f"{expectation.kind}: only ignore_row_if=either_value_is_missing")
+            a, b = pl.col(str(kw["column_A"])), pl.col(str(kw["column_B"]))
+            if expectation.kind == "ExpectColumnPairValuesToBeEqual":
+                holds = a == b
+            else:
+                holds = a >= b if kw.get("or_equal") else a > b
+            fails = a.is_not_null() & b.is_not_null() & ~holds
+        case _:
+            raise ValueError(f"no Polars form for {expectation.kind}")
+    if unknown := set(kw) - known:
+        raise ValueError(f"{expectation.kind}: no Polars form for {sorted(unknown)}")
+    condition = kw.get("row_condition")
+    if condition is not None:
+        fails &= _row_condition(str(condition))
+    return fails.fill_null(False)
+
+
+def _row_condition(condition: str) -> pl.Expr:
+    """The pandas row conditions the suites use: `name=="value"` and `name.notnull()`."""
+    if match := re.fullmatch(r'\s*(\w+)\s*==\s*"([^"]*)"\s*', condition):
+        return pl.col(match[1]) == match[2]
+    if match := re.fullmatch(r"\s*(\w+)\.notnull\(\)\s*", condition):
+        return pl.col(match[1]).is_not_null()
+    raise ValueError(f"no Polars form for the row condition {condition!r}")
+
+
+def _run_checks(
+    name: str, prepared: pl.DataFrame, rules: list[_Rule]
+) -> tuple[list[list[int]], int]:
+    """Failing `_rid`s per rule, and how many rows GX validated.
+
+    Every rule runs as its generated Polars expression over the whole batch (one pass). The
+    rules that fail somewhere then run in GX on the rows that failed them, and GX's verdict is
+    the outcome: the suite stays the definition and the report, and a clean batch — the usual
+    one — costs no GX import, no pandas copy and no GX run. (Every kind but `Unique` looks at
+    one row; a repeated value's copies all fail, so they are all among the rows GX sees.)"""
+    flags = prepared.select(
+        pl.col(_RID), *[r.expectation.failing().alias(f"_fails_{i}") for i, r in enumerate(rules)]
+    )
+    failed_rules = [
+        i
+        for i, hit in enumerate(flags.select(pl.all().exclude(_RID).any()).row(0))
+        if hit  # type: ignore[truthy-bool]
+    ]
+    failures: list[list[int]] = [[] for _ in rules]
+    if not failed_rules:
+        return failures, 0
+    any_failed = pl.any_horizontal(pl.col(f"_fails_{i}") for i in failed_rules)
+    rids = flags.filter(any_failed).select(_RID)
+    suspects = prepared.join(rids, on=_RID, how="semi")
+    checked = _run_suite(name, suspects, [rules[i] for i in failed_rules])
+    for i, rule_failures in zip(failed_rules, checked, strict=True):
+        failures[i] = rule_failures
+    return failures, suspects.height
+
+
 def _run_suite(name: str, prepared: pl.DataFrame, rules: list[_Rule]) -> list[list[int]]:
-    """Failing `_rid`s per rule, from one GX validation of the whole batch."""
+    """Failing `_rid`s per rule, from one GX validation of `prepared`."""
     import great_expectations as gx
 
     batch_definition = _batch_definition()  # creates the GX context a suite needs
     suite = gx.ExpectationSuite(name=f"lotline.{name}")
     for i, rule in enumerate(rules):
-        rule.expectation.meta = {
+        expectation = rule.expectation.to_gx()
+        expectation.meta = {  # type: ignore[attr-defined]
             "rule": rule.rule,
             "column": rule.column,
             "severity": rule.severity,
             "index": i,
         }
-        suite.add_expectation(rule.expectation)
+        suite.add_expectation(expectation)  # type: ignore[arg-type]
     frame = prepared.select(_suite_columns(prepared, rules)).to_pandas()
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
@@ -1009,10 +1139,10 @@ def _suite_columns(prepared: pl.DataFrame, rules: list[_Rule]) -> list[str]:
     wanted = {_RID}
     for rule in rules:
         for attribute in ("column", "column_A", "column_B"):
-            value = getattr(rule.expectation, attribute, None)
+            value = rule.expectation.kwargs.get(attribute)
             if isinstance(value, str):
                 wanted.add(value)
-        condition = getattr(rule.expectation, "row_condition", None)
+        condition = rule.expectation.kwargs.get("row_condition")
         if condition is not None:  # a string or GX's condition object: take every name in it
             wanted.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(condition)))
     return [c for c in prepared.columns if c in wanted]

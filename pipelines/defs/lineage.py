@@ -5,6 +5,11 @@ never see edges from one snapshot and shipments from another. The graph still sh
 table is computed from (`READS`): `lot` is the hub (every lot any record names, with its totals),
 the other tables add the records they read themselves, and only the load log (`source_file`)
 reads the raw files.
+
+The step is partitioned by drop like the assets it reads: partition `site-chi` of `lot` is the
+commit of that drop's load, and the table itself is always the whole lineage of the snapshot it
+names. It runs in the pool `lineage_commit` (limit 1): commits of concurrent drops queue in
+Dagster, and the load lock taken first in `commit` serialises the transaction itself.
 """
 
 import dagster as dg
@@ -19,6 +24,7 @@ from lotline.audit.canonical import shown_key
 from lotline.completeness import CHECKS, check_summary
 from lotline.intake.contract import RECORD_TYPES
 from lotline.intake.ingest import LoadReport, commit
+from pipelines.defs.drops import DROPS, LINEAGE_POOL
 from pipelines.defs.records import OWNERS, TAGS, ValidatedBatch
 from pipelines.defs.resources import DropFolder, Warehouse
 from pipelines.metadata import (
@@ -140,6 +146,8 @@ def _specs() -> list[dg.AssetSpec]:
 
 @dg.multi_asset(
     specs=_specs(),
+    partitions_def=DROPS,
+    pool=LINEAGE_POOL,
     ins={
         **{f"raw_{t}": dg.AssetIn(f"raw_{t}") for t in RECORD_TYPES},
         **{f"validated_{t}": dg.AssetIn(f"validated_{t}") for t in RECORD_TYPES},

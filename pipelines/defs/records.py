@@ -6,6 +6,9 @@ few rows are severity WARN: the rest flows on. An error rule that quarantined mo
 folder's `max_reject_share` of a file fails with severity ERROR: the file or its mapping is
 probably wrong. Each check shows its result as a Markdown table (rule, severity, count,
 examples); each validated asset carries its column schema, row count and a preview.
+
+Both are partitioned by drop (`pipelines.defs.drops`): a run reads and validates one drop, so
+runs of different drops go side by side and each keeps its own stored outputs.
 """
 
 import dagster as dg
@@ -15,6 +18,7 @@ from lotline.intake.contract import RECORD_TYPES
 from lotline.intake.ingest import RawBatch, read_raw, validate_batch
 from lotline.intake.reading import printable, scan
 from lotline.intake.validation import References, Validation, build_rules
+from pipelines.defs.drops import DROPS, TOP, drop_dir
 from pipelines.defs.resources import DropFolder, Warehouse
 from pipelines.metadata import CheckLine, check_table, contract_schema, frame_schema, table_metadata
 
@@ -53,16 +57,18 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"raw_{record_type}",
         group_name="raw",
+        partitions_def=DROPS,
         kinds={"polars", "csv"},
         owners=OWNERS,
         tags=TAGS,
-        description=f"{RECORD_TYPES[record_type].doc} Read from the drop folder as text.",
+        description=f"{RECORD_TYPES[record_type].doc} Read from the drop's folder as text.",
     )
     def raw(
         context: dg.AssetExecutionContext, warehouse: Warehouse, drop_folder: DropFolder
     ) -> RawBatch:
+        drop = context.partition_key
         found = scan(
-            drop_folder.folder,
+            drop_dir(drop_folder.folder, drop),
             record_type,
             mapping=drop_folder.file_mapping(),
             settle_seconds=drop_folder.settle_seconds,
@@ -75,9 +81,11 @@ def _raw_asset(record_type: str) -> dg.AssetsDefinition:
             "dagster/row_count": batch.rows.height,
             "dagster/column_schema": frame_schema(batch.rows),
         }
-        if found.skipped:
+        # the top drop's subfolders are drops of their own, not files left out
+        skipped = [s for s in found.skipped if not (drop == TOP and s.reason == "subfolder")]
+        if skipped:
             metadata["skipped"] = dg.MetadataValue.md(
-                "\n".join(f"- `{printable(s.name)}`: {s.reason}" for s in found.skipped)
+                "\n".join(f"- `{printable(s.name)}`: {s.reason}" for s in skipped)
             )
         context.add_output_metadata(metadata)
         return batch
@@ -104,6 +112,7 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"validated_{record_type}",
         group_name="validated",
+        partitions_def=DROPS,
         kinds={"great_expectations", "polars"},
         ins=ins,
         check_specs=specs,
@@ -130,6 +139,9 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
                 "rows_with_warnings": validation.findings.select("row_number").n_unique()
                 if not validation.findings.is_empty()
                 else 0,
+                # every row ran through the suite's rules as generated Polars checks; GX itself
+                # validated the rows those failed, and its verdict is the checks' outcome
+                "rows_validated_by_great_expectations": validation.gx_rows,
                 **table_metadata(rows, rows.height, frame_schema(rows, docs)),
             },
         )
@@ -163,6 +175,10 @@ def _validated_asset(record_type: str) -> dg.AssetsDefinition:
                     ),
                     "severity": severity,
                     "failed_rows": failed,
+                    "expectation": rule.expectation.kind,
+                    "checked_by": "Great Expectations (on the rows the Polars check failed)"
+                    if failed
+                    else "Polars check generated from the expectation (no row failed)",
                     "largest_share_of_a_file": share,
                 },
             )

@@ -15,12 +15,14 @@ import dagster as dg
 import pytest
 import yaml
 from dagster._config import process_config
-from dagster._core.instance.config import dagster_instance_config
+from dagster._core.instance.config import dagster_instance_config, validate_concurrency_config
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.storage.config import pg_config
 from dagster_postgres.utils import pg_url_from_config
 
 from lotline.cli import _parser
+from pipelines.definitions import defs
+from pipelines.defs.drops import DROPS, LINEAGE_POOL
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
@@ -74,7 +76,8 @@ def test_dagster_yaml_puts_runs_events_and_schedules_on_postgres_by_psycopg2(
     assert coordinator["class"] == "QueuedRunCoordinator"
     checked = process_config(QueuedRunCoordinator.config_type(), coordinator["config"])
     assert checked.success, checked.errors
-    assert checked.value["max_concurrent_runs"] >= 1
+    validate_concurrency_config(config)  # no limit set twice (run queue and `concurrency`)
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] >= 1
     assert config["run_launcher"]["class"] == "DefaultRunLauncher"
     assert config["scheduler"]["class"] == "DagsterDaemonScheduler"
     assert config["telemetry"] == {"enabled": False}
@@ -171,8 +174,14 @@ def test_helm_values_run_each_load_in_its_own_pod_on_our_postgres() -> None:
     daemon = values["dagsterDaemon"]
     assert daemon["enabled"] is True
     assert daemon["runCoordinator"]["type"] == "QueuedRunCoordinator"
-    limit = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]["maxConcurrentRuns"]
-    assert limit == _yaml("dagster.yaml")["run_coordinator"]["config"]["max_concurrent_runs"]
+    # the chart refuses a run limit set both in the queue's config and under `concurrency`
+    assert "maxConcurrentRuns" not in daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+    concurrency = _yaml("dagster.yaml")["concurrency"]
+    runs, pools = values["concurrency"]["runs"], values["concurrency"]["pools"]
+    assert runs["maxConcurrentRuns"] == concurrency["runs"]["max_concurrent_runs"]
+    assert runs["tagConcurrencyLimits"] == concurrency["runs"]["tag_concurrency_limits"]
+    assert pools["defaultLimit"] == concurrency["pools"]["default_limit"]
+    assert pools["granularity"] == concurrency["pools"]["granularity"]
 
 
 def test_portal_manifest_serves_the_compose_command_from_the_same_image() -> None:
@@ -189,3 +198,31 @@ def test_portal_manifest_serves_the_compose_command_from_the_same_image() -> Non
     labels = pod["metadata"]["labels"]
     assert deployment["spec"]["selector"]["matchLabels"] == labels == service["spec"]["selector"]
     assert service["spec"]["ports"][0]["targetPort"] == container["ports"][0]["name"]
+
+
+def test_commits_queue_in_one_pool_and_each_drop_runs_once_at_a_time() -> None:
+    """The pool of the commit step has limit 1 through the default limit, which is only right
+    while it is the code location's one pool; and the per-drop run limit keys on the tag every
+    run of a partition carries."""
+    concurrency = _yaml("dagster.yaml")["concurrency"]
+    assert concurrency["pools"] == {"default_limit": 1, "granularity": "op"}
+    (per_drop,) = concurrency["runs"]["tag_concurrency_limits"]
+    assert per_drop == {
+        "key": "dagster/partition",
+        "value": {"applyLimitPerUniqueValue": True},
+        "limit": 1,
+    }
+    graph = defs().resolve_asset_graph()
+    pools = {
+        node.pool
+        for assets in graph.assets_defs
+        if assets.is_executable
+        for node in [assets.node_def]
+        if node.pool
+    }
+    job = defs().resolve_job_def("lineage_rebuild")
+    pools |= {node.definition.pool for node in job.nodes if node.definition.pool}
+    assert pools == {LINEAGE_POOL}
+    lineage = graph.get(dg.AssetKey("lot")).assets_def
+    assert lineage.node_def.pool == LINEAGE_POOL
+    assert lineage.partitions_def == DROPS

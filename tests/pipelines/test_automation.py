@@ -12,13 +12,22 @@ import pytest
 
 from pipelines.definitions import defs
 from pipelines.defs.automation import SCHEDULE_TIMEZONE_ENV, drop_folder_sensor, schedule_timezone
+from pipelines.defs.drops import DROPS
 from pipelines.defs.resources import DropFolder, Warehouse
 from pipelines.run import run_pipeline
 
 
 def _tick(resources: dict, cursor: str | None):  # type: ignore[no-untyped-def]
+    """A skip reason, or the one run the tick requests; and the cursor after the tick."""
     with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
-        return drop_folder_sensor(context), context.cursor
+        result = drop_folder_sensor(context)
+        if isinstance(result, dg.SensorResult):
+            (request,) = result.run_requests or []
+            assert result.dynamic_partitions_requests == [
+                DROPS.build_add_request([request.partition_key])
+            ]
+            return request, result.cursor
+        return result, context.cursor
 
 
 def test_a_loaded_folder_starts_no_run_and_a_changed_file_does(

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 import models
 from lotline import store
+from pipelines.defs.drops import DROPS, TOP
 
 ROOT = Path(__file__).parents[2]
 SMALL = ROOT / "tests" / "data" / "small"
@@ -38,6 +39,13 @@ mutation Launch($params: ExecutionParams!) {
     ... on LaunchRunSuccess { run { runId } }
     ... on PythonError { message }
     ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+ADD_DROP = """
+mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) {
+    __typename ... on AddDynamicPartitionSuccess { partitionKey } ... on PythonError { message }
   }
 }
 """
@@ -158,13 +166,17 @@ def test_the_ui_shows_the_database_url_by_name(server: Server) -> None:
 def test_ingest_launched_like_the_ui_succeeds_the_first_time(server: Server) -> None:
     assert not server.database.exists()  # a fresh database: the run creates the schema
     repo = server.query(DEFINITIONS)["repositoriesOrError"]["nodes"][0]
+    repository = {
+        "repositoryLocationName": repo["location"]["name"],
+        "repositoryName": repo["name"],
+    }
+    # the UI's "Materialize" on a partitioned job: add the drop, launch a run of that partition
+    added = server.query(ADD_DROP, {"selector": repository, "name": DROPS.name, "key": TOP})
+    assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
     params = {
-        "selector": {
-            "repositoryLocationName": repo["location"]["name"],
-            "repositoryName": repo["name"],
-            "jobName": "ingest",
-        },
+        "selector": {**repository, "jobName": "ingest"},
         "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": TOP}]},
     }
     launched = server.query(LAUNCH, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.definitions import defs
 from pipelines.defs.automation import drop_folder_sensor
+from pipelines.defs.drops import DROPS
 from pipelines.defs.resources import DropFolder, Warehouse
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
@@ -60,7 +61,8 @@ def test_checks_jobs_schedule_and_sensor(definitions: dg.Definitions) -> None:
         "every_row_accounted_for",
         "edges_reference_known_lots",
     } <= checks
-    assert definitions.resolve_job_def("ingest")
+    assert definitions.resolve_job_def("ingest").partitions_def == DROPS  # a run per drop
+    assert definitions.resolve_job_def("lineage_rebuild")
     schedule = definitions.resolve_schedule_def("daily_expiry_report")
     assert schedule.cron_schedule == "0 6 * * *" and schedule.job_name == "expiry_report_job"
     assert definitions.resolve_sensor_def("drop_folder_sensor").job_name == "ingest"
@@ -89,8 +91,15 @@ def test_delivery_runs_only_on_its_schedules(definitions: dg.Definitions) -> Non
 
 
 def _tick(resources: dict, cursor: str | None):  # type: ignore[no-untyped-def]
+    """A skip reason, or the one run the tick requests; and the cursor after the tick."""
     with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
         result = drop_folder_sensor(context)
+        if isinstance(result, dg.SensorResult):
+            (request,) = result.run_requests or []
+            assert result.dynamic_partitions_requests == [
+                DROPS.build_add_request([request.partition_key])
+            ]
+            return request, result.cursor
         return result, context.cursor
 
 

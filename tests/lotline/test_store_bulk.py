@@ -1,0 +1,113 @@
+"""Bulk writes through ADBC staging on SQLite, `ANALYZE`: same rows, same transaction.
+
+A large frame reaches SQLite as Arrow through a staging file the load's connection attaches
+(`store._insert_staged`); it must store exactly what `executemany` stores, commit or roll back
+with the caller's transaction, and leave no staging file behind.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+import models
+from lotline import store
+
+ROWS = store.STAGED_ROWS + 5
+
+
+def _frame(model: type, rows: int = ROWS) -> pl.DataFrame:
+    """Rows for every column of `model`'s table, every type, some nulls where allowed."""
+    table = store.table(model)
+    start = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    columns = {}
+    for name, dtype in store.polars_schema(model).items():
+        nullable = table.c[name].nullable and not table.c[name].primary_key
+        if dtype == pl.Int64:
+            values: list = list(range(1, rows + 1))
+        elif dtype == pl.Float64:
+            values = [i * 0.25 for i in range(rows)]
+        elif dtype == pl.Boolean:
+            values = [i % 3 == 0 for i in range(rows)]
+        elif isinstance(dtype, pl.Datetime):
+            values = [start + timedelta(seconds=i, microseconds=i % 1000) for i in range(rows)]
+        elif dtype == pl.Date:
+            values = [date(2026, 1, 1) + timedelta(days=i % 400) for i in range(rows)]
+        else:
+            values = [f"{name}-{i}\u00e9" for i in range(rows)]
+        if nullable:
+            values = [None if i % 7 == 3 else v for i, v in enumerate(values)]
+        columns[name] = pl.Series(name, values, dtype=dtype)
+    return pl.DataFrame(columns)
+
+
+def _engine(tmp_path: Path, name: str) -> sa.Engine:
+    engine = store.make_engine(store.sqlite_url(tmp_path / name))
+    store.create_schema(engine)
+    return engine
+
+
+def test_staged_insert_stores_what_executemany_stores(tmp_path, monkeypatch) -> None:
+    frame = _frame(models.ShipmentRecord)
+    staged, plain = _engine(tmp_path, "staged.sqlite"), _engine(tmp_path, "plain.sqlite")
+    files = []
+    with staged.begin() as conn:
+        store.insert_frame(conn, models.ShipmentRecord, frame)
+        files = [path for _, path in conn.connection.info[store._STAGED_KEY]]
+        assert files and all(Path(p).exists() for p in files)
+    monkeypatch.setattr(store, "STAGED_ROWS", 10**12)
+    with plain.begin() as conn:
+        store.insert_frame(conn, models.ShipmentRecord, frame)
+    ours = store.read_frame(staged, models.ShipmentRecord).sort("source_row")
+    theirs = store.read_frame(plain, models.ShipmentRecord).sort("source_row")
+    assert ours.equals(theirs) and ours.height == ROWS
+    assert ours.select(frame.columns).equals(frame.sort("source_row"))
+    assert not any(Path(p).exists() for p in files)  # detached and deleted at check-in
+    with staged.connect() as conn:
+        attached = conn.exec_driver_sql("PRAGMA database_list").fetchall()
+    assert not [row[1] for row in attached if row[1].startswith("lotline_staged")]
+
+
+def test_staged_insert_rolls_back_with_the_transaction(tmp_path) -> None:
+    engine = _engine(tmp_path, "rollback.sqlite")
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        store.insert_frame(conn, models.LotClosure, _frame(models.LotClosure))
+        assert conn.execute(sa.text("SELECT count(*) FROM lot_closure")).scalar() == ROWS
+        raise RuntimeError("the load fails after writing")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM lot_closure")).scalar() == 0
+
+
+def test_more_large_frames_than_staging_slots(tmp_path) -> None:
+    engine = _engine(tmp_path, "slots.sqlite")
+    frame = _frame(models.LotClosure, store.STAGED_ROWS)
+    with engine.begin() as conn:
+        for round_ in range(store._MAX_STAGED + 2):
+            part = frame.with_columns(pl.col("ancestor_key") + round_ * frame.height)
+            store.insert_frame(conn, models.LotClosure, part)
+        used = len(conn.connection.info[store._STAGED_KEY])
+        store.analyze(conn, [models.LotClosure, "lot_closure"])
+    assert used == store._MAX_STAGED - store._RESERVED  # the last slots wait for a large frame
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM lot_closure")).scalar()
+        stats = conn.execute(sa.text("SELECT count(*) FROM sqlite_stat1")).scalar()
+    assert count == frame.height * (store._MAX_STAGED + 2)
+    assert stats and stats > 0
+
+
+@pytest.mark.postgres
+def test_analyze_on_postgres(postgres_url: str) -> None:
+    engine = store.make_engine(postgres_url)
+    store.create_schema(engine)
+    with engine.begin() as conn:
+        store.insert_frame(conn, models.LotClosure, _frame(models.LotClosure, 1000))
+        store.analyze(conn, [models.LotClosure])
+    with engine.connect() as conn:
+        analyzed = conn.execute(
+            sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'lot_closure'")
+        ).scalar()
+    assert analyzed is not None
