@@ -55,6 +55,8 @@ from lotline.lineage import (
 
 MASTER_TABLES = {"products": models.Product, "locations": models.Location}
 MASTER_KEYS = {"products": "gtin", "locations": "location_id"}
+ANALYZE_AFTER_ROWS = 50_000
+"""On PostgreSQL a load refreshes the statistics of a table it wrote more rows than this to."""
 DEFAULT_MAX_REJECT_SHARE = 0.05
 """Above this share of a file's rows quarantined by one rule, the file or its mapping is
 probably wrong: the load still commits what is valid, and says so loudly."""
@@ -409,14 +411,14 @@ def commit(
                 counts = incremental.update(conn, snapshot_id, changed_rows)
             else:
                 counts = rebuild_lineage(conn, snapshot_id, written)
-        # statistics for the planner after the bulk writes (sampled: cheap on big tables)
-        store.analyze(
-            conn,
-            [
-                *(models.RECORD_TABLES[n] for n, a in applied.items() if not a.inserted.is_empty()),
-                *counts,
-            ],
-        )
+        # statistics for the planner after bulk writes: SQLite keeps none unless asked (and
+        # samples in milliseconds); PostgreSQL's autovacuum analyzes small changes itself
+        written_rows = {
+            **{models.RECORD_TABLES[n]: a.inserted.height for n, a in applied.items()},
+            **counts,
+        }
+        floor = 0 if conn.dialect.name == "sqlite" else ANALYZE_AFTER_ROWS
+        store.analyze(conn, [t for t, rows in written_rows.items() if rows > floor])
     return LoadReport(
         load_id,
         reports,
