@@ -1,8 +1,11 @@
 """CBV 2.0 event hashes (`ni:///sha-256;…?ver=CBV2.0`): the eventID an EPCIS event gets from its
 own content, so two systems name the same event alike without agreeing on ids.
 
-The hash is computed by GS1's reference implementation (`epcis-event-hash-generator` on PyPI),
-wrapped here for three reasons:
+The hash is defined by GS1's reference implementation (`epcis-event-hash-generator` on PyPI).
+Documents made of the event shapes lotline writes are hashed natively by `event_prehash` (the
+same pre-hash strings, tested against the reference; 130 s → 4 s of CPU for the 55,819 events
+of a hub recall report); any other document goes to the reference implementation, wrapped
+here for three reasons:
 
 - it never goes to the network: the package resolves a JSON-LD `@context` it does not ship by
   fetching it; lotline answers the EPCIS 2.0 context from the package's copy and any other remote
@@ -26,6 +29,8 @@ import epcis_event_hash_generator  # noqa: F401  (sets pyld's loader; replaced b
 from epcis_event_hash_generator import json_to_py, xml_to_py
 from epcis_event_hash_generator.hash_generator import epcis_hashes_from_events
 from pyld import jsonld
+
+from lotline.gs1 import event_prehash
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 """The JSON-LD context lotline writes; never fetched."""
@@ -86,7 +91,20 @@ def document_events(document: dict[str, Any]) -> list[dict[str, Any]]:
 def event_hashes(document: dict[str, Any]) -> list[str]:
     """The CBV 2.0 hash of every event of a JSON(-LD) EPCIS document, in document order.
 
+    Events of the shapes lotline writes are hashed natively (`event_prehash`, the same strings as
+    the reference, ~30x faster); any other document goes to the reference implementation.
     The document is not changed; an `eventID` it already carries takes no part in the hash."""
+    events = document_events(document)
+    if not events:
+        return []
+    native = event_prehash.hashes(events, document.get("@context", [EPCIS_CONTEXT]))
+    if native is not None:
+        return native
+    return reference_event_hashes(document)
+
+
+def reference_event_hashes(document: dict[str, Any]) -> list[str]:
+    """`event_hashes` by GS1's reference implementation alone (the definition; slow)."""
     events = document_events(document)
     if not events:
         return []
