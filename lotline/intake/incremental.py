@@ -119,12 +119,13 @@ class KeyTables:
         table = f"lotline_scope_{name}"
         columns = list(frame.columns)
         if table not in self.made:
+            # IF NOT EXISTS: SQLite runs the CREATE outside the transaction, so a rolled-back
+            # load can leave the (emptied) table on its pooled connection
             cols = ", ".join(f'"{c}" TEXT' for c in columns)
             suffix = " ON COMMIT DROP" if self.conn.dialect.name == "postgresql" else ""
-            self.conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({cols}){suffix}")
+            self.conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({cols}){suffix}")
             self.made.add(table)
-        else:
-            self.conn.exec_driver_sql(f"DELETE FROM {table}")
+        self.conn.exec_driver_sql(f"DELETE FROM {table}")
         if frame.height:
             placeholders = ", ".join("%s" if self._pg else "?" for _ in columns)
             raw = self.conn.connection.driver_connection

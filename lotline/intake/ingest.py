@@ -144,8 +144,7 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
     """Read the files of one record type, leaving out files and rows already stored."""
     loaded_files = set(store.read_frame(engine, models.SourceFile, columns=["sha256"])["sha256"])
     rt = RECORD_TYPES[record_type]
-    stored = _stored_hashes(engine, record_type)
-    files, frames, notes = [], [], []
+    files, frames, notes, reads = [], [], [], []
     seen: set[str] = set()
     for source in (s for s in sources if s.record_type == record_type):
         if source.sha256 in loaded_files or source.sha256 in seen:
@@ -156,6 +155,12 @@ def read_raw(engine: Engine, sources: list[SourceFile], record_type: str) -> Raw
         frame = with_record_hash(rt, vocabulary.canonical(rt, read.rows)).with_columns(
             pl.lit(source.name).alias(SOURCE_FILE), pl.lit(source.sha256).alias(SOURCE_SHA256)
         )
+        reads.append((source, read, frame))
+    hashes = [frame[RECORD_HASH] for _, _, frame in reads]
+    stored = _stored_hashes(
+        engine, record_type, pl.concat(hashes) if hashes else pl.Series(RECORD_HASH, [], pl.String)
+    )
+    for source, read, frame in reads:
         fresh = frame.filter(~pl.col(RECORD_HASH).is_in(stored.implode()))
         unreadable = (
             read.findings.filter(
@@ -213,9 +218,28 @@ def _empty_raw(record_type: str) -> pl.DataFrame:
     )
 
 
-def _stored_hashes(engine: Engine, record_type: str) -> pl.Series:
+def _stored_hashes(engine: Engine, record_type: str, hashes: pl.Series) -> pl.Series:
+    """Which of `hashes` are stored already: looked up by the batch's own hashes (a daily file
+    must not read the hashes of every record ever loaded), or read whole for a large batch."""
     model = MASTER_TABLES.get(record_type) or models.RECORD_TABLES[record_type]
-    return store.read_frame(engine, model, columns=["record_hash"])["record_hash"]
+    if hashes.len() > DELTA_ROWS or record_type in MASTER_TABLES:
+        return store.read_frame(engine, model, columns=["record_hash"])["record_hash"]
+    if hashes.is_empty():
+        return hashes
+    with engine.connect() as conn:
+        tables = incremental.KeyTables(conn)
+        try:
+            keys = tables.put("record_hashes", hashes.unique().to_frame("record_hash"))
+            found = store.read_query(
+                conn,
+                f'SELECT r.record_hash FROM {keys} s CROSS JOIN "{store.table(model).name}" r '
+                "WHERE r.record_hash = s.record_hash",
+                {"record_hash": pl.String()},
+            )
+        finally:
+            tables.drop()
+            conn.commit()  # only the temporary table was written
+    return found["record_hash"]
 
 
 # --- stage 2: validate --------------------------------------------------------------------------
