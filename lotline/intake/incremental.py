@@ -260,26 +260,23 @@ def _place_records(
     return out
 
 
+def _packing_of(conn: Connection, scratch: KeyTables, family: pl.DataFrame) -> pl.DataFrame:
+    """Packing events that put something in one of `family`'s SSCCs or put one of them in."""
+    return _union(
+        _read_matching(
+            conn, scratch, "packing", {"family_parent": family.rename({"sscc": "parent_sscc"})}
+        ),
+        _read_matching(
+            conn, scratch, "packing", {"family_child": family.rename({"sscc": "child_sscc"})}
+        ),
+    )
+
+
 def _sscc_family(conn: Connection, scratch: KeyTables, ssccs: pl.DataFrame) -> pl.DataFrame:
     """`ssccs` with every SSCC packed in them or they were packed in, at any depth."""
     family = ssccs
     for _ in range(16):  # nesting depth of real packaging: pallet, case, inner pack
-        packing = pl.concat(
-            [
-                _read_matching(
-                    conn,
-                    scratch,
-                    "packing",
-                    {"family_parent": family.rename({"sscc": "parent_sscc"})},
-                ),
-                _read_matching(
-                    conn,
-                    scratch,
-                    "packing",
-                    {"family_child": family.rename({"sscc": "child_sscc"})},
-                ),
-            ]
-        )
+        packing = _packing_of(conn, scratch, family)
         grown = _frame(
             SSCC_SCHEMA,
             [
@@ -362,22 +359,7 @@ def touched_lots(conn: Connection, changed: dict[str, pl.DataFrame]) -> pl.DataF
             )
         family = _sscc_family(conn, scratch, ssccs)
         packed = {
-            "packing": pl.concat(
-                [
-                    _read_matching(
-                        conn,
-                        scratch,
-                        "packing",
-                        {"family_parent": family.rename({"sscc": "parent_sscc"})},
-                    ),
-                    _read_matching(
-                        conn,
-                        scratch,
-                        "packing",
-                        {"family_child": family.rename({"sscc": "child_sscc"})},
-                    ),
-                ]
-            ),
+            "packing": _packing_of(conn, scratch, family),
             "shipments": _read_matching(conn, scratch, "shipments", {"family": family}),
         }
         found = mentions(packed)
@@ -430,12 +412,9 @@ def scope_records(conn: Connection, lots: pl.DataFrame) -> Records:
         for name in SERIAL_ONLY_TYPES:
             frames[name] = _union(frames[name], _serial_only_rows(conn, scratch, name, serials))
         family = _sscc_family(conn, scratch, mentions(frames).ssccs)
-        for name, keys in (
-            ("packing", {"family_parent": family.rename({"sscc": "parent_sscc"})}),
-            ("packing", {"family_child": family.rename({"sscc": "child_sscc"})}),
-            ("shipments", {"family": family}),
-        ):
-            frames[name] = _union(frames[name], _read_matching(conn, scratch, name, keys))
+        frames["packing"] = _union(frames["packing"], _packing_of(conn, scratch, family))
+        shipped = _read_matching(conn, scratch, "shipments", {"family": family})
+        frames["shipments"] = _union(frames["shipments"], shipped)
         # serials packed in those pallets: their commissioning gives the exploded lines' lots
         packed = _commissioned(conn, scratch, mentions({"packing": frames["packing"]}).serials)
         for name in ("receipts", "production"):
