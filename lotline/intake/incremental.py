@@ -640,7 +640,9 @@ def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame])
     )
     counts["trace_exception"] += _rewrite_outlives(conn, expiry_scope, touched, stamp)
     written, sharing = _rewrite_shared_codes(conn, touched, stamp)
-    counts["trace_exception"] += written + _rewrite_unresolved(conn, records, stamp)
+    counts["trace_exception"] += written + _rewrite_unresolved(
+        conn, records, changed.get("shipments"), stamp
+    )
     scored = sorted(set(expiry_scope) | set(my_keys) | set(sharing))
     counts["lot_completeness"] = _rewrite_completeness(conn, scored, stamp)
     return counts
@@ -735,19 +737,28 @@ def _rewrite_shared_codes(
     return written, lots["lot_key"].to_list()
 
 
-def _rewrite_unresolved(conn: Connection, records: Records, stamp: pl.Expr) -> int:
-    """Pallet shipments that resolve to nothing carry no lot: rewrite those of the pallets in
-    scope (their reference names shipment and SSCC)."""
+def _rewrite_unresolved(
+    conn: Connection, records: Records, changed: pl.DataFrame | None, stamp: pl.Expr
+) -> int:
+    """Pallet shipments that resolve to nothing carry no lot: rewrite the findings of the
+    pallets in scope, and drop those of pallet lines this load corrected or voided (their
+    reference names shipment and SSCC)."""
     from lotline import aggregation
 
-    pallets = records.shipments.filter(
-        pl.col("gtin").is_null() & pl.col("lot").is_null() & pl.col("sscc").is_not_null()
+    def pallet_lines(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(
+            pl.col("gtin").is_null() & pl.col("lot").is_null() & pl.col("sscc").is_not_null()
+        )
+
+    pallets = pallet_lines(records.shipments)
+    before = (
+        pallet_lines(changed)
+        if changed is not None and {"shipment_id", "sscc"} <= set(changed.columns)
+        else pl.DataFrame(schema={"shipment_id": pl.String, "sscc": pl.String})
     )
-    if pallets.is_empty():
-        return 0
-    found = completeness.unresolved_sscc(aggregation.unresolved_shipments(pallets, records.packing))
     references = (
-        pallets.select(pl.format("shipment {} SSCC {}", "shipment_id", "sscc"))
+        pl.concat([pallets.select("shipment_id", "sscc"), before.select("shipment_id", "sscc")])
+        .select(pl.format("shipment {} SSCC {}", "shipment_id", "sscc"))
         .to_series()
         .unique()
         .to_list()
@@ -760,6 +771,9 @@ def _rewrite_unresolved(conn: Connection, records: Records, stamp: pl.Expr) -> i
                 & exception.c.reference.in_(references[i : i + 500])
             )
         )
+    if pallets.is_empty():
+        return 0
+    found = completeness.unresolved_sscc(aggregation.unresolved_shipments(pallets, records.packing))
     return store.insert_frame(conn, models.TraceException, found.with_columns(stamp))
 
 

@@ -468,6 +468,7 @@ def _incremental(
 CHANGE_COLUMNS = (
     *LOT_ID,
     "serial",
+    "shipment_id",
     "production_id",
     "sscc",
     "parent_sscc",

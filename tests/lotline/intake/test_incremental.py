@@ -11,6 +11,7 @@ be identical, row for row (surrogate row ids and snapshot ids aside, floating-po
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -39,6 +40,10 @@ def _read(folder: Path, name: str) -> pl.DataFrame:
 
 def _instant(column: str) -> pl.Expr:
     return pl.col(column).str.to_datetime("%Y-%m-%dT%H:%M:%S%z", time_zone="UTC")
+
+
+def _day_before(instant: str) -> str:
+    return (datetime.fromisoformat(instant) - timedelta(days=1)).isoformat()
 
 
 def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> Path:
@@ -100,11 +105,28 @@ def drops(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
             ),
         ]
     )
-    # a void: the last shipment line of the second drop was never shipped
+    # a pallet shipped whole a day before anything was packed in it (a finding), voided later
+    pallet = parts[0]["packing"].filter(pl.col("action") == "pack").head(1)
+    ghost = (
+        parts[1]["shipments"]
+        .tail(1)
+        .with_columns(
+            pl.lit("SH-GHOST-1").alias("shipment_id"),
+            pl.lit(None, pl.String).alias("gtin"),
+            pl.lit(None, pl.String).alias("lot"),
+            pl.lit(None, pl.String).alias("serial"),
+            pallet["parent_sscc"].alias("sscc"),
+            pl.lit(None, pl.String).alias("quantity"),
+            pl.lit(None, pl.String).alias("uom"),
+            pl.lit(_day_before(pallet["packed_at"][0])).alias("shipped_at"),
+        )
+    )
+    parts[1]["shipments"] = pl.concat([parts[1]["shipments"], ghost])
+    # a void: the last real shipment line of the second drop was never shipped, nor the ghost
     fourth["shipments"] = pl.concat(
         [
             fourth["shipments"],
-            parts[1]["shipments"].tail(1).with_columns(pl.lit("true").alias("void")),
+            parts[1]["shipments"].tail(2).with_columns(pl.lit("true").alias("void")),
         ]
     )
     # a production joining two parts of the genealogy, with an input of unknown lot
