@@ -318,6 +318,55 @@ def read_frame(
     return read_query(conn, query, {c.name: _polars_type(c.type) for c in cols})
 
 
+IN_CHUNK = 500
+"""Values per `IN (...)` list: bounded bind parameters on either database."""
+
+
+def read_in(
+    conn: Connection | Engine,
+    model: type[SQLModel] | str,
+    column: str,
+    values: Iterable[object],
+    columns: Iterable[str] | None = None,
+    where: sa.ColumnElement | None = None,
+) -> pl.DataFrame:
+    """Rows whose `column` is one of `values` (and `where`), as `read_frame` types them, read in
+    chunks of `IN_CHUNK` values."""
+    tbl = table(model)
+    keys = list(dict.fromkeys(values))
+    columns = list(columns) if columns is not None else None
+    parts = [
+        read_frame(
+            conn,
+            model,
+            where=tbl.c[column].in_(keys[i : i + IN_CHUNK])
+            if where is None
+            else (tbl.c[column].in_(keys[i : i + IN_CHUNK]) & where),
+            columns=columns,
+        )
+        for i in range(0, len(keys), IN_CHUNK)
+    ]
+    if parts:
+        return pl.concat(parts)
+    schema = polars_schema(model)
+    return pl.DataFrame(schema={c: schema[c] for c in (columns or schema)})
+
+
+def delete_in(
+    conn: Connection,
+    model: type[SQLModel] | str,
+    column: str,
+    values: Iterable[object],
+    where: sa.ColumnElement | None = None,
+) -> None:
+    """Delete the rows whose `column` is one of `values` (and `where`), in chunks."""
+    tbl = table(model)
+    keys = list(dict.fromkeys(values))
+    for i in range(0, len(keys), IN_CHUNK):
+        condition = tbl.c[column].in_(keys[i : i + IN_CHUNK])
+        conn.execute(tbl.delete().where(condition if where is None else condition & where))
+
+
 def read_query(
     conn: Connection | Engine, query: sa.Select | str, schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
@@ -452,10 +501,11 @@ def _read_sqlite_arrow(
     if not frame.columns:
         frame = pl.DataFrame(schema={n: pl.Null for n in names})
     frame.columns = names
-    return frame.select(_series_from_arrow(frame[n], schema.get(n, pl.String())) for n in names)
+    return frame.select(typed_column(frame[n], schema.get(n, pl.String())) for n in names)
 
 
-def _series_from_arrow(values: pl.Series, want: pl.DataType) -> pl.Series:
+def typed_column(values: pl.Series, want: pl.DataType) -> pl.Series:
+    """A column read as Arrow (SQLite hands dates and times back as text), typed."""
     if values.dtype == pl.String and isinstance(want, pl.Date):
         return values.str.slice(0, 10).str.to_date("%Y-%m-%d")
     if values.dtype == pl.String and isinstance(want, pl.Datetime):

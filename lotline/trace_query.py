@@ -243,21 +243,9 @@ def _read_arrow(arrow: Any, query: sa.Select, dialect: sa.Dialect) -> pl.DataFra
     if frame.is_empty() and not frame.columns:
         frame = pl.DataFrame(schema={n: pl.String for n in names})
     return frame.select(
-        _typed(frame[c.name], store._polars_type(c.type)) for c in query.selected_columns
+        store.typed_column(frame[c.name], store._polars_type(c.type))
+        for c in query.selected_columns
     )
-
-
-def _typed(values: pl.Series, want: pl.DataType) -> pl.Series:
-    if values.dtype == pl.String and isinstance(want, pl.Date):
-        return values.str.slice(0, 10).str.to_date("%Y-%m-%d")
-    if values.dtype == pl.String and isinstance(want, pl.Datetime):
-        return (
-            values.str.replace("T", " ")
-            .str.slice(0, 26)
-            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
-            .dt.replace_time_zone("UTC")
-        )
-    return values.cast(want, strict=False)
 
 
 def _edge_conditions(

@@ -198,19 +198,12 @@ def _with_production_places(conn: Connection, consumption: pl.DataFrame) -> pl.D
     """Consumption rows with the location of their production (where they move stock)."""
     if consumption.is_empty():
         return consumption.with_columns(pl.lit(None, pl.String).alias("location_id"))
-    production = store.table(models.ProductionRecord)
-    ids = consumption["production_id"].unique().to_list()
-    places = pl.concat(
-        [
-            store.read_query(
-                conn,
-                sa.select(production.c.production_id, production.c.location_id)
-                .where(production.c.production_id.in_(ids[i : i + 500]))
-                .distinct(),
-                {"production_id": pl.String(), "location_id": pl.String()},
-            )
-            for i in range(0, len(ids), 500)
-        ]
+    places = store.read_in(
+        conn,
+        models.ProductionRecord,
+        "production_id",
+        consumption["production_id"].unique().to_list(),
+        columns=["production_id", "location_id"],
     ).unique("production_id")
     return consumption.join(places, on="production_id", how="left")
 
@@ -368,13 +361,7 @@ def touched_lots(conn: Connection, changed: dict[str, pl.DataFrame]) -> pl.DataF
         lots.append(_commissioned(conn, scratch, serials).select(LOT_ID))
         if "products" in changed:  # a product's name, unit or shelf life: all of its lots
             gtins = changed["products"]["gtin"].to_list()
-            lot = store.table(models.Lot)
-            lots.extend(
-                store.read_frame(
-                    conn, models.Lot, where=lot.c.gtin.in_(gtins[i : i + 500]), columns=LOT_ID
-                )
-                for i in range(0, len(gtins), 500)
-            )
+            lots.append(store.read_in(conn, models.Lot, "gtin", gtins, columns=LOT_ID))
         touched = _frame(LOT_SCHEMA, lots)
         return _with_same_codes(conn, touched)
     finally:
@@ -384,13 +371,8 @@ def touched_lots(conn: Connection, changed: dict[str, pl.DataFrame]) -> pl.DataF
 def _with_same_codes(conn: Connection, lots: pl.DataFrame) -> pl.DataFrame:
     """`lots` and every stored lot sharing a lot code with one of them (a shared code is a
     finding on each lot that carries it)."""
-    codes = lots["lot"].unique().to_list()
-    lot = store.table(models.Lot)
-    stored = [
-        store.read_frame(conn, models.Lot, where=lot.c.lot.in_(codes[i : i + 500]), columns=LOT_ID)
-        for i in range(0, len(codes), 500)
-    ]
-    return _frame(LOT_SCHEMA, [lots, *stored])
+    stored = store.read_in(conn, models.Lot, "lot", lots["lot"].unique(), columns=LOT_ID)
+    return _frame(LOT_SCHEMA, [lots, stored])
 
 
 def scope_records(conn: Connection, lots: pl.DataFrame) -> Records:
@@ -480,17 +462,8 @@ def _walk(conn: Connection, start: list[int], direction: str) -> list[int]:
 
 
 def _edges_into(conn: Connection, lots: list[int]) -> pl.DataFrame:
-    edge = store.table(models.LotEdge)
-    parts = [
-        store.read_frame(
-            conn,
-            models.LotEdge,
-            where=edge.c.child_key.in_(lots[i : i + 500]),
-            columns=["parent_key", "child_key", "production_id", "share"],
-        )
-        for i in range(0, len(lots), 500)
-    ]
-    return pl.concat(parts) if parts else store.read_frame(conn, models.LotEdge).clear()
+    columns = ["parent_key", "child_key", "production_id", "share"]
+    return store.read_in(conn, models.LotEdge, "child_key", lots, columns=columns)
 
 
 def closure_of(edges: pl.DataFrame, descendants: list[int]) -> pl.DataFrame:
@@ -533,21 +506,30 @@ def closure_of(edges: pl.DataFrame, descendants: list[int]) -> pl.DataFrame:
     )
 
 
-def _delete_keys(conn: Connection, model: type, column: str, keys: list[int]) -> None:
-    tbl = store.table(model)
-    for i in range(0, len(keys), 500):
-        conn.execute(tbl.delete().where(tbl.c[column].in_(keys[i : i + 500])))
+def _by_lot(lots: pl.DataFrame, model: type) -> list[tuple[str, list[str], sa.ColumnElement]]:
+    """(gtin, lot codes, the condition on `model`'s gtin) per GTIN of `lots`: lot codes go in
+    an IN list, which probes the lot index."""
+    gtin = store.table(model).c.gtin
+    return [(g, codes, gtin == g) for g, codes in lots.group_by("gtin").agg("lot").iter_rows()]
+
+
+def _read_lots(
+    conn: Connection, model: type, lots: pl.DataFrame, columns: list[str] | None = None
+) -> pl.DataFrame:
+    """Rows of `model` whose (gtin, lot) is in `lots`."""
+    parts = [
+        store.read_in(conn, model, "lot", codes, columns=columns, where=same_gtin)
+        for _, codes, same_gtin in _by_lot(lots, model)
+    ]
+    return pl.concat(parts) if parts else store.read_in(conn, model, "lot", [], columns=columns)
 
 
 def _delete_lots(conn: Connection, model: type, lots: pl.DataFrame, where=None) -> None:  # type: ignore[no-untyped-def]
     """Delete rows of `model` whose (gtin, lot) is in `lots` (and `where`)."""
-    tbl = store.table(model)
-    for gtin, codes in lots.group_by("gtin").agg("lot").iter_rows():
-        for i in range(0, len(codes), 500):
-            condition = (tbl.c.gtin == gtin) & tbl.c.lot.in_(codes[i : i + 500])
-            if where is not None:
-                condition = condition & where
-            conn.execute(tbl.delete().where(condition))
+    for _, codes, same_gtin in _by_lot(lots, model):
+        store.delete_in(
+            conn, model, "lot", codes, same_gtin if where is None else same_gtin & where
+        )
 
 
 # --- the update ---------------------------------------------------------------------------------
@@ -569,19 +551,7 @@ def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame])
     stamp = pl.lit(snapshot_id).alias("snapshot_id")
     counts: dict[str, int] = {}
 
-    lot = store.table(models.Lot)
-    old = pl.concat(
-        [
-            store.read_frame(
-                conn,
-                models.Lot,
-                where=(lot.c.gtin == gtin) & lot.c.lot.in_(codes[i : i + 500]),
-                columns=["lot_key", "gtin", "lot", "expiry_date"],
-            )
-            for gtin, codes in touched.group_by("gtin").agg("lot").iter_rows()
-            for i in range(0, len(codes), 500)
-        ]
-    )
+    old = _read_lots(conn, models.Lot, touched, ["lot_key", "gtin", "lot", "expiry_date"])
     mine = keys.join(touched, on=LOT_ID, how="semi")
     my_keys = sorted(set(mine["lot_key"].to_list()) | set(old["lot_key"].to_list()))
     old_edges = _edges_into(conn, my_keys)
@@ -599,7 +569,7 @@ def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame])
         "lot_mass_balance": (models.LotMassBalance, keep(quality["lot_mass_balance"])),
     }
     for name, (model, rows) in by_key.items():
-        _delete_keys(conn, model, "child_key" if name == "lot_edge" else "lot_key", my_keys)
+        store.delete_in(conn, model, "child_key" if name == "lot_edge" else "lot_key", my_keys)
         counts[name] = store.insert_frame(conn, model, rows.with_columns(stamp))
 
     status_rows = quality["lot_status"].join(touched, on=LOT_ID, how="semi")
@@ -627,7 +597,7 @@ def update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame])
     closure_roots = sorted(rewired)
     closure_scope = _walk(conn, closure_roots, "down")
     if closure_scope:
-        _delete_keys(conn, models.LotClosure, "descendant_key", closure_scope)
+        store.delete_in(conn, models.LotClosure, "descendant_key", closure_scope)
         ancestry = _walk(conn, closure_scope, "up")
         pairs = closure_of(_edges_into(conn, ancestry), closure_scope)
         counts["lot_closure"] = store.insert_frame(
@@ -675,22 +645,13 @@ def _rewired(before: pl.DataFrame, after: pl.DataFrame) -> set[int]:
     return set(changed["child_key"].to_list())
 
 
-def _lots_by_key(conn: Connection, keys: list[int]) -> pl.DataFrame:
-    lot = store.table(models.Lot)
-    parts = [
-        store.read_frame(conn, models.Lot, where=lot.c.lot_key.in_(keys[i : i + 500]))
-        for i in range(0, len(keys), 500)
-    ]
-    return pl.concat(parts) if parts else store.read_frame(conn, models.Lot).clear()
-
-
 def _rewrite_outlives(
     conn: Connection, scope: list[int], touched: pl.DataFrame, stamp: pl.Expr
 ) -> int:
     if not scope:
         return 0
     ancestry = _walk(conn, scope, "up")
-    lots = _lots_by_key(conn, ancestry)
+    lots = store.read_in(conn, models.Lot, "lot_key", ancestry)
     edges = _edges_into(conn, ancestry)
     from lotline.lineage import Lineage
 
@@ -714,14 +675,7 @@ def _rewrite_shared_codes(
 ) -> tuple[int, list[int]]:
     """Rewrite the shared-lot-code findings of the codes of `touched`; returns rows written and
     the keys of the lots carrying those codes (their completeness counts the finding)."""
-    codes = touched["lot"].unique().to_list()
-    lot = store.table(models.Lot)
-    lots = pl.concat(
-        [
-            store.read_frame(conn, models.Lot, where=lot.c.lot.in_(codes[i : i + 500]))
-            for i in range(0, len(codes), 500)
-        ]
-    )
+    lots = store.read_in(conn, models.Lot, "lot", touched["lot"].unique())
     from lotline.lineage import Lineage
 
     empty = pl.DataFrame()
@@ -764,13 +718,8 @@ def _rewrite_unresolved(
         .to_list()
     )
     exception = store.table(models.TraceException)
-    for i in range(0, len(references), 500):
-        conn.execute(
-            exception.delete().where(
-                (exception.c.check == "unresolved_sscc")
-                & exception.c.reference.in_(references[i : i + 500])
-            )
-        )
+    unresolved = exception.c.check == "unresolved_sscc"
+    store.delete_in(conn, models.TraceException, "reference", references, unresolved)
     if pallets.is_empty():
         return 0
     found = completeness.unresolved_sscc(aggregation.unresolved_shipments(pallets, records.packing))
@@ -778,26 +727,15 @@ def _rewrite_unresolved(
 
 
 def _rewrite_completeness(conn: Connection, keys: list[int], stamp: pl.Expr) -> int:
-    lots = _lots_by_key(conn, keys)
+    lots = store.read_in(conn, models.Lot, "lot_key", keys)
     if lots.is_empty():
-        _delete_keys(conn, models.LotCompleteness, "lot_key", keys)
+        store.delete_in(conn, models.LotCompleteness, "lot_key", keys)
         return 0
-    exception = store.table(models.TraceException)
-    found = []
-    for gtin, codes in lots.group_by("gtin").agg("lot").iter_rows():
-        for i in range(0, len(codes), 500):
-            found.append(
-                store.read_frame(
-                    conn,
-                    models.TraceException,
-                    where=(exception.c.gtin == gtin) & exception.c.lot.in_(codes[i : i + 500]),
-                    columns=completeness.EXCEPTION_COLUMNS,
-                )
-            )
-    scores = completeness.completeness_score(lots, pl.concat(found)).with_columns(
+    found = _read_lots(conn, models.TraceException, lots, completeness.EXCEPTION_COLUMNS)
+    scores = completeness.completeness_score(lots, found).with_columns(
         pl.col("checks_failed").list.join(", ")
     )
-    _delete_keys(conn, models.LotCompleteness, "lot_key", keys)
+    store.delete_in(conn, models.LotCompleteness, "lot_key", keys)
     return store.insert_frame(conn, models.LotCompleteness, scores.with_columns(stamp))
 
 

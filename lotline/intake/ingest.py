@@ -516,13 +516,7 @@ def changed_records(
 
 def _master_changes(conn: Connection, model: type, key: str, rows: pl.DataFrame) -> list[str]:
     """Keys of master rows in `rows` that are new or differ from the stored ones."""
-    tbl = store.table(model)
-    keys = rows[key].to_list()
-    parts = [
-        store.read_frame(conn, model, where=tbl.c[key].in_(keys[i : i + 500]))
-        for i in range(0, len(keys), 500)
-    ]
-    stored = pl.concat(parts)
+    stored = store.read_in(conn, model, key, rows[key])
     columns = [c for c in stored.columns if c in rows.columns]
     fresh = rows.select(pl.col(c).cast(stored.schema[c]) for c in columns)
     return (
@@ -698,12 +692,7 @@ def _as_stored(model: type, written: pl.DataFrame) -> pl.DataFrame:
 
 
 def _stored_rows(conn: Connection, model: type, keys: list[str]) -> pl.DataFrame:
-    tbl = store.table(model)
-    parts = [
-        store.read_frame(conn, model, where=tbl.c.line_key.in_(keys[i : i + 500]))
-        for i in range(0, len(keys), 500)
-    ]
-    return pl.concat(parts)
+    return store.read_in(conn, model, "line_key", keys)
 
 
 def _as_text(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -1073,18 +1062,8 @@ def stored_lot_keys(conn: Connection, lots: pl.DataFrame | None = None) -> tuple
     if lots is None:
         known = store.read_frame(conn, models.Lot, columns=columns)
     else:
-        codes = lots["lot"].unique().to_list()
-        parts = [
-            store.read_frame(
-                conn, models.Lot, where=lot.c.lot.in_(codes[i : i + 500]), columns=columns
-            )
-            for i in range(0, len(codes), 500)
-        ]
-        known = (
-            pl.concat(parts).join(lots.select(LOT_ID), on=LOT_ID, how="semi")
-            if parts
-            else pl.DataFrame(schema={"lot_key": pl.Int64, "gtin": pl.String, "lot": pl.String})
-        )
+        known = store.read_in(conn, models.Lot, "lot", lots["lot"].unique(), columns=columns)
+        known = known.join(lots.select(LOT_ID), on=LOT_ID, how="semi")
     top = conn.execute(sa.select(sa.func.max(lot.c.lot_key))).scalar()
     return known, (int(top) + 1 if top is not None else 0)
 
