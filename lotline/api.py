@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import get_args
 
@@ -223,10 +222,7 @@ def trace_lot(
         sub, gtin, lot, direction, locations(engine), reach=lambda _s, way: reached[way]
     )
     if min_exposure:
-        result.notes.append(
-            f"forward scope limited to lots with exposure ≥ {min_exposure:.4%} of the subject lot; "
-            f"{left_out} less exposed downstream lots left out"
-        )
+        result.notes.append(trace.exposure_note(min_exposure, left_out))
     return _with_snapshot(engine, result)
 
 
@@ -339,14 +335,7 @@ def _with_snapshot(engine: Engine, result: trace.TraceResult) -> trace.TraceResu
         where=store.table(models.LotStatus).c.serial.is_(None),
         columns=["gtin", "lot", "status", "status_at"],
     )
-    lots = result.lots.drop("status", "status_at", strict=False).join(
-        in_force, on=["gtin", "lot"], how="left"
-    )
-    return replace(
-        result,
-        lots=lots,
-        snapshot_id=str(snapshot["snapshot_id"]) if snapshot else None,
-    )
+    return trace.with_status(result, in_force, str(snapshot["snapshot_id"]) if snapshot else None)
 
 
 def _check_direction(direction: str) -> None:

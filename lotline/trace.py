@@ -144,14 +144,43 @@ shown (None: all). `status` comes from the database, when there is one."""
 
 def output_tables(result: TraceResult) -> dict[str, pl.DataFrame]:
     """The frames of the JSON document, columns chosen and ordered as it lists them."""
-    tables = {}
-    for key, (attribute, columns) in OUTPUT_COLUMNS.items():
-        frame = getattr(result, attribute)
-        if columns is not None:
-            optional = key == "lots"
-            frame = frame.select(c for c in columns if not optional or c in frame.columns)
-        tables[key] = frame
-    return tables
+    return {
+        key: output_table(key, getattr(result, attribute))
+        for key, (attribute, _) in OUTPUT_COLUMNS.items()
+    }
+
+
+def output_table(key: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """One list of the JSON document (`key` of `OUTPUT_COLUMNS`), its columns chosen and ordered:
+    a document written while its later lists are still being read takes them one by one."""
+    _, columns = OUTPUT_COLUMNS[key]
+    if columns is None:
+        return frame
+    optional = key == "lots"
+    return frame.select(c for c in columns if not optional or c in frame.columns)
+
+
+def with_status(
+    result: TraceResult, in_force: pl.DataFrame, snapshot_id: str | None
+) -> TraceResult:
+    """The trace stamped with the snapshot it came from and each lot's hold/recall status in
+    force (`in_force`: gtin, lot, status, status_at of the lot-level status rows)."""
+    lots = result.lots.drop("status", "status_at", strict=False).join(
+        in_force, on=["gtin", "lot"], how="left"
+    )
+    return replace(result, lots=lots, snapshot_id=snapshot_id)
+
+
+def exposure_note(min_exposure: float, left_out: int) -> str:
+    """What a recall scope (`min_exposure`) left out of a forward trace."""
+    return (
+        f"forward scope limited to lots with exposure ≥ {min_exposure:.4%} of the subject lot; "
+        f"{left_out} less exposed downstream lots left out"
+    )
+
+
+SHIPMENT_ORDER = ("shipped_at", "shipment_id")
+"""The order of a trace's shipment lines."""
 
 
 def find_lot(lineage: Lineage, gtin: str, lot: str) -> int:
@@ -318,7 +347,7 @@ def _assemble(
             (pl.col("gtin") == subject["gtin"]) & (pl.col("serial") == serial)
         )
         shipments = pl.concat([own, shipments]).unique(maintain_order=True)
-    shipments = shipments.sort("shipped_at", "shipment_id")
+    shipments = shipments.sort(*SHIPMENT_ORDER)
     return TraceResult(
         subject=subject,
         direction=direction,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 import polars as pl
 
@@ -29,55 +29,168 @@ _PLAIN_TEXT = r"^[ !#-\[\]-~]*$"
 """Printable ASCII without quote or backslash: JSON-encoded by quoting alone."""
 
 
-def write(result: TraceResult, out: TextIO, page: dict[str, object] | None = None) -> None:
+def write(result: TraceResult, out: IO, page: dict[str, object] | None = None) -> None:
     """Write the trace's JSON document to `out`, followed by a newline (as `print` did).
 
     `page` (offset, limit and the untruncated totals) is added as a last key when the lists
     were cut; without it the document is the historical one."""
-    for chunk in chunks(result, page):
-        out.write(chunk)
-    out.write("\n")
+    write_document(
+        out,
+        result.subject,
+        result.direction,
+        result.snapshot_id,
+        output_tables(result).items(),
+        result.notes,
+        page,
+    )
+
+
+def write_document(
+    out: IO,
+    subject: dict[str, str | None],
+    direction: str,
+    snapshot_id: str | None,
+    tables: Iterable[tuple[str, pl.DataFrame]],
+    notes: list[str],
+    page: dict[str, object] | None = None,
+) -> None:
+    """`write` of a trace whose lists (`tables`: key and frame, columns as shown) may still be
+    being read: each is taken from the iterable when the document reaches it.
+
+    A text stream with a binary buffer (stdout) is written through the buffer, rows by Polars'
+    CSV writer straight from the frames: no Python string of a table is built."""
+    sink = _sink(out)
+    for piece in _pieces(subject, direction, snapshot_id, tables, notes, page):
+        sink.put(piece)
+    sink.put("\n")
+    sink.flush()
 
 
 def dumps(result: TraceResult, page: dict[str, object] | None = None) -> str:
     """The document as one string, without the trailing newline (the portal's body)."""
-    buffer = io.StringIO()
-    for chunk in chunks(result, page):
-        buffer.write(chunk)
-    return buffer.getvalue()
+    return "".join(chunks(result, page))
 
 
 def chunks(result: TraceResult, page: dict[str, object] | None = None) -> Iterator[str]:
+    tables = output_tables(result).items()
+    for piece in _pieces(
+        result.subject, result.direction, result.snapshot_id, tables, result.notes, page
+    ):
+        yield piece if isinstance(piece, str) else _joined(piece)
+
+
+Piece = str | pl.DataFrame
+"""Text, or rows: a one-column frame of row texts, to be joined with `,\\n` between them."""
+
+
+def _pieces(
+    subject: dict[str, str | None],
+    direction: str,
+    snapshot_id: str | None,
+    tables: Iterable[tuple[str, pl.DataFrame]],
+    notes: list[str],
+    page: dict[str, object] | None,
+) -> Iterator[Piece]:
     head: dict[str, object] = {
-        "subject": result.subject,
-        "direction": result.direction,
-        "snapshot_id": result.snapshot_id,
+        "subject": subject,
+        "direction": direction,
+        "snapshot_id": snapshot_id,
     }
     yield "{"
     first = True
     for key, value in head.items():
         yield ("\n  " if first else ",\n  ") + _key(key) + _small(value)
         first = False
-    for key, frame in output_tables(result).items():
+    for key, frame in tables:
         yield ",\n  " + _key(key)
         if frame.is_empty():
             yield "[]"
             continue
         yield "["
-        for i, text in enumerate(_batches(frame)):
-            yield ("\n" if i == 0 else ",\n") + text
+        for i, rows in enumerate(_batches(frame)):
+            yield "\n" if i == 0 else ",\n"
+            yield rows
         yield "\n  ]"
-    yield ",\n  " + _key("notes") + _small(result.notes)
+    yield ",\n  " + _key("notes") + _small(notes)
     if page is not None:
         yield ",\n  " + _key("page") + _small(page)
     yield "\n}"
 
 
-def _batches(frame: pl.DataFrame) -> Iterator[str]:
+def _batches(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
     """The table's rows as text, `BATCH_ROWS` at a time, in order."""
     row = _row(frame)  # the odd strings and floats looked up once per table, not per batch
     for start in range(0, frame.height, BATCH_ROWS):
-        yield frame.slice(start, BATCH_ROWS).select(row).to_series().str.join(",\n").item()
+        yield frame.slice(start, BATCH_ROWS).select(row)
+
+
+def _joined(rows: pl.DataFrame) -> str:
+    return rows.to_series().str.join(",\n").item()
+
+
+def _sink(out: IO) -> _TextSink | _BytesSink:
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()  # what was printed before goes first
+        return _BytesSink(buffer)
+    if isinstance(out, io.RawIOBase | io.BufferedIOBase):
+        return _BytesSink(out)
+    return _TextSink(out)
+
+
+class _TextSink:
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def put(self, piece: Piece) -> None:
+        self.out.write(piece if isinstance(piece, str) else _joined(piece))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+class _BytesSink:
+    """Rows go out through Polars' CSV writer (one text column, no quoting, `,\\n` after each
+    row but the last): multi-threaded, and no copy of a batch as one Python string."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = _Recorded(out)
+
+    def put(self, piece: Piece) -> None:
+        if isinstance(piece, str):
+            self.out.write(piece.encode())
+            return
+        try:
+            piece.head(-1).write_csv(
+                self.out, include_header=False, quote_style="never", line_terminator=",\n"
+            )
+        except OSError:
+            if self.out.error is not None:  # Polars reports a closed pipe as a plain OSError
+                raise self.out.error from None
+            raise
+        self.out.write(piece.item(-1, 0).encode())
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+class _Recorded:
+    """A binary stream that keeps the error its writes raised: Polars turns a BrokenPipeError
+    into a plain OSError, and the command exits on a closed pipe by its type."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.stream = out
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.stream.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def _key(name: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 import sqlalchemy as sa
@@ -20,8 +20,10 @@ from sqlalchemy.engine import Connection
 
 import models
 from lotline import arrow_reads, store
+from lotline.arrow_reads import SQLiteReader
 from lotline.lineage import Lineage
 from lotline.trace import UnknownSubject
+from lotline.trace_sqlite import reached_from
 
 Way = Literal["backward", "forward"]
 
@@ -67,16 +69,7 @@ def reach(conn: Connection, start: list[int], way: Way) -> pl.DataFrame:
     found = store.read_query(
         conn, query, {"lot_key": pl.Int64(), "depth": pl.Int64(), "exposure": pl.Float64()}
     )
-    starts = pl.DataFrame(
-        {"lot_key": start, "depth": [0] * len(start), "exposure": [1.0] * len(start)},
-        schema={"lot_key": pl.Int64, "depth": pl.Int64, "exposure": pl.Float64},
-    )
-    return (
-        pl.concat([starts, found])
-        .group_by("lot_key")
-        .agg(pl.col("depth").min(), pl.col("exposure").max().clip(upper_bound=1.0))
-        .sort("depth", "lot_key")
-    )
+    return reached_from(start, found)
 
 
 TRACE_SERIAL_COLUMNS = ("gtin", "serial", "lot_key", "lot")
@@ -129,12 +122,15 @@ def lineage_of(
     # execute (where SQLite steps through the rows) releases the GIL, so with a free core it
     # overlaps the other reads
     second = _sqlite_arrow(conn, key_table, keys)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        shipment_lines = pool.submit(_read_arrow, second, shipments, conn.dialect)
-        frames = {name: _read_arrow(arrow, q, conn.dialect) for name, q in queries.items()}
-        frames["shipments"] = shipment_lines.result()
-    for handle in (*arrow, *second):
-        handle.close()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            shipment_lines = pool.submit(_read_arrow, second, shipments, conn.dialect)
+            frames = {name: _read_arrow(arrow, q, conn.dialect) for name, q in queries.items()}
+            frames["shipments"] = shipment_lines.result()
+    finally:
+        arrow.close()
+        if second is not None:
+            second.close()
     return Lineage(**frames)
 
 
@@ -144,7 +140,7 @@ def _read_sqlalchemy(conn: Connection, query: sa.Select) -> pl.DataFrame:
     )
 
 
-def _sqlite_arrow(conn: Connection, key_table: sa.Table, keys: list[int]) -> Any:
+def _sqlite_arrow(conn: Connection, key_table: sa.Table, keys: list[int]) -> SQLiteReader | None:
     """An ADBC connection to the same SQLite file holding `key_table` filled with `keys`, or
     None (not an SQLite file, or no ADBC driver).
 
@@ -156,41 +152,22 @@ def _sqlite_arrow(conn: Connection, key_table: sa.Table, keys: list[int]) -> Any
     if arrow is None:
         return None
     listed = json.dumps(sorted(set(keys)))  # integers only: safe as a literal
-    _execute(arrow, f"CREATE TEMPORARY TABLE {key_table.name} (lot_key INTEGER PRIMARY KEY)")
-    _execute(arrow, f"INSERT INTO {key_table.name} SELECT value FROM json_each('{listed}')")
+    arrow.execute(f"CREATE TEMPORARY TABLE {key_table.name} (lot_key INTEGER PRIMARY KEY)")
+    arrow.execute(f"INSERT INTO {key_table.name} SELECT value FROM json_each('{listed}')")
     return arrow
 
 
-def _open_arrow(conn: Connection) -> Any:
-    """A read-only ADBC connection and database handle on `conn`'s SQLite file, or None.
-
-    The driver manager's low-level API is used: its DB-API module imports pyarrow.dataset,
-    0.7 s of a command's start."""
+def _open_arrow(conn: Connection) -> SQLiteReader | None:
+    """A read-only ADBC connection on `conn`'s SQLite file, or None."""
     database = conn.engine.url.database
     if conn.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
     if not arrow_reads.enabled():  # a process that writes SQLite must not (see arrow_reads)
         return None
     try:
-        import adbc_driver_manager
-        import adbc_driver_sqlite
+        return SQLiteReader(database)
     except ImportError:  # the DB-API path reads the same rows
         return None
-    handle = adbc_driver_manager.AdbcDatabase(
-        driver=adbc_driver_sqlite._driver_path(), uri=f"file:{database}?mode=ro"
-    )
-    return adbc_driver_manager.AdbcConnection(handle), handle
-
-
-def _execute(arrow: Any, sql: str) -> None:
-    import adbc_driver_manager
-
-    statement = adbc_driver_manager.AdbcStatement(arrow[0])
-    try:
-        statement.set_sql_query(sql)
-        statement.execute_update()
-    finally:
-        statement.close()
 
 
 def rows_in(
@@ -209,43 +186,21 @@ def rows_in(
         "trace_values", sa.MetaData(), sa.Column("value", sa.String, primary_key=True)
     )
     try:
-        _execute(arrow, f"CREATE TEMPORARY TABLE {values_table.name} (value TEXT PRIMARY KEY)")
-        _execute(arrow, f"INSERT INTO {values_table.name} SELECT value FROM json_each('{listed}')")
+        arrow.execute(f"CREATE TEMPORARY TABLE {values_table.name} (value TEXT PRIMARY KEY)")
+        arrow.execute(f"INSERT INTO {values_table.name} SELECT value FROM json_each('{listed}')")
         table = store.table(model)
         query = sa.select(*(table.c[c] for c in columns)).where(
             table.c[column].in_(sa.select(values_table.c.value))
         )
         return _read_arrow(arrow, query, conn.dialect)
     finally:
-        for handle in arrow:
-            handle.close()
+        arrow.close()
 
 
-WHOLE_RESULT_ROWS = str(2**30)
-"""ADBC's SQLite driver infers a column's type from its first batch and fails when a later
-batch disagrees (a column null at first, text later): one batch for the whole result."""
-
-
-def _read_arrow(arrow: Any, query: sa.Select, dialect: sa.Dialect) -> pl.DataFrame:
+def _read_arrow(arrow: SQLiteReader, query: sa.Select, dialect: sa.Dialect) -> pl.DataFrame:
     """`query`'s rows typed as `store.read_frame` types them (SQLite keeps times as text)."""
-    import adbc_driver_manager
-
     sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    statement = adbc_driver_manager.AdbcStatement(arrow[0])
-    try:
-        statement.set_options(**{"adbc.sqlite.query.batch_rows": WHOLE_RESULT_ROWS})
-        statement.set_sql_query(sql)
-        stream, _ = statement.execute_query()
-        frame = pl.DataFrame(stream)  # the Arrow C stream, no pyarrow needed
-    finally:
-        statement.close()
-    names = [c.name for c in query.selected_columns]
-    if frame.is_empty() and not frame.columns:
-        frame = pl.DataFrame(schema={n: pl.String for n in names})
-    return frame.select(
-        store.typed_column(frame[c.name], store._polars_type(c.type))
-        for c in query.selected_columns
-    )
+    return arrow.frame(sql, {c.name: store._polars_type(c.type) for c in query.selected_columns})
 
 
 def _edge_conditions(
