@@ -123,7 +123,7 @@ def build_drops(edges: int, data: Path) -> dict:
 # --- the child: one load ------------------------------------------------------------------------
 
 CHILD = """
-import cProfile, json, resource, sys, time
+import cProfile, json, os, resource, sys, time
 from pathlib import Path
 from lotline import store
 from lotline.intake.ingest import load_folder
@@ -139,6 +139,7 @@ if profiler:
     profiler.enable()
 report = load_folder(engine, Path(drop), progress=progress)
 seconds = time.perf_counter() - began
+usage = resource.getrusage(resource.RUSAGE_SELF)
 if profiler:
     profiler.disable()
     profiler.dump_stats(profile)
@@ -152,6 +153,8 @@ if analyze:  # what `store.analyze` costs after the load (not counted in its tim
     analyzed = time.perf_counter() - began
 print(json.dumps({
     "seconds": seconds,
+    "cpu_seconds": usage.ru_utime + usage.ru_stime,  # the child's, imports included
+    "load_average": os.getloadavg()[0],
     "rows_read": sum(f.rows_read for f in report.files),
     "rows_loaded": sum(f.rows_loaded for f in report.files),
     "rows_corrected": sum(f.rows_corrected for f in report.files),

@@ -109,45 +109,58 @@ def row_hashes(frame: pl.DataFrame, table: sa.Table) -> pl.DataFrame:
     if frame.is_empty():
         return pl.DataFrame(schema={"row_key": pl.String, "row_hash": pl.String})
     text = pl.DataFrame([_text_column(frame[c]).alias(c) for c in frame.columns])
-    # `name=<bytes>:<text>\n` per column; concat_str is null when the value is: then ""
-    parts = [
-        pl.concat_str(
-            pl.lit(f"{name}="),
-            pl.col(name).str.len_bytes(),
-            pl.lit(":"),
-            pl.col(name),
-            pl.lit("\n"),
-        ).fill_null("")
-        for name in sorted(frame.columns)
-    ]
     texts = text.select(
         pl.concat_str(keys, separator=KEY_SEPARATOR).alias("row_key"),
-        pl.concat_str(parts).cast(pl.Binary).alias("_text"),
+        pl.concat_str(_row_text_parts(text), ignore_nulls=True).cast(pl.Binary).alias("_text"),
     )
     sha256 = hashlib.sha256
     hashes = [sha256(text).hexdigest() for text in texts["_text"].to_list()]
     return texts.select("row_key").with_columns(pl.Series("row_hash", hashes, dtype=pl.String))
 
 
+def _row_text_parts(text: pl.DataFrame) -> list[pl.Expr]:
+    """The pieces of `row_text`, every column's `name=<bytes>:<text>\\n` flat in one
+    `concat_str` (one pass, no intermediate column per part); a null value drops its column's
+    pieces: the literals of a column that has nulls are null where the value is."""
+    parts: list[pl.Expr] = []
+    for name in sorted(text.columns):
+        value = pl.col(name)
+        if text[name].null_count() == 0:
+            parts += [pl.lit(f"{name}="), value.str.len_bytes(), pl.lit(":"), value, pl.lit("\n")]
+            continue
+        present = value.is_not_null()
+        parts += [
+            pl.when(present).then(pl.lit(f"{name}=")),
+            value.str.len_bytes(),
+            pl.when(present).then(pl.lit(":")),
+            value,
+            pl.when(present).then(pl.lit("\n")),
+        ]
+    return parts
+
+
+DIGEST_CHUNK = 200_000
+"""Rows joined into one text per `update` of an entry's digest: bounded memory."""
+
+
 def digest(rows: pl.DataFrame) -> str:
     """SHA-256 over an entry's rows (`row_key`, `row_hash` null for a deleted row) in key order:
     ``<byte length of key>:<key><row hash or ->\\n`` per row."""
+    sha = hashlib.sha256()
     if rows.is_empty():
-        return hashlib.sha256(b"").hexdigest()
-    text = (
-        rows.sort("row_key")
-        .select(
-            pl.concat_str(
-                pl.col("row_key").str.len_bytes().cast(pl.String),
-                pl.lit(":"),
-                pl.col("row_key"),
-                pl.col("row_hash").fill_null(NO_HASH),
-                pl.lit("\n"),
-            ).str.join("")
-        )
-        .item()
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+        return sha.hexdigest()
+    lines = rows.sort("row_key").select(
+        pl.concat_str(
+            pl.col("row_key").str.len_bytes().cast(pl.String),
+            pl.lit(":"),
+            pl.col("row_key"),
+            pl.col("row_hash").fill_null(NO_HASH),
+            pl.lit("\n"),
+        ).alias("line")
+    )["line"]
+    for start in range(0, lines.len(), DIGEST_CHUNK):
+        sha.update(lines.slice(start, DIGEST_CHUNK).str.join("").item().encode())
+    return sha.hexdigest()
 
 
 def framed(*fields: object) -> str:

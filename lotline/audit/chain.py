@@ -33,7 +33,8 @@ catch that.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -120,7 +121,7 @@ def seal_rows(
         rows = canonical.row_hashes(store.read_frame(conn, table_name, where=where), table)
     if rows.is_empty():
         return 0
-    return _append(conn, table_name, WRITE, rows, actor)
+    return _append(conn, table_name, WRITE, seal_of(rows), actor)
 
 
 def seal_deleted(
@@ -135,11 +136,15 @@ def seal_deleted(
         {"row_key": row_keys, "row_hash": [None] * len(row_keys)},
         schema={"row_key": pl.String, "row_hash": pl.String},
     )
-    return _append(conn, table_name, DELETE, rows, actor)
+    return _append(conn, table_name, DELETE, seal_of(rows), actor)
 
 
 def seal_frame(
-    conn: Connection, table_name: str, frame: pl.DataFrame, actor: str = DEFAULT_ACTOR
+    conn: Connection,
+    table_name: str,
+    frame: pl.DataFrame,
+    actor: str = DEFAULT_ACTOR,
+    sealed: Seal | None = None,
 ) -> int:
     """Seal the rows `store.insert_frame(conn, table_name, frame)` has just written, hashed from
     `frame` as insert_frame stores it: the table's columns cast to the table's types, the
@@ -147,19 +152,32 @@ def seal_frame(
     values; datetimes to the microsecond, floats as doubles, text as is), so a load's records
     are not read back a second time; `verify` re-hashes what is stored and the tests hold the
     two equal on SQLite and PostgreSQL. A left-out column the database fills in itself (a
-    server default, a generated key) makes it read the rows back by key instead."""
+    server default, a generated key) makes it read the rows back by key instead.
+
+    `sealed`: `frame_seal(table_name, frame)` computed beforehand — a load hashes a table's
+    records on another thread while the database inserts them."""
     if frame.is_empty():
         return 0
+    if sealed is None:
+        sealed = frame_seal(table_name, frame)
+    if sealed is None:
+        return seal_frame_keys(conn, table_name, frame, actor)
+    return _append(conn, table_name, WRITE, sealed, actor)
+
+
+def frame_seal(table_name: str, frame: pl.DataFrame) -> Seal | None:
+    """What `seal_frame` appends for `frame`, computed without the database (so on any thread);
+    None when the database fills in a left-out column and the rows must be read back."""
     table = store.table(table_name)
     absent = [c for c in table.columns if c.name not in frame.columns]
     if any(c.server_default is not None or c.primary_key for c in absent):
-        return seal_frame_keys(conn, table_name, frame, actor)
+        return None
     schema = store.polars_schema(table_name)
     stored = frame.select(
         *(pl.col(c).cast(t) for c, t in schema.items() if c in frame.columns),
         *(pl.lit(None, dtype=schema[c.name]).alias(c.name) for c in absent),
     )
-    return _append(conn, table_name, WRITE, canonical.row_hashes(stored, table), actor)
+    return seal_of(canonical.row_hashes(stored, table))
 
 
 def seal_frame_keys(
@@ -184,7 +202,7 @@ def seal_frame_keys(
     frame = pl.concat(frames)
     if frame.is_empty():
         return 0
-    return _append(conn, table_name, WRITE, canonical.row_hashes(frame, tbl), actor)
+    return _append(conn, table_name, WRITE, seal_of(canonical.row_hashes(frame, tbl)), actor)
 
 
 def entry_hash(
@@ -202,7 +220,49 @@ def entry_hash(
     )
 
 
-def _append(conn: Connection, table_name: str, action: str, rows: pl.DataFrame, actor: str) -> int:
+class Seal(NamedTuple):
+    """An entry's rows as the chain stores them: how many, their digest, their JSON pages."""
+
+    rows: int
+    digest: str
+    pages: list[str]
+
+
+def seal_of(rows: pl.DataFrame) -> Seal:
+    """`rows` (row_key, row_hash) in key order: their count, digest and audit pages."""
+    rows = rows.sort("row_key")
+    pages = [_page_json(rows.slice(start, PAGE_ROWS)) for start in range(0, rows.height, PAGE_ROWS)]
+    return Seal(rows.height, canonical.digest(rows), pages)
+
+
+_JSON_ESCAPED = r'["\\\x00-\x1f]'
+"""Characters JSON writes escaped: a page with a key holding one is written by `json.dumps`."""
+
+
+def _page_json(rows: pl.DataFrame) -> str:
+    """`json.dumps(rows.rows(), ensure_ascii=False, separators=(",", ":"))`, byte for byte,
+    written by Polars when no key needs escaping (row hashes are hex): a load's millions of
+    rows are not Python lists."""
+    if rows["row_key"].str.contains(_JSON_ESCAPED).any():
+        return json.dumps(rows.rows(), ensure_ascii=False, separators=(",", ":"))
+    row_hash = pl.col("row_hash")
+    pairs = rows.select(
+        pl.concat_str(
+            pl.lit('["'),
+            pl.col("row_key"),
+            pl.lit('",'),
+            pl.when(row_hash.is_null())
+            .then(pl.lit("null"))
+            .otherwise(pl.concat_str(pl.lit('"'), row_hash, pl.lit('"'))),
+            pl.lit("]"),
+        )
+        .str.join(",")
+        .alias("pairs")
+    )
+    return f"[{pairs.item()}]"
+
+
+def _append(conn: Connection, table_name: str, action: str, sealed: Seal, actor: str) -> int:
     _lock_chain(conn, table_name)
     entries = store.table(models.AuditEntry)
     head = conn.execute(
@@ -212,35 +272,62 @@ def _append(conn: Connection, table_name: str, action: str, rows: pl.DataFrame, 
         .limit(1)
     ).first()
     seq, prev = (head.seq + 1, head.entry_hash) if head else (1, GENESIS)
-    rows = rows.sort("row_key")
-    digest = canonical.digest(rows)
     at = datetime.now(UTC)
     conn.execute(
         entries.insert().values(
             table_name=table_name,
             seq=seq,
             action=action,
-            rows=rows.height,
-            digest=digest,
+            rows=sealed.rows,
+            digest=sealed.digest,
             prev_hash=prev,
-            entry_hash=entry_hash(table_name, seq, action, rows.height, digest, prev, at, actor),
+            entry_hash=entry_hash(
+                table_name, seq, action, sealed.rows, sealed.digest, prev, at, actor
+            ),
             at=at,
             actor=actor,
         )
     )
     pages = store.table(models.AuditPage)
-    for page, start in enumerate(range(0, rows.height, PAGE_ROWS)):
-        chunk = rows.slice(start, PAGE_ROWS)
-        conn.execute(
-            pages.insert().values(
-                table_name=table_name,
-                seq=seq,
-                page=page,
-                rows=chunk.height,
-                rows_json=json.dumps(chunk.rows(), ensure_ascii=False, separators=(",", ":")),
+    with _fast_compression(conn, sealed.rows >= FAST_COMPRESSION_ROWS):
+        for page, text in enumerate(sealed.pages):
+            conn.execute(
+                pages.insert().values(
+                    table_name=table_name,
+                    seq=seq,
+                    page=page,
+                    rows=min(PAGE_ROWS, sealed.rows - page * PAGE_ROWS),
+                    rows_json=text,
+                )
             )
+    return sealed.rows
+
+
+FAST_COMPRESSION_ROWS = 10_000
+"""From this many rows an entry's pages are compressed with lz4 on PostgreSQL (see below)."""
+
+
+@contextmanager
+def _fast_compression(conn: Connection, wanted: bool) -> Iterator[None]:
+    """PostgreSQL compresses a large text value (TOAST) with pglz by default, ~20 MB/s: a first
+    load's pages (14 MB per 100,000 rows) took longer to store than to hash. lz4, where the
+    server has it, is four times faster; the value read back is the same text. Set for these
+    inserts only, within the transaction."""
+    if not wanted or conn.dialect.name != "postgresql":
+        yield
+        return
+    before = conn.execute(
+        sa.text(
+            "SELECT setting FROM pg_settings WHERE name = 'default_toast_compression' "
+            "AND 'lz4' = ANY(enumvals)"
         )
-    return rows.height
+    ).scalar()
+    if before is None:  # a server built without lz4
+        yield
+        return
+    conn.execute(sa.text("SELECT set_config('default_toast_compression', 'lz4', true)"))
+    yield  # (after an error the transaction rolls back, and the setting with it)
+    conn.execute(sa.text("SELECT set_config('default_toast_compression', :v, true)"), {"v": before})
 
 
 def sealed_rows(conn: Connection, table_name: str) -> tuple[pl.DataFrame, list[Problem]]:
@@ -329,9 +416,11 @@ def verify(engine: Engine) -> Verdict:
 __all__ = [
     "GENESIS",
     "Problem",
+    "Seal",
     "Verdict",
     "audited_tables",
     "entry_hash",
+    "frame_seal",
     "seal_deleted",
     "seal_frame_keys",
     "seal_rows",

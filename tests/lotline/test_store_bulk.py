@@ -111,3 +111,94 @@ def test_analyze_on_postgres(postgres_url: str) -> None:
             sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'lot_closure'")
         ).scalar()
     assert analyzed is not None
+
+
+@pytest.mark.postgres
+def test_bulk_insert_on_postgres_rebuilds_the_primary_key_and_still_refuses_duplicates(
+    postgres_url: str, monkeypatch
+) -> None:
+    """A large frame into an empty table goes in before the key and indexes are built; they
+    come back as they were, and a duplicate key fails the insert and its transaction."""
+    monkeypatch.setattr(store, "BULK_ROWS", 10)
+    engine = store.make_engine(postgres_url)
+    store.create_schema(engine)
+
+    def shape() -> tuple:
+        inspector = sa.inspect(engine)
+        indexes = sorted(
+            (i["name"], tuple(i["column_names"])) for i in inspector.get_indexes("lot_closure")
+        )
+        return inspector.get_pk_constraint("lot_closure"), indexes
+
+    before = shape()
+    frame = _frame(models.LotClosure, 50)
+    with engine.begin() as conn:
+        assert store.bulk_insert(conn, models.LotClosure, frame, empty=True) == 50
+    assert shape() == before
+    assert before[0]["constrained_columns"] == ["ancestor_key", "descendant_key"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM lot_closure")).scalar() == 50
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM lot_closure"))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        store.bulk_insert(conn, models.LotClosure, pl.concat([frame, frame.head(1)]), empty=True)
+    assert shape() == before
+    with engine.connect() as conn:  # the failed insert left nothing behind
+        assert conn.execute(sa.text("SELECT count(*) FROM lot_closure")).scalar() == 0
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_binary_copy_stores_what_csv_copy_stores(postgres_url: str, monkeypatch) -> None:
+    """Every table, every column type, nulls, extreme values: PostgreSQL holds the same rows
+    whether they went as binary `COPY` or as CSV."""
+    engine = store.make_engine(postgres_url)
+    store.create_schema(engine)
+    names = sorted(SQLModel_tables())
+    stored = {}
+    for binary in (False, True):
+        monkeypatch.setattr(store, "BINARY_COPY_ROWS", 1 if binary else 10**9)
+        if binary:  # every table goes binary, in chunks: CSV is not used at all
+            monkeypatch.setattr(store, "_copy_chunk", None)
+            monkeypatch.setattr(store, "CHUNK_ROWS", 7)
+        with engine.begin() as conn:
+            for name in names:
+                frame = _frame(name, 40)
+                store.insert_frame(conn, name, _extremes(frame))
+                stored[binary, name] = store.read_frame(conn, name)
+                conn.execute(store.table(name).delete())
+    for name in names:
+        key = [c.name for c in store.table(name).primary_key.columns]
+        assert stored[True, name].sort(key).equals(stored[False, name].sort(key)), name
+        assert stored[True, name].height == 40
+
+
+def SQLModel_tables() -> list[str]:  # noqa: N802
+    from sqlmodel import SQLModel
+
+    return [n for n in SQLModel.metadata.tables if n not in {"load_lock", "alembic_version"}]
+
+
+def _extremes(frame: pl.DataFrame) -> pl.DataFrame:
+    """The first rows with values at the edges of their types."""
+    edges = []
+    for name, dtype in frame.schema.items():
+        column = frame[name]
+        if dtype == pl.Float64:
+            column = column.scatter([0, 1, 2, 5], [float("nan"), -0.0, 1e308, 5e-324])
+        elif dtype == pl.Int64:
+            column = column.scatter([0], [-(2**31)])
+        elif isinstance(dtype, pl.Datetime):
+            column = column.scatter(
+                [0, 1],
+                [
+                    datetime(1970, 1, 1, tzinfo=UTC),
+                    datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+                ],
+            )
+        elif dtype == pl.Date:
+            column = column.scatter([0], [date(1900, 1, 1)])
+        elif dtype == pl.String:
+            column = column.scatter([0, 1, 2], ["", "é☃𝄞\\\"',\n", "x"])
+        edges.append(column)
+    return pl.DataFrame(edges)
