@@ -5,8 +5,11 @@ GS1 check digit, a parsed time, a join with stored data) is computed once as a P
 and the suite's expectation checks the flag. Each expectation is also generated as a Polars
 expression (`Expectation.failing`): a batch runs every rule in one Polars pass, and GX validates
 the rows those fail, its verdict the outcome. GX stays the definition and the report of the
-rules; a clean batch of millions of rows costs no GX run. Every expectation carries the rule name,
-the contract column and its severity in its `meta`, and GX returns the failing rows by `_rid`.
+rules; a clean batch of millions of rows costs no GX run. A load without a report of GX's run
+(`ingest.load_folder`) also leaves to Polars the warnings over a flag Polars computed, where GX
+would only compare a boolean with True (`_decided_by_flag`). Every expectation carries the rule
+name, the contract column and its severity in its `meta`, and GX returns the failing rows by
+`_rid`.
 A failed *error* rule (the row cannot be placed in the lineage: a missing or malformed key, a bad
 GS1 check digit, an unparseable quantity or time, a reference to nothing) quarantines the row in
 `rejected_record` naming file, row, column, rule and value. A failed *warning* rule (suspicious but
@@ -16,9 +19,12 @@ Rows that pass every error rule flow on; `valid + rejected == read` by construct
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import sys
+import types
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -217,9 +223,45 @@ def severity_of(record_type: str, rule: str, column: str) -> Severity:
 
 
 def _gx():
+    _defer_iri_parser()
     import great_expectations.expectations as gxe
 
     return gxe
+
+
+IRI_SYNTAX = "rfc3987_syntax"
+
+
+def _defer_iri_parser() -> None:
+    """Before GX is first imported: let `rfc3987_syntax` build its parsers when first used.
+
+    GX imports altair, altair imports jsonschema, and jsonschema's format checks import
+    `rfc3987_syntax`, which compiles 39 Earley parsers as it is imported — half of GX's import
+    (4.7 → 2.5 s measured), for an IRI format check a load never runs. A stand-in module gives
+    jsonschema the one function it takes and imports the real module at the first call (or the
+    first other attribute asked for), so every check behaves as before."""
+    if IRI_SYNTAX in sys.modules or "jsonschema" in sys.modules:
+        return  # imported already: nothing left to save
+    if importlib.util.find_spec(IRI_SYNTAX) is None:
+        return  # not installed: jsonschema leaves the IRI check out, as it would anyway
+
+    def real() -> types.ModuleType:
+        if sys.modules.get(IRI_SYNTAX) is stand_in:
+            del sys.modules[IRI_SYNTAX]
+        return importlib.import_module(IRI_SYNTAX)
+
+    def is_valid_syntax(term: str, value: str) -> bool:
+        return real().is_valid_syntax(term, value)
+
+    def attribute(name: str) -> object:
+        if name.startswith("__"):  # the import system probing (`__path__`…): not a use
+            raise AttributeError(name)
+        return getattr(real(), name)
+
+    stand_in = types.ModuleType(IRI_SYNTAX, "imported at first use (lotline.intake.validation)")
+    stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+    stand_in.__getattr__ = attribute  # type: ignore[method-assign]
+    sys.modules[IRI_SYNTAX] = stand_in
 
 
 @dataclass(frozen=True)
@@ -812,11 +854,15 @@ def validate(
     *,
     strict: bool = False,
     read_findings: pl.DataFrame | None = None,
+    confirm_flag_warnings: bool = True,
 ) -> Validation:
     """Run the record type's suite over `raw` (text columns + provenance) and split the rows.
 
     `read_findings` are what reading and mapping found (`FINDING_SCHEMA`, by file and row): their
-    errors quarantine the row like a failed rule. `strict` turns every warning into an error."""
+    errors quarantine the row like a failed rule. `strict` turns every warning into an error.
+    `confirm_flag_warnings=False` leaves the warnings over a Polars-computed flag to Polars
+    (`_decided_by_flag`: GX's verdict on them is the flag's by construction), so a load that
+    reports no GX run imports no GX for, say, a time in the future; errors stay GX's."""
     rt = RECORD_TYPES[record_type] if isinstance(record_type, str) else record_type
     unreadable = _unreadable_rows(rt, raw, read_findings)
     if raw.is_empty():
@@ -825,7 +871,7 @@ def validate(
     if strict:
         rules = [replace(r, severity=ERROR) for r in rules]
     prepared = _prepare(rt, raw, refs)
-    failures, gx_rows = _run_checks(rt.name, prepared, rules)
+    failures, gx_rows = _run_checks(rt.name, prepared, rules, confirm_flag_warnings)
 
     outcomes = []
     for rule, rids in zip(rules, failures, strict=True):
@@ -1068,7 +1114,7 @@ def _row_condition(condition: str) -> pl.Expr:
 
 
 def _run_checks(
-    name: str, prepared: pl.DataFrame, rules: list[_Rule]
+    name: str, prepared: pl.DataFrame, rules: list[_Rule], confirm_flag_warnings: bool = True
 ) -> tuple[list[list[int]], int]:
     """Failing `_rid`s per rule, and how many rows GX validated.
 
@@ -1076,7 +1122,8 @@ def _run_checks(
     rules that fail somewhere then run in GX on the rows that failed them, and GX's verdict is
     the outcome: the suite stays the definition and the report, and a clean batch — the usual
     one — costs no GX import, no pandas copy and no GX run. (Every kind but `Unique` looks at
-    one row; a repeated value's copies all fail, so they are all among the rows GX sees.)"""
+    one row; a repeated value's copies all fail, so they are all among the rows GX sees.)
+    Without `confirm_flag_warnings`, a warning decided by a flag keeps the Polars verdict."""
     flags = prepared.select(
         pl.col(_RID), *[r.expectation.failing().alias(f"_fails_{i}") for i, r in enumerate(rules)]
     )
@@ -1086,6 +1133,10 @@ def _run_checks(
         if hit  # type: ignore[truthy-bool]
     ]
     failures: list[list[int]] = [[] for _ in rules]
+    if not confirm_flag_warnings:
+        for i in [i for i in failed_rules if _decided_by_flag(rules[i], prepared)]:
+            failures[i] = flags.filter(pl.col(f"_fails_{i}"))[_RID].sort().to_list()
+            failed_rules.remove(i)
     if not failed_rules:
         return failures, 0
     any_failed = pl.any_horizontal(pl.col(f"_fails_{i}") for i in failed_rules)
@@ -1097,8 +1148,25 @@ def _run_checks(
     return failures, suspects.height
 
 
+def _decided_by_flag(rule: _Rule, prepared: pl.DataFrame) -> bool:
+    """A warning whose expectation is `_is_true` of a Boolean column Polars computed: GX would
+    compare each flag with True, skipping nulls as the generated check does, so its verdict
+    cannot differ from the flag's. An error rule is still confirmed by GX (it quarantines)."""
+    kwargs = rule.expectation.kwargs
+    column = kwargs.get("column")
+    return (
+        rule.severity == WARNING
+        and rule.expectation.kind == "ExpectColumnValuesToBeInSet"
+        and set(kwargs) == {"column", "value_set"}
+        and kwargs["value_set"] == [True]
+        and isinstance(column, str)
+        and prepared.schema.get(column) == pl.Boolean
+    )
+
+
 def _run_suite(name: str, prepared: pl.DataFrame, rules: list[_Rule]) -> list[list[int]]:
     """Failing `_rid`s per rule, from one GX validation of `prepared`."""
+    _defer_iri_parser()
     import great_expectations as gx
 
     batch_definition = _batch_definition()  # creates the GX context a suite needs
@@ -1150,6 +1218,7 @@ def _suite_columns(prepared: pl.DataFrame, rules: list[_Rule]) -> list[str]:
 
 @cache
 def _batch_definition():
+    _defer_iri_parser()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
