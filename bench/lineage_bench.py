@@ -5,11 +5,11 @@
 
 Per size (genealogy edges) it generates a drop folder (`bench/synth.py`), then measures:
 - the real load (`lotline.intake.ingest.load_folder`: read, GX validation, lineage, closure,
-  commit) into
-  SQLite in a child process: rows per second and peak memory; above `--ingest-max` the lineage
-  and quality tables are built from the synthetic records without validation
-  (`lotline.intake.ingest.quality_tables`) and written with the record tables the reports read, each
-  step timed;
+  commit) into SQLite in a child process: rows per second and peak memory; above `--ingest-max`
+  the full build without validation (`child_trusted_load`): each record type read, typed and
+  written to its record table in turn, then the product's full lineage build
+  (`lotline.intake.ingest.rebuild_lineage`, every lineage and quality table written as soon as
+  it is built), each step timed with its peak memory;
 - closure build time and size (`lotline.genealogy.closure`);
 - trace latency from the Python API with warm structures (`lotline.trace_index.TraceIndex`);
 - cold traces straight from SQLite and PostgreSQL through the closure table (`trace_query.reach`);
@@ -24,6 +24,10 @@ from them.
 `bench/results/<size>-build.json` (step times, peak memory, rows, database size), e.g.
 
     nice -n 10 uv run --frozen python bench/lineage_bench.py --sizes 10000000 --build-only
+
+`--out DIR` builds the database in another folder (the drop folder stays bench/data/<size>/drop)
+and `--tag T` names the results `<size>-build-T.json`, so a measurement never overwrites the
+database other benchmarks read.
 """
 
 from __future__ import annotations
@@ -37,8 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -96,16 +99,6 @@ def child_ingest(drop: str, url: str) -> None:
     )
 
 
-LINEAGE_WRITTEN = (
-    "lot",
-    "lot_edge",
-    "lot_closure",
-    "lot_shipment",
-    "lot_receipt",
-    "lot_on_hand",
-    "serial",
-)
-QUALITY_WRITTEN = ("lot_mass_balance", "trace_exception", "lot_completeness", "lot_status")
 RECORDS_WRITTEN = (
     "products",
     "locations",
@@ -156,7 +149,8 @@ def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[
 def write_records(
     conn: sa.Connection, records: object, names: tuple[str, ...], load_id: str
 ) -> tuple[dict[str, int], dict[str, float]]:
-    """Replace the record tables of `names` with `records`' rows: rows and seconds per table."""
+    """Replace the record tables of `names` with the rows of `records` (a `Records`, or frames
+    by record type): rows and seconds per table."""
     import models
     from lotline import store
     from lotline.intake.ingest import MASTER_TABLES
@@ -164,7 +158,7 @@ def write_records(
     counts, seconds = {}, {}
     for name in names:
         began = time.perf_counter()
-        frame = getattr(records, name)
+        frame = records[name] if isinstance(records, dict) else getattr(records, name)
         model = MASTER_TABLES.get(name) or models.RECORD_TABLES[name]
         if name not in MASTER_TABLES:
             frame = frame.with_columns(pl.lit(load_id).alias("load_id"))
@@ -205,127 +199,148 @@ def child_records(drop: str, url: str, names: str) -> None:
     )
 
 
+def rss_mb() -> tuple[float, float]:
+    """(resident now, peak since the last `reset_peak`) in MB, from /proc (Linux)."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def reset_peak() -> None:
+    """Start a new peak: writing 5 to clear_refs resets the process's VmHWM (Linux ≥ 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def child_trusted_load(drop: str, url: str) -> None:
-    """Lineage and quality tables built in memory from the files without validation
-    (`lotline.intake.ingest.quality_tables`, as the real load builds them), then the lineage,
-    quality
-    and record tables a trace, the recall report and the FSMA 204 export read written: for sizes
-    where the validated load does not fit this machine's time."""
+    """The full build a first load or `lotline rebuild` runs, from the files without validation:
+    each record type read and typed, its record table written and only the columns lineage
+    reads kept (`ingest.UNTRACED_COLUMNS` left out) before the next type is read; then the
+    product's full lineage build, `ingest.rebuild_lineage`, with those frames as a first load
+    passes what it wrote (no read-back): every lineage and quality table written as soon as it
+    is built. Two transactions, records then lineage (a first load makes them one; apart, the
+    10M build needs one write-ahead log of ~20 GB less disk). For sizes where the validated
+    load does not fit this machine's time. Each step's seconds, resident memory after it and
+    peak during it (VmHWM, reset per step)."""
+    import gc
+
     import models
     from lotline import store
-    from lotline.intake.ingest import quality_tables
+    from lotline.intake import ingest
+    from lotline.intake.contract import LINEAGE_RECORD_TYPES
+    from lotline.table_stage import TableStage, TableWritten
 
     steps: dict[str, dict[str, float]] = {}
 
-    def step(name: str, began: float) -> float:
+    def step(name: str, began: float, **extra: float) -> float:
         now = time.perf_counter()
-        steps[name] = {"seconds": now - began, "peak_rss_mb": peak_rss_mb()}
+        resident, peak = rss_mb()
+        steps[name] = {"seconds": now - began, "rss_mb": resident, "peak_rss_mb": peak, **extra}
+        reset_peak()
         return now
+
+    class MeasuredStage(TableStage):
+        """Seconds building each table (since the previous one was written) and writing it."""
+
+        def __init__(self, conn: sa.Connection, snapshot_id: str) -> None:
+            super().__init__(conn, snapshot_id)
+            self.mark = time.perf_counter()
+
+        def put(self, name, frames):  # type: ignore[no-untyped-def]
+            built = time.perf_counter() - self.mark
+            done: TableWritten = super().put(name, frames)
+            self.mark = step(f"lineage:{name}", self.mark, build_seconds=built, rows=done.rows)
+            return done
 
     engine = store.make_engine(url)
     store.create_schema(engine)
-    start = time.perf_counter()
-    records, rows = read_drop(drop)
-    mark = step("read_and_type", start)
-    with timed_calls(LINEAGE_CALLS + QUALITY_CALLS) as calls:
-        lineage, quality = quality_tables(records)
-    mark = step("lineage_and_quality_build", mark)
+    gc.collect()
+    reset_peak()
+    start = mark = time.perf_counter()
+    rows_read, read_seconds, record_seconds, counts, in_force = 0, 0.0, 0.0, {}, 0
     load_id = "bench"
-    counts, write_steps = {}, {}
     with engine.begin() as conn:
-        tables = {
-            **{n: f for n, f in lineage.tables().items() if n in LINEAGE_WRITTEN},
-            **{n: quality[n] for n in QUALITY_WRITTEN},
-        }
-        for name, frame in tables.items():
+        kept: dict[str, pl.DataFrame] = {}
+        for name in RECORDS_WRITTEN:
             began = time.perf_counter()
-            frame = frame.with_columns(pl.lit("bench").alias("snapshot_id"))
-            counts[name] = store.replace_frame(conn, name, frame)
-            write_steps[name] = time.perf_counter() - began
-        del tables, lineage, quality
-        record_counts, record_steps = write_records(conn, records, RECORDS_WRITTEN, load_id)
-        counts.update(record_counts)
-        write_steps.update(record_steps)
-        store.insert_frame(conn, models.Snapshot, _snapshot_row(load_id, records))
-    mark = step("write", mark)
+            records, rows = read_drop(drop, (name,))
+            frame = getattr(records, name)
+            del records
+            read = time.perf_counter() - began
+            rows_read, read_seconds = rows_read + rows, read_seconds + read
+            in_force += rows if name in models.RECORD_TABLES else 0
+            written, _ = write_records(conn, {name: frame}, (name,), load_id)
+            counts.update(written)
+            if name in LINEAGE_RECORD_TYPES:
+                kept[name] = frame.drop(*ingest.UNTRACED_COLUMNS, strict=False)
+            del frame
+            gc.collect()
+            now = step(f"records:{name}", mark, read_and_type_seconds=read, rows=rows)
+            record_seconds += now - began - read
+            mark = now
+        store.insert_frame(conn, models.Snapshot, _snapshot_row(load_id, in_force))
+    mark = step("records:commit", mark)
+    with engine.begin() as conn:
+        stage = MeasuredStage(conn, load_id)
+        began = time.perf_counter()
+        held = [kept]  # handed over: the build may let each record type go when done with it
+        del kept
+        counts.update(ingest.rebuild_lineage(conn, load_id, written=held.pop(), stage=stage))
+        lineage_seconds = time.perf_counter() - began
+        swap = {w.name: w.seconds for w in stage.swapped}
+        mark = step("lineage:swap_in", stage.mark, seconds_by_table=sum(swap.values()))
+        steps["lineage:swap_in"]["seconds_by_table"] = swap  # type: ignore[assignment]
+    step("commit", mark)
     seconds = time.perf_counter() - start
-    read_seconds = steps["read_and_type"]["seconds"]
-    build_seconds = sum(calls[c] for c in LINEAGE_CALLS)
+    built = {
+        n.split(":", 1)[1]: d["build_seconds"] for n, d in steps.items() if "build_seconds" in d
+    }
+    written_seconds = {
+        n.split(":", 1)[1]: d["seconds"] - d["build_seconds"]
+        for n, d in steps.items()
+        if "build_seconds" in d
+    }
+    lineage_build = sum(built[n] for n in ("lot_edge", "lot", "lot_on_hand", "serial"))
+    lineage_build += sum(built[n] for n in ("lot_shipment", "lot_receipt"))
     print(
         json.dumps(
             {
                 "seconds": seconds,
-                "rows_read": rows,
+                "rows_read": rows_read,
                 "read_and_type_seconds": read_seconds,
-                "lineage_build_seconds": build_seconds,
-                "quality_build_seconds": steps["lineage_and_quality_build"]["seconds"]
-                - build_seconds,
-                "write_seconds": steps["write"]["seconds"],
-                "build_seconds_by_call": calls,
-                "write_seconds_by_table": write_steps,
-                "files_to_lineage_frames_rows_per_second": rows / (read_seconds + build_seconds),
+                "record_write_seconds": record_seconds,
+                "lineage_seconds": lineage_seconds,
+                "lineage_build_seconds": lineage_build,
+                "quality_build_seconds": sum(built.values()) - lineage_build,
+                "write_seconds": record_seconds
+                + sum(written_seconds.values())
+                + steps["lineage:swap_in"]["seconds"],
+                "build_seconds_by_table": built,
+                "stage_seconds_by_table": written_seconds,
+                "files_to_lineage_frames_rows_per_second": rows_read
+                / (read_seconds + lineage_build),
                 "steps": steps,
-                "peak_rss_mb": peak_rss_mb(),
+                # clear_refs resets ru_maxrss too: the process's peak is the highest step's
+                "peak_rss_mb": max(d["peak_rss_mb"] for d in steps.values()),
                 "lineage_rows": counts,
                 "validated": False,
                 "quality_tables": True,
-            }
+                "streamed": True,
+            },
+            default=str,
         )
     )
 
 
-LINEAGE_CALLS = ("lotline.intake.ingest.lineage_records", "lotline.intake.ingest.build_lineage")
-QUALITY_CALLS = (
-    "lotline.intake.ingest.lot_keys",
-    "lotline.intake.ingest.with_allocated_consumption",
-    "lotline.mass_balance.lot_balance",
-    "lotline.completeness.trace_exceptions",
-    "lotline.completeness.completeness_score",
-    "lotline.status.current_status",
-)
-"""The calls `quality_tables` makes, timed one by one: the lineage part (as the earlier
-`lineage_build_seconds`) and the quality part."""
-
-
-@contextmanager
-def timed_calls(targets: tuple[str, ...]) -> Iterator[dict[str, float]]:
-    """Seconds spent in each `module.function` of `targets` while the block runs (the module
-    attribute is wrapped, so callers that look it up at call time are timed)."""
-    import importlib
-
-    spent = dict.fromkeys(targets, 0.0)
-    originals = []
-    for target in targets:
-        module_name, name = target.rsplit(".", 1)
-        module = importlib.import_module(module_name)
-        original = getattr(module, name)
-
-        def wrapper(*args, _fn=original, _key=target, **kwargs):  # type: ignore[no-untyped-def]
-            began = time.perf_counter()
-            try:
-                return _fn(*args, **kwargs)
-            finally:
-                spent[_key] += time.perf_counter() - began
-
-        originals.append((module, name, original))
-        setattr(module, name, wrapper)
-    try:
-        yield spent
-    finally:
-        for module, name, original in originals:
-            setattr(module, name, original)
-
-
-def _snapshot_row(snapshot_id: str, records: object) -> pl.DataFrame:
+def _snapshot_row(snapshot_id: str, count: int) -> pl.DataFrame:
     """The snapshot the tables are stamped with, so reports print its creation time."""
     from datetime import UTC, datetime
 
     import models
     from lotline import store
 
-    count = sum(
-        getattr(records, name).height for name in models.RECORD_TABLES if hasattr(records, name)
-    )
     return pl.DataFrame(
         [
             {
@@ -443,7 +458,8 @@ def bench_size(n_edges: int, args: argparse.Namespace) -> dict:
     from lotline.trace_index import TraceIndex
 
     work = HERE / "data" / str(n_edges)
-    drop, sqlite_path = work / "drop", work / "lineage.sqlite"
+    drop, sqlite_path = work / "drop", (args.out or work) / "lineage.sqlite"
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     result: dict = {"edges_target": n_edges}
     if not (drop / "consumption.parquet").exists():
         seconds, counts = timed(lambda: synth.write(drop, n_edges))
@@ -794,6 +810,16 @@ def main() -> None:
         "trace measurements, no PostgreSQL copy; results in bench/results/<size>-build.json",
     )
     parser.add_argument(
+        "--out",
+        type=Path,
+        help="folder of the SQLite database to build (default bench/data/<size>; the drop "
+        "folder stays bench/data/<size>/drop)",
+    )
+    parser.add_argument(
+        "--tag",
+        help="results go to bench/results/<size>-build-<tag>.json (or <size>-<tag>.json)",
+    )
+    parser.add_argument(
         "--records-only",
         nargs="+",
         metavar="RECORD_TYPE",
@@ -814,7 +840,8 @@ def main() -> None:
     for n in args.sizes:
         result = bench_size(n, args)
         result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-        name = f"{n}-build.json" if args.build_only else f"{n}.json"
+        name = f"{n}-build" if args.build_only else str(n)
+        name = f"{name}-{args.tag}.json" if args.tag else f"{name}.json"
         (HERE / "results" / name).write_text(json.dumps(result, indent=2, default=str))
         print(json.dumps(result, indent=2, default=str), flush=True)
 

@@ -12,13 +12,20 @@ Lots are (gtin, lot); the lineage tables come from `lotline.lineage.build_lineag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import polars as pl
 
-from lotline import expiry, status
+from lotline import expiry, mass_balance, status
 from lotline.lineage import LOT_ID, Lineage, Records
-from lotline.mass_balance import FAIL, TOLERANCE, UNCONVERTIBLE, lot_balance, stock_positions
+from lotline.mass_balance import (
+    FAIL,
+    TOLERANCE,
+    UNCONVERTIBLE,
+    lot_balance,
+    stock_positions,
+)
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 HELD_STATUSES = status.RESTRICTING  # hold, recall, quarantine
@@ -135,10 +142,8 @@ def trace_exceptions(
         broken_chain(records, lineage),
         orphan_lots(records, lineage),
         negative_on_hand(records, lineage),
-        shipped_expired(records, lineage),
-        shipped_held(lineage, status_events=status_events, current_status=current_status),
+        *_shipment_checks(records, lineage, status_events, current_status),
         output_outlives_input(lineage),
-        serial_shipped_twice(records),
         duplicate_lot_codes(lineage),
         mass_balance_failures(balance),
         unresolved_sscc(unresolved),
@@ -156,6 +161,70 @@ def trace_exceptions(
         )
         .select(EXCEPTION_COLUMNS)
     )
+
+
+def _shipment_checks(
+    records: Records,
+    lineage: Lineage,
+    status_events: pl.DataFrame | None,
+    current_status: pl.DataFrame | None,
+    rows: int | None = None,
+) -> list[pl.DataFrame]:
+    """`shipped_expired`, `shipped_held` and `serial_shipped_twice`, product by product in parts
+    of about `rows` shipment lines (default `mass_balance.PART_RECORDS`).
+
+    Why: at 10⁷ edges these joins over every shipment line at once are the build's peak. Each
+    check only relates rows of one GTIN (a lot, a serial and their status events are scoped by
+    it), so the parts' rows are the checks' rows; the part key is the GTIN as `lotline.status`
+    matches it (zero-filled to 14), and lines without a GTIN form a part of their own."""
+    rows = mass_balance.PART_RECORDS if rows is None else rows
+    if max(records.shipments.height, lineage.shipments.height) <= rows:
+        parts = [(records, lineage)]
+    else:
+        parts = _gtin_parts(records, lineage, rows)
+    found: list[list[pl.DataFrame]] = [[], [], []]
+    for part_records, part_lineage in parts:
+        found[0].append(shipped_expired(part_records, part_lineage))
+        found[1].append(
+            shipped_held(part_lineage, status_events=status_events, current_status=current_status)
+        )
+        found[2].append(serial_shipped_twice(part_records))
+    return [pl.concat(frames) for frames in found]
+
+
+def _gtin_key() -> pl.Expr:
+    return pl.col("gtin").cast(pl.String).str.zfill(14).fill_null("")
+
+
+def _gtin_parts(records: Records, lineage: Lineage, rows: int) -> Iterator[tuple[Records, Lineage]]:
+    """`records` and `lineage` cut to the shipment checks' inputs, whole GTINs per part."""
+    per_gtin = (
+        pl.concat(
+            [
+                records.shipments.select(_gtin_key().alias("key")),
+                lineage.shipments.select(_gtin_key().alias("key")),
+            ]
+        )
+        .group_by("key")
+        .len()
+        .sort("key")
+    )
+    part = (per_gtin["len"].cum_sum() - per_gtin["len"]) // rows
+    for keys in per_gtin["key"].to_frame().with_columns(part=part).partition_by("part"):
+        in_part = _gtin_key().is_in(keys["key"].implode())
+
+        def cut(frame: pl.DataFrame, in_part: pl.Expr = in_part) -> pl.DataFrame:
+            return frame.filter(in_part) if "gtin" in frame.columns else frame
+
+        yield (
+            replace(records, shipments=cut(records.shipments), moves=cut(records.moves)),
+            replace(
+                lineage,
+                lots=cut(lineage.lots),
+                shipments=cut(lineage.shipments),
+                serials=cut(lineage.serials),
+            ),
+        )
 
 
 def check_summary(exceptions: pl.DataFrame) -> pl.DataFrame:
@@ -190,7 +259,7 @@ def broken_chain(records: Records, lineage: Lineage) -> pl.DataFrame:
         & ((pl.col("quantity_consumed") > 0) | (pl.col("quantity_shipped") > 0))
     )
     return _exceptions(
-        used.join(_documents(records), on=LOT_ID, how="left"),
+        used.join(_documents(records, used.select(LOT_ID)), on=LOT_ID, how="left"),
         "broken_chain",
         reference=pl.col("documents"),
         detail=pl.format(
@@ -527,14 +596,15 @@ def completeness_score(lots: pl.DataFrame, exceptions: pl.DataFrame) -> pl.DataF
     ).sort("lot_key")
 
 
-def _documents(records: Records) -> pl.DataFrame:
-    """Per lot, the production orders and shipments that used it, as one readable string."""
+def _documents(records: Records, lots: pl.DataFrame) -> pl.DataFrame:
+    """Per lot of `lots` (gtin, lot), the production orders and shipments that used it, as one
+    readable string (only those lots: on a large load the string of every lot is gigabytes)."""
     used = pl.concat(
         [
             records.consumption.select(*LOT_ID, pl.col("production_id").alias("document")),
             records.shipments.select(*LOT_ID, pl.col("shipment_id").alias("document")),
         ]
-    )
+    ).join(lots, on=LOT_ID, how="semi")
     return used.group_by(LOT_ID).agg(
         pl.col("document").unique().sort().str.join(", ").alias("documents")
     )

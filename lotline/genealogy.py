@@ -29,6 +29,7 @@ time, in memory, without building the closure.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -77,7 +78,7 @@ def edge_shares(edges: pl.DataFrame) -> pl.DataFrame:
             .alias("share")
         )
         .drop("_input_total", "_child_total")
-        .collect()
+        .collect(engine="in-memory")  # the same sums every run (the streaming engine's vary)
     )
 
 
@@ -239,35 +240,47 @@ def closure(
 ) -> pl.DataFrame:
     """Every (ancestor, descendant) pair linked by material, with min hops and exposure.
 
-    Ancestors go in blocks of about `block_edges` outgoing edges: a block's levels stay small
-    (cache, memory), and the result is only the pairs. Keys are Int32 and depth Int16 to keep
-    10⁸ pairs in memory; cast `lot_key` (Int64) when joining. Edges whose share is null or zero
-    carry no material and link nothing here (a trace over `lot_edge` still follows them)."""
+    Keys are Int32 and depth Int16 to keep 10⁸ pairs in memory; cast `lot_key` (Int64) when
+    joining. Edges whose share is null or zero carry no material and link nothing here (a trace
+    over `lot_edge` still follows them). `closure_blocks` gives the same rows a block at a time."""
+    blocks = closure_blocks(edges_with_share, n_lots, max_depth, tol, block_edges)
+    return pl.concat([pl.DataFrame(schema=CLOSURE_SCHEMA), *blocks], rechunk=False)
 
+
+def closure_blocks(
+    edges_with_share: pl.DataFrame,
+    n_lots: int,
+    max_depth: int = MAX_DEPTH,
+    tol: float = TOLERANCE,
+    block_edges: int = 100_000,
+) -> Iterator[pl.DataFrame]:
+    """The pairs of `closure`, in ancestor order, one block of ancestors at a time.
+
+    Ancestors go in blocks of about `block_edges` outgoing edges: a block's levels stay small
+    (cache, memory), and a caller that writes each block and lets it go never holds the 10⁸
+    pairs of a large genealogy. Only the share matrix is built up front (the edges frame is not
+    kept), so the caller may drop its edges once the first block arrives."""
     shares = share_matrix(edges_with_share, n_lots)
+    del edges_with_share
     cyclic = _on_cycle(shares)
     bounds = np.unique(
         np.r_[0, np.searchsorted(shares.indptr, np.arange(0, shares.nnz, block_edges)), n_lots]
     )
-    blocks = [pl.DataFrame(schema=CLOSURE_SCHEMA)]
     for first, last in zip(bounds[:-1], bounds[1:], strict=True):
         ancestors = range(int(first), int(last))
         exposure, depth = closure_matrices(shares, max_depth, tol, ancestors, cyclic)
         if exposure.nnz != depth.nnz or not np.array_equal(exposure.indices, depth.indices):
             raise AssertionError("exposure and depth matrices lost alignment")
         rows = _rows(exposure) + np.int32(first)
-        blocks.append(
-            pl.DataFrame(
-                {
-                    "ancestor_key": rows,
-                    "descendant_key": exposure.indices.astype(np.int32, copy=False),
-                    "depth": np.minimum(depth.data, np.iinfo(np.int16).max).astype(np.int16),
-                    "exposure": exposure.data,
-                },
-                schema=CLOSURE_SCHEMA,
-            )
+        yield pl.DataFrame(
+            {
+                "ancestor_key": rows,
+                "descendant_key": exposure.indices.astype(np.int32, copy=False),
+                "depth": np.minimum(depth.data, np.iinfo(np.int16).max).astype(np.int16),
+                "exposure": exposure.data,
+            },
+            schema=CLOSURE_SCHEMA,
         )
-    return pl.concat(blocks, rechunk=False)
 
 
 def return_shares(shares: sparse.csr_array, tol: float = TOLERANCE) -> np.ndarray:

@@ -239,8 +239,15 @@ def genealogy_edges(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
 
 def stock_flows(records: Records) -> pl.DataFrame:
     """Every quantity that entered (+) or left (−) a location, per lot, in one signed ledger."""
+    return stock_ledger(records).collect(engine="in-memory")  # in record order
 
-    def flow(frame: pl.DataFrame, location: str, sign: int, at: str, kind: str) -> pl.DataFrame:
+
+def stock_ledger(records: Records) -> pl.LazyFrame:
+    """`stock_flows`, not yet collected: a caller that keeps only some locations and aggregates
+    (`on_hand`) never holds the full ledger, one row per record and side (10⁷–10⁸ rows on a
+    large load), nor the columns it does not read."""
+
+    def flow(frame: pl.LazyFrame, location: str, sign: int, at: str, kind: str) -> pl.LazyFrame:
         return frame.filter(pl.col(location).is_not_null()).select(
             *LOT_ID,
             pl.col(location).alias("location_id"),
@@ -249,14 +256,14 @@ def stock_flows(records: Records) -> pl.DataFrame:
             pl.lit(kind).alias("kind"),
         )
 
-    consumption = records.consumption.join(
-        production_events(records.production), on="production_id", how="left"
+    consumption = records.consumption.lazy().join(
+        production_events(records.production).lazy(), on="production_id", how="left"
     )
-    moves = records.moves
+    moves = records.moves.lazy()
     return pl.concat(
         [
-            flow(records.receipts, "to_location_id", 1, "received_at", "received"),
-            flow(records.production, "location_id", 1, "completed_at", "produced"),
+            flow(records.receipts.lazy(), "to_location_id", 1, "received_at", "received"),
+            flow(records.production.lazy(), "location_id", 1, "completed_at", "produced"),
             flow(consumption, "location_id", -1, "completed_at", "consumed"),
             flow(
                 # scrap and destroy end the stock; a destination named anyway is kept in the
@@ -281,8 +288,8 @@ def stock_flows(records: Records) -> pl.DataFrame:
                 "moved_at",
                 "returned",
             ),
-            flow(records.shipments, "from_location_id", -1, "shipped_at", "shipped"),
-            flow(records.shipments, "to_location_id", 1, "shipped_at", "delivered"),
+            flow(records.shipments.lazy(), "from_location_id", -1, "shipped_at", "shipped"),
+            flow(records.shipments.lazy(), "to_location_id", 1, "shipped_at", "delivered"),
         ]
     )
 
@@ -292,10 +299,11 @@ def on_hand(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
     an exception a report must show, not something to hide)."""
     own = records.locations.filter(pl.col("kind").is_in(STOCK_KINDS)).select("location_id")
     return (
-        stock_flows(records)
-        .join(own, on="location_id", how="semi")
+        stock_ledger(records)
+        .join(own.lazy(), on="location_id", how="semi")
         .group_by(*LOT_ID, "location_id")
         .agg(pl.col("quantity").sum(), pl.col("at").max().alias("last_movement_at"))
+        .collect(engine="in-memory")  # sums add the rows in record order (streaming may not)
         .filter(pl.col("quantity").abs() > 1e-9)
         .join(keys, on=LOT_ID)
         .join(records.products.select("gtin", "uom"), on="gtin", how="left")
@@ -454,6 +462,33 @@ def with_allocated_consumption(records: Records, keys: pl.DataFrame) -> Records:
     return replace(records, consumption=pl.concat([explicit, allocated], how="diagonal_relaxed"))
 
 
+PROVENANCE_COLUMNS = ("record_hash", "source_sha256", "source_file", "source_row", "load_id")
+"""Where a record came from: stored with it, not part of the lines lineage resolves to lots."""
+
+
+def shipment_lines(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
+    """Shipment lines resolved to their lot (`lot_shipment`)."""
+    return (
+        records.shipments.join(keys, on=LOT_ID)
+        .drop(*PROVENANCE_COLUMNS, strict=False)
+        .sort("shipped_at", "shipment_id")
+    )
+
+
+def receipt_lines(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
+    """Receipt lines resolved to their lot (`lot_receipt`); the dates stay on the lot."""
+    return (
+        records.receipts.join(keys, on=LOT_ID)
+        .drop(*PROVENANCE_COLUMNS, "production_date", "expiry_date", strict=False)
+        .sort("received_at", "receipt_id")
+    )
+
+
+def lot_count(keys: pl.DataFrame) -> int:
+    """Rows of a closure matrix: one past the highest key."""
+    return int(keys["lot_key"].max()) + 1 if keys.height else 0
+
+
 def build_lineage(
     records: Records, keys: pl.DataFrame | None = None, with_closure: bool = True
 ) -> Lineage:
@@ -462,29 +497,15 @@ def build_lineage(
     from lotline import genealogy  # scipy: kept off the import path of `lotline trace`
 
     keys = lot_keys(records) if keys is None else keys
-    n_lots = int(keys["lot_key"].max()) + 1 if keys.height else 0
     edges = genealogy.edge_shares(genealogy_edges(records, keys))
     records = with_allocated_consumption(records, keys)
     stock = on_hand(records, keys)
     return Lineage(
         lots=lots(records, keys, stock),
         edges=edges,
-        closure=genealogy.closure(edges, n_lots) if with_closure else None,
+        closure=genealogy.closure(edges, lot_count(keys)) if with_closure else None,
         serials=serials(records, keys),
-        shipments=records.shipments.join(keys, on=LOT_ID)
-        .drop("record_hash", "source_sha256", "source_file", "source_row", "load_id", strict=False)
-        .sort("shipped_at", "shipment_id"),
-        receipts=records.receipts.join(keys, on=LOT_ID)
-        .drop(
-            "record_hash",
-            "source_sha256",
-            "source_file",
-            "source_row",
-            "load_id",
-            "production_date",
-            "expiry_date",
-            strict=False,
-        )
-        .sort("received_at", "receipt_id"),
+        shipments=shipment_lines(records, keys),
+        receipts=receipt_lines(records, keys),
         on_hand=stock,
     )

@@ -34,7 +34,7 @@ when low ≤ balance_ratio ≤ high (the tolerance band, inclusive, default 99.5
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import polars as pl
@@ -77,10 +77,20 @@ def records_in_product_uom(records: Records) -> Records:
     Each stock frame gains `recorded_quantity`, `recorded_uom` and `convertible`.
     """
     converted = {
-        name: convert_to_product_uom(getattr(records, name), records.products)
+        name: _in_product_uom(getattr(records, name), records.products)
         for name in ("receipts", "production", "consumption", "moves", "shipments")
     }
     return replace(records, **converted)
+
+
+def _in_product_uom(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """`convert_to_product_uom` of `frame`, converting only the quantity columns: the other
+    columns are shared with `frame`, not copied (10⁷ records converted twice per build)."""
+    quantities = convert_to_product_uom(frame.select("gtin", "quantity", "uom"), products)
+    if quantities.height != frame.height:  # pragma: no cover - the conversion keeps the rows
+        raise AssertionError("unit conversion changed the number of rows")
+    columns = ("quantity", "uom", "recorded_quantity", "recorded_uom", "convertible")
+    return frame.with_columns(quantities.select(columns).get_columns())
 
 
 def unconvertible_rows(converted: Records) -> pl.DataFrame:
@@ -99,21 +109,73 @@ def unconvertible_rows(converted: Records) -> pl.DataFrame:
     )
 
 
+PART_RECORDS = 2_000_000
+"""Stock records per part when a per-lot table is built product by product (`product_parts`):
+the conversions, ledger and group-bys of 10⁷ records at once would be gigabytes."""
+STOCK_RECORDS = ("receipts", "production", "consumption", "moves", "shipments")
+
+
+def product_parts(
+    records: Records, keys: pl.DataFrame, rows: int | None = None
+) -> Iterator[tuple[Records, pl.DataFrame]]:
+    """`records` and their lots' `keys` split by GTIN into parts of about `rows` stock records
+    (default `PART_RECORDS`), whole products in each, in GTIN order.
+
+    A lot's records all fall in its product's part, in their order, so a per-lot result
+    computed part by part equals the one computed at once, float sums included. Consumption is
+    placed by the production it went into (its time and place): a part's production holds,
+    besides its products' rows, every row of the productions its consumption names. Records
+    without a GTIN belong to no lot and to no part."""
+    rows = PART_RECORDS if rows is None else rows
+    frames = [getattr(records, name) for name in STOCK_RECORDS]
+    if sum(frame.height for frame in frames) <= rows:
+        yield records, keys
+        return
+    per_product = (
+        pl.concat([frame.select("gtin") for frame in frames])
+        .drop_nulls()
+        .group_by("gtin")
+        .len()
+        .sort("gtin")
+    )
+    part = (per_product["len"].cum_sum() - per_product["len"]) // rows
+    for gtins in per_product["gtin"].to_frame().with_columns(part=part).partition_by("part"):
+        products = pl.col("gtin").is_in(gtins["gtin"].implode())
+        split = {name: getattr(records, name).filter(products) for name in STOCK_RECORDS}
+        used_in = split["consumption"]["production_id"].unique().implode()
+        split["production"] = records.production.filter(
+            products | pl.col("production_id").is_in(used_in)
+        )
+        yield replace(records, **split), keys.filter(products)
+
+
 def stock_positions(records: Records, keys: pl.DataFrame) -> pl.DataFrame:
     """Book stock per lot and own location in the product's unit, negative positions kept.
 
     `keys` is (lot_key, gtin, lot), e.g. `Lineage.lots`; columns as `Lineage.on_hand`.
-    """
-    converted = records_in_product_uom(records)
-    return lineage_tables.on_hand(converted, keys.select("lot_key", *LOT_ID))
+    Built product by product (`product_parts`)."""
+    keys = keys.select("lot_key", *LOT_ID)
+    parts = [
+        lineage_tables.on_hand(records_in_product_uom(part), part_keys)
+        for part, part_keys in product_parts(records, keys)
+    ]
+    return parts[0] if len(parts) == 1 else pl.concat(parts).sort("lot_key", "location_id")
 
 
 def lot_balance(
     records: Records, lineage: Lineage, tolerance: tuple[float, float] = TOLERANCE
 ) -> pl.DataFrame:
-    """One row per lot of `lineage.lots`: the quantities, inflow, accounted, ratio and status."""
+    """One row per lot of `lineage.lots`: the quantities, inflow, accounted, ratio and status.
+    Built product by product (`product_parts`)."""
     low, high = _check_tolerance(tolerance)
     keys = lineage.lots.select("lot_key", *LOT_ID)
+    parts = [
+        _lot_balance(part, part_keys, low, high) for part, part_keys in product_parts(records, keys)
+    ]
+    return parts[0] if len(parts) == 1 else pl.concat(parts).sort("lot_key")
+
+
+def _lot_balance(records: Records, keys: pl.DataFrame, low: float, high: float) -> pl.DataFrame:
     converted = records_in_product_uom(records)
     stock = lineage_tables.on_hand(converted, keys)
     totals = lineage_tables.lots(converted, keys, stock)

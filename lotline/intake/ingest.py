@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,12 +47,20 @@ from lotline.intake.validation import (
 )
 from lotline.lineage import (
     LOT_ID,
+    PROVENANCE_COLUMNS,
     Lineage,
     Records,
-    build_lineage,
+    genealogy_edges,
+    lot_count,
     lot_keys,
+    lots,
+    on_hand,
+    receipt_lines,
+    serials,
+    shipment_lines,
     with_allocated_consumption,
 )
+from lotline.table_stage import TableStage
 
 MASTER_TABLES = {"products": models.Product, "locations": models.Location}
 MASTER_KEYS = {"products": "gtin", "locations": "location_id"}
@@ -226,7 +235,7 @@ def _stored_hashes(engine: Engine, record_type: str, hashes: pl.Series) -> pl.Se
         return store.read_frame(engine, model, columns=["record_hash"])["record_hash"]
     if hashes.is_empty():
         return hashes
-    with engine.connect() as conn:
+    with engine.connect() as conn, incremental.planner(conn, **incremental.KEY_READS):
         tables = incremental.KeyTables(conn)
         try:
             keys = tables.put("record_hashes", hashes.unique().to_frame("record_hash"))
@@ -249,11 +258,19 @@ SERIAL_RULE_TYPES = ("receipts", "production", "packing", "status")
 """Record types whose rules compare serials with those already commissioned."""
 
 
-def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame]) -> References:
+def references(
+    engine: Engine,
+    record_type: str,
+    batch: dict[str, pl.DataFrame],
+    rows: pl.DataFrame | None = None,
+) -> References:
     """Stored data plus this load's already-validated typed rows (`batch`, by record type).
 
     Only what `record_type`'s rules look at is read (a delta's status file must not read a
-    million stored production ids), and kept as Polars columns, not Python sets."""
+    million stored production ids), and kept as Polars columns, not Python sets. `rows`: the raw
+    rows to be validated; when given and not many (`DELTA_ROWS`), stored production ids, serials
+    and packing events are looked up by the keys those rows name (`_stored_for`) instead of
+    read whole: what the rules find for these rows is the same."""
     rt = RECORD_TYPES[record_type]
     targets = set(rt.references.values())
 
@@ -265,10 +282,6 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
             else stored.select(columns)
         )
 
-    def column(name: str, model: type, key: str) -> pl.Series:
-        stored = store.read_frame(engine, model, columns=[key])
-        return with_batch(name, stored, [key])[key].drop_nulls().unique()
-
     products = with_batch(
         "products", store.read_frame(engine, models.Product), ["gtin", "tracking", "uom"]
     )
@@ -276,34 +289,37 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
         products = products.reverse().unique("gtin", keep="first")
     empty = pl.Series(dtype=pl.String)
     location_ids = (
-        column("locations", models.Location, "location_id") if "locations" in targets else empty
+        with_batch(
+            "locations",
+            store.read_frame(engine, models.Location, columns=["location_id"]),
+            ["location_id"],
+        )["location_id"]
+        .drop_nulls()
+        .unique()
+        if "locations" in targets
+        else empty
+    )
+    stored = (
+        _stored_for(engine, record_type, rows)
+        if rows is not None and rows.height <= DELTA_ROWS
+        else _stored_whole(engine, record_type)
     )
     production_ids = (
-        column("production", models.ProductionRecord, "production_id")
+        with_batch("production", stored.production_ids, ["production_id"])["production_id"]
+        .drop_nulls()
+        .unique()
         if "production" in targets
         else empty
     )
     serial_keys = empty
     if record_type in SERIAL_RULE_TYPES:
-        serials = [
-            store.read_frame(
-                engine, m, where=store.table(m).c.serial.is_not(None), columns=["gtin", "serial"]
-            )
-            for m in (models.ReceiptRecord, models.ProductionRecord)
-        ]
-        serials += [
+        serials = [stored.serials] + [
             batch[n].select("gtin", "serial") for n in ("receipts", "production") if n in batch
         ]
         serial_keys = pl.concat(serials).select(serial_key()).to_series().drop_nulls().unique()
     packing = pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
-    if record_type in ("packing", "shipments"):
-        packing = with_batch(
-            "packing",
-            store.read_frame(
-                engine, models.PackingRecord, columns=list(aggregation.PACKING_SCHEMA)
-            ),
-            list(aggregation.PACKING_SCHEMA),
-        )
+    if record_type in PACKING_RULE_TYPES:
+        packing = with_batch("packing", stored.packing, list(aggregation.PACKING_SCHEMA))
     return References(
         products=products,
         location_ids=location_ids,
@@ -314,17 +330,143 @@ def references(engine: Engine, record_type: str, batch: dict[str, pl.DataFrame])
     )
 
 
+PACKING_RULE_TYPES = ("packing", "shipments")
+"""Record types whose rules look at packing events (an unpack's history, a pallet's content)."""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The stored records a record type's rules compare its rows with (typed as stored)."""
+
+    production_ids: pl.DataFrame  # production_id
+    serials: pl.DataFrame  # gtin, serial: commissioned (received or produced)
+    packing: pl.DataFrame  # aggregation.PACKING_SCHEMA
+
+
+def _stored_whole(engine: Engine, record_type: str) -> _Stored:
+    """Every stored record the rules of `record_type` may compare with: for a large batch."""
+    targets = set(RECORD_TYPES[record_type].references.values())
+    production_ids = (
+        store.read_frame(engine, models.ProductionRecord, columns=["production_id"])
+        if "production" in targets
+        else pl.DataFrame(schema={"production_id": pl.String})
+    )
+    serials = pl.DataFrame(schema={"gtin": pl.String, "serial": pl.String})
+    if record_type in SERIAL_RULE_TYPES:
+        serials = pl.concat(
+            store.read_frame(
+                engine, m, where=store.table(m).c.serial.is_not(None), columns=["gtin", "serial"]
+            )
+            for m in (models.ReceiptRecord, models.ProductionRecord)
+        )
+    packing = pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
+    if record_type in PACKING_RULE_TYPES:
+        packing = store.read_frame(
+            engine, models.PackingRecord, columns=list(aggregation.PACKING_SCHEMA)
+        )
+    return _Stored(production_ids, serials, packing)
+
+
+def _stored_for(engine: Engine, record_type: str, rows: pl.DataFrame) -> _Stored:
+    """The stored records the rules compare `rows` (raw text) with, looked up by the keys the
+    rows name, each a join on an index: the production ids they consume from; the commissioned
+    serials among theirs (from the `serial` table, keyed by GTIN and serial, which holds every
+    serial of a stored receipt or production — the lineage commits with the records); the
+    packing events of the SSCCs they ship (`_sscc_known`) or of the children they pack or
+    unpack (`_packing_history_checks` compares an event only with those of its child)."""
+    cols = set(rows.columns)
+    targets = set(RECORD_TYPES[record_type].references.values())
+    gtin14 = pl.col("gtin").str.zfill(14)
+    packing_schema = {"record_hash": pl.String(), **aggregation.PACKING_SCHEMA}
+    with engine.connect() as conn, incremental.planner(conn, **incremental.KEY_READS):
+        scratch = incremental.KeyTables(conn)
+        try:
+
+            def lookup(
+                table: str,
+                keys: pl.DataFrame,
+                schema: dict[str, pl.DataType],
+                scan: bool = False,
+                one_index: bool = False,
+            ) -> pl.DataFrame:
+                return incremental.read_by_keys(
+                    conn, scratch, table, keys, schema, scan=scan, one_index=one_index
+                )
+
+            production_ids = pl.DataFrame(schema={"production_id": pl.String})
+            if "production" in targets and "production_id" in cols:
+                production_ids = lookup(
+                    "production_record",
+                    rows.select("production_id").drop_nulls().unique(),
+                    {"production_id": pl.String()},
+                )
+            serials = pl.DataFrame(schema={"gtin": pl.String, "serial": pl.String})
+            if record_type in SERIAL_RULE_TYPES and {"gtin", "serial"} <= cols:
+                serials = lookup(
+                    "serial",
+                    rows.select(gtin14, "serial").drop_nulls().unique(),
+                    {"gtin": pl.String(), "serial": pl.String()},
+                    one_index=True,
+                )
+            parts = []
+            if record_type == "shipments" and "sscc" in cols:
+                ssccs = rows.select("sscc").drop_nulls().unique()
+                parts += [
+                    lookup("packing_record", ssccs.rename({"sscc": c}), packing_schema)
+                    for c in ("parent_sscc", "child_sscc")
+                ]
+            if record_type == "packing":
+                parts += [
+                    lookup(
+                        "packing_record",
+                        rows.select("child_sscc").drop_nulls().unique(),
+                        packing_schema,
+                    ),
+                    lookup(
+                        "packing_record",
+                        rows.select(gtin14, "lot").drop_nulls().unique(),
+                        packing_schema,
+                    ),
+                    # no index leads to a serial: the few keys are probed from a scan
+                    lookup(
+                        "packing_record",
+                        rows.select(gtin14, "serial").drop_nulls().unique(),
+                        packing_schema,
+                        scan=True,
+                    ),
+                ]
+        finally:
+            scratch.drop()
+            conn.commit()  # only the temporary tables were written
+    packing = (  # an event found by two of its keys is one event
+        pl.concat(parts).unique("record_hash", keep="first").drop("record_hash")
+        if parts
+        else pl.DataFrame(schema=aggregation.PACKING_SCHEMA)
+    )
+    return _Stored(production_ids, serials, packing)
+
+
 def validate_batch(
-    engine: Engine, raw: RawBatch, batch: dict[str, pl.DataFrame], strict: bool = False
+    engine: Engine,
+    raw: RawBatch,
+    batch: dict[str, pl.DataFrame],
+    strict: bool = False,
+    confirm_flag_warnings: bool = True,
 ) -> tuple[Validation, pl.DataFrame]:
     """Validation outcome and the valid rows typed for storage (void rows included: the commit
-    applies them)."""
+    applies them). `confirm_flag_warnings`: see `validation.validate`."""
+    refs = (
+        References()  # nothing to validate: nothing to read
+        if raw.rows.is_empty()
+        else references(engine, raw.record_type, _in_force(batch), raw.rows)
+    )
     result = validate(
         raw.record_type,
         raw.rows,
-        references(engine, raw.record_type, _in_force(batch)),
+        refs,
         strict=strict,
         read_findings=raw.findings,
+        confirm_flag_warnings=confirm_flag_warnings,
     )
     return result, typed(raw.record_type, result.valid)
 
@@ -619,9 +761,13 @@ def _apply_records(
         else pl.concat([inserts, corrections], how="diagonal_relaxed")
     )
     written = new.with_columns(pl.lit(load_id).alias("load_id"))
-    # a table that at least doubles gets its indexes rebuilt after the insert (one sort each)
-    store.bulk_insert(conn, model, written, empty=written.height >= stored.height)
-    chain.seal_frame(conn, tbl.name, written, _actor(load_id))
+    # the audit seal (row texts and hashes, Python per row) is computed on another thread while
+    # the database inserts and indexes the rows (its drivers release the GIL meanwhile); a
+    # table that at least doubles gets its indexes rebuilt after the insert (one sort each)
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        sealed = hasher.submit(chain.frame_seal, tbl.name, written)
+        store.bulk_insert(conn, model, written, empty=written.height >= stored.height)
+        chain.seal_frame(conn, tbl.name, written, _actor(load_id), sealed.result())
     notes = matched.filter(nothing_to_void).select(
         pl.col("source_sha256"),
         pl.col("source_file"),
@@ -667,12 +813,13 @@ def _stored_versions(conn: Connection, model: type, line_keys: pl.Series) -> pl.
     try:
         keys = tables.put("line_keys", line_keys.unique().to_frame("line_key"))
         select = ", ".join(f'r."{c}"' for c in columns)
-        return store.read_query(
-            conn,
-            f'SELECT {select} FROM {keys} s CROSS JOIN "{store.table(model).name}" r '
-            "WHERE r.line_key = s.line_key",
-            {"line_key": pl.String(), "record_hash": pl.String(), "version": pl.Int64()},
-        )
+        with incremental.planner(conn, **incremental.KEY_READS):
+            return store.read_query(
+                conn,
+                f'SELECT {select} FROM {keys} s CROSS JOIN "{store.table(model).name}" r '
+                "WHERE r.line_key = s.line_key",
+                {"line_key": pl.String(), "record_hash": pl.String(), "version": pl.Int64()},
+            )
     finally:
         tables.drop()
 
@@ -987,20 +1134,27 @@ def _snapshot(conn: Connection, load_id: str, now: datetime) -> str:
 
 VERSION_COLUMNS = ("line_key", "version", "correction_reason")
 """How a record came to be in force: the history's business, not the lineage's."""
+UNTRACED_COLUMNS = (*VERSION_COLUMNS, *PROVENANCE_COLUMNS)
+"""What no lineage or quality table reads: a full build leaves them out (at 10⁷ records the
+hashes and file names alone are gigabytes)."""
 
 
 def stored_records(
-    conn: Connection | Engine, written: dict[str, pl.DataFrame] | None = None
+    conn: Connection | Engine,
+    written: dict[str, pl.DataFrame] | None = None,
+    provenance: bool = True,
 ) -> Records:
     """The records in force, as lineage reads them (the version columns left out: on millions
     of records the business keys alone are hundreds of megabytes). `written`: record types whose
-    whole table this transaction just wrote, as written — not read back (a first load)."""
+    whole table this transaction just wrote, as written — not read back (a first load).
+    `provenance=False`: without the hashes and source files either (`UNTRACED_COLUMNS`)."""
+    left_out = VERSION_COLUMNS if provenance else UNTRACED_COLUMNS
 
     def in_force(name: str) -> pl.DataFrame:
         if written and name in written:
-            return written[name]
+            return written[name].drop(*left_out, strict=False)
         model = models.RECORD_TABLES[name]
-        columns = [c.name for c in store.table(model).columns if c.name not in VERSION_COLUMNS]
+        columns = [c.name for c in store.table(model).columns if c.name not in left_out]
         return store.read_frame(conn, model, columns=columns)
 
     return Records(
@@ -1027,31 +1181,96 @@ def quality_tables(
 ) -> tuple[Lineage, dict[str, pl.DataFrame]]:
     """The lineage and what is known about its quality: per-lot mass balance, completeness
     findings and scores. Built together so that a trace and its report read one snapshot.
-    `known`/`next_key`: stored lot keys to keep (`lineage.lot_keys`)."""
-    resolved = lineage_records(records)
-    keys = lot_keys(resolved, known, next_key) if known is not None else lot_keys(resolved)
-    lineage = build_lineage(resolved, keys, with_closure=with_closure)
-    allocated = with_allocated_consumption(resolved, keys)
-    balance = mass_balance.lot_balance(allocated, lineage)
-    exceptions = completeness.trace_exceptions(
-        resolved,
-        lineage,
-        balance=balance,
-        unresolved=aggregation.unresolved_shipments(records.shipments, records.packing),
+    `known`/`next_key`: stored lot keys to keep (`lineage.lot_keys`). In memory, all of it:
+    `rebuild_lineage` writes the same tables one by one (`full_build`)."""
+    from lotline import genealogy
+
+    tables: dict[str, pl.DataFrame] = {}
+    for name, rows in full_build(records, known, next_key, with_closure):
+        if not isinstance(rows, pl.DataFrame):  # the closure's blocks
+            rows = pl.concat([pl.DataFrame(schema=genealogy.CLOSURE_SCHEMA), *rows], rechunk=False)
+        tables[name] = rows
+    lineage = Lineage(
+        lots=tables.pop("lot"),
+        edges=tables.pop("lot_edge"),
+        serials=tables.pop("serial"),
+        shipments=tables.pop("lot_shipment"),
+        receipts=tables.pop("lot_receipt"),
+        on_hand=tables.pop("lot_on_hand"),
+        closure=tables.pop("lot_closure", None),
     )
-    scores = completeness.completeness_score(lineage.lots, exceptions).with_columns(
+    return lineage, {name: tables[name] for name in QUALITY_TABLES}
+
+
+LINEAGE_TABLES = (
+    "lot",
+    "lot_edge",
+    "serial",
+    "lot_shipment",
+    "lot_receipt",
+    "lot_on_hand",
+    "lot_closure",
+)
+QUALITY_TABLES = ("lot_mass_balance", "trace_exception", "lot_completeness", "lot_status")
+
+
+def full_build(
+    records: Records,
+    known: pl.DataFrame | None = None,
+    next_key: int = 0,
+    with_closure: bool = True,
+) -> Iterator[tuple[str, pl.DataFrame | Iterator[pl.DataFrame]]]:
+    """Every lineage and quality table of `records` as (table name, rows), one at a time as it
+    is built; the closure as its blocks (`genealogy.closure_blocks`).
+
+    Why one at a time: a caller that writes each table and lets it go (`rebuild_lineage`)
+    holds only what later tables still read — at 10⁷ edges the difference between fitting in
+    8 GB or not. What later steps read is kept, as the columns they read (the edges as links
+    with their shares); `records` itself is let go once resolved (`lineage_records`)."""
+    from lotline import genealogy  # scipy: kept off the import path of `lotline trace`
+
+    unresolved = aggregation.unresolved_shipments(records.shipments, records.packing)
+    events = status.status_event_frame(records.status)
+    resolved = lineage_records(records)
+    del records
+    keys = lot_keys(resolved, known, next_key) if known is not None else lot_keys(resolved)
+    edges = genealogy.edge_shares(genealogy_edges(resolved, keys))
+    yield "lot_edge", edges
+    links = edges.select("parent_key", "child_key", "share")
+    del edges
+    if with_closure:
+        yield "lot_closure", genealogy.closure_blocks(links, lot_count(keys))
+    allocated = with_allocated_consumption(resolved, keys)
+    stock, lot_rows = _lots_and_stock(allocated, keys)
+    yield "lot", lot_rows
+    yield "lot_on_hand", stock
+    serial_rows = serials(allocated, keys)
+    yield "serial", serial_rows
+    shipments = shipment_lines(allocated, keys)
+    yield "lot_shipment", shipments
+    receipts = receipt_lines(allocated, keys)
+    yield "lot_receipt", receipts
+    lineage = Lineage(lot_rows, links, serial_rows, shipments, receipts, stock)
+    del keys, stock, shipments, receipts
+    resolved, allocated = _without_line_columns(resolved), _without_line_columns(allocated)
+    balance = mass_balance.lot_balance(allocated, lineage)
+    del allocated
+    yield "lot_mass_balance", balance
+    exceptions = completeness.trace_exceptions(
+        resolved, lineage, balance=balance, unresolved=unresolved
+    )
+    del resolved, balance, unresolved
+    yield "trace_exception", exceptions
+    scores = completeness.completeness_score(lot_rows, exceptions).with_columns(
         pl.col("checks_failed").list.join(", ")
     )
-    events = status.status_event_frame(records.status)
+    del exceptions
+    yield "lot_completeness", scores
+    del scores
     in_force = status.current_status(events, serials=lineage.serials).filter(
         pl.col("status").is_not_null()
     )
-    return lineage, {
-        "lot_mass_balance": balance,
-        "trace_exception": exceptions,
-        "lot_completeness": scores,
-        "lot_status": in_force,
-    }
+    yield "lot_status", in_force
 
 
 def stored_lot_keys(conn: Connection, lots: pl.DataFrame | None = None) -> tuple[pl.DataFrame, int]:
@@ -1068,18 +1287,61 @@ def stored_lot_keys(conn: Connection, lots: pl.DataFrame | None = None) -> tuple
     return known, (int(top) + 1 if top is not None else 0)
 
 
+def _lots_and_stock(records: Records, keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`lineage.on_hand` and `lineage.lots`, product by product (`mass_balance.product_parts`):
+    per-lot sums over each lot's records in their order, so the same rows as built at once,
+    without the ledger of every record at once."""
+    parts = []
+    for part, part_keys in mass_balance.product_parts(records, keys):
+        stock = on_hand(part, part_keys)
+        parts.append((stock, lots(part, part_keys, stock)))
+    if len(parts) == 1:
+        return parts[0]
+    stock = pl.concat([p[0] for p in parts]).sort("lot_key", "location_id")
+    return stock, pl.concat([p[1] for p in parts]).sort("lot_key")
+
+
+LINE_COLUMNS = ("tz_offset", "ref_doc_type", "ref_doc_number", "sscc", "void")
+"""What of a record only its resolved line (`lot_shipment`, `lot_receipt`) shows: the quality
+tables do not read it."""
+
+
+def _without_line_columns(records: Records) -> Records:
+    """The production, consumption and shipment records as the quality tables read them: the
+    line-only columns and the serials of production and consumption (already in `serial`)
+    left out, so a large build does not keep them through its last and largest steps."""
+    return replace(
+        records,
+        production=records.production.drop(*LINE_COLUMNS, "serial", strict=False),
+        consumption=records.consumption.drop(*LINE_COLUMNS, "serial", strict=False),
+        shipments=records.shipments.drop(*LINE_COLUMNS, strict=False),
+    )
+
+
 def rebuild_lineage(
-    conn: Connection, snapshot_id: str, written: dict[str, pl.DataFrame] | None = None
+    conn: Connection,
+    snapshot_id: str,
+    written: dict[str, pl.DataFrame] | None = None,
+    stage: TableStage | None = None,
 ) -> dict[str, int]:
-    """Every lineage table from every stored record (the lots keep their stored keys)."""
+    """Every lineage table from every stored record (the lots keep their stored keys), each
+    written as soon as it is built and let go (`full_build` into a `TableStage`): a full build
+    of 10⁷ edges never holds all its tables at once. `stage`: to see each table's rows and
+    seconds (`TableStage.written`)."""
     known, next_key = stored_lot_keys(conn)
-    lineage, quality = quality_tables(stored_records(conn, written), known, next_key)
-    counts = {}
-    for name, frame in {**lineage.tables(), **quality}.items():
-        counts[name] = store.replace_frame(
-            conn, name, frame.with_columns(pl.lit(snapshot_id).alias("snapshot_id"))
-        )
-    return counts
+    stage = stage or TableStage(conn, snapshot_id)
+    records = stored_records(conn, written, provenance=False)
+    del written  # the build lets the records go as it can: only a caller's reference keeps them
+    tables = full_build(records, known, next_key)
+    del records
+    try:
+        for name, rows in tables:
+            stage.put(name, rows)
+            del rows
+        counts = stage.finish()
+    finally:
+        stage.close()
+    return {name: counts[name] for name in (*LINEAGE_TABLES, *QUALITY_TABLES)}
 
 
 def rebuild(engine: Engine, load_id: str | None = None) -> dict[str, int]:
@@ -1135,8 +1397,9 @@ def load_folder(
         raws[name] = read_raw(engine, found.files, name)
     for name in RECORD_TYPES:
         stage(f"validating {name}")
+        # no GX report is shown here: a warning over a Polars flag needs no GX run (its verdict)
         validations[name], typed_rows[name] = validate_batch(
-            engine, raws[name], typed_rows, strict=strict
+            engine, raws[name], typed_rows, strict=strict, confirm_flag_warnings=False
         )
     stage("storing records and building lineage")
     report = commit(engine, raws, validations, typed_rows, load_id, max_reject_share)
