@@ -1,12 +1,15 @@
 """EPCIS export of one lot's trace (the document a recall report embeds), step by step.
 
     uv run --frozen python bench/epcis_export_bench.py \
-        sqlite:///bench/data/1000000/lineage.sqlite 08719320000226 L0-00001632 [--reference]
+        sqlite:///bench/data/1000000/lineage.sqlite 08719320000226 L0-00001632 \
+        [--reference] [--adbc]
 
 Prints one JSON line: wall and CPU seconds of `epcis_export.for_traces` and of its steps
 (selection, events, event hashes, master data), of `serialise`, the document's size and the
 sha-256 of its bytes. `--reference` turns the native event hashes off (`event_prehash`), so
 every hash comes from GS1's reference implementation as before issue 13: the bytes must be equal.
+`--adbc` reads SQLite through ADBC, as the second process of a recall report does
+(`epcis_export.start_written`): the bytes must be equal too.
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ def timed(owner: Any, name: str, into: dict[str, list[float]]) -> None:
     setattr(owner, name, wrapper)
 
 
-def main(database_url: str, gtin: str, lot: str, reference: bool) -> None:
+def main(database_url: str, gtin: str, lot: str, reference: bool, adbc: bool = False) -> None:
+    if adbc:
+        from lotline import arrow_reads
+
+        arrow_reads.enable()  # this process only reads
     if reference:
         event_prehash.hashes = lambda events, context: None  # type: ignore[assignment]
     steps: dict[str, list[float]] = {}
@@ -61,6 +68,7 @@ def main(database_url: str, gtin: str, lot: str, reference: bool) -> None:
         json.dumps(
             {
                 "hashes": "reference" if reference else "native",
+                "reads": "adbc" if adbc else "sqlite3",
                 "events": len(doc["epcisBody"]["eventList"]),
                 "for_traces_wall_cpu": [round(s, 1) for s in export],
                 "steps_wall_cpu": {k: [round(s, 1) for s in v] for k, v in steps.items()},
@@ -73,5 +81,5 @@ def main(database_url: str, gtin: str, lot: str, reference: bool) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--reference"]
-    main(*args[:3], reference="--reference" in sys.argv)
+    args = [a for a in sys.argv[1:] if a not in ("--reference", "--adbc")]
+    main(*args[:3], reference="--reference" in sys.argv, adbc="--adbc" in sys.argv)

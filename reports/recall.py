@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from sqlalchemy.engine import Engine
@@ -248,8 +247,9 @@ class RecallData:
     returns: pl.DataFrame = field(default_factory=pl.DataFrame)
     """Return moves of the traced lots (`lotline.api.returns`)."""
     locations: pl.DataFrame = field(default_factory=pl.DataFrame)
-    epcis_document: dict[str, Any] | None = None
-    """The scope's events as one EPCIS 2.0 document (`lotline.gs1.epcis_export`)."""
+    epcis: epcis_export.Pending | None = None
+    """The scope's events as one EPCIS 2.0 document (`lotline.gs1.epcis_export`), serialised:
+    made when the attachments are, or by a second process started before them."""
 
     def summary(self) -> recall_summary.RecallSummary:
         """Page 1: the figures and actions of `lotline.recall_summary` for this trace."""
@@ -383,14 +383,15 @@ class RecallData:
 
     def epcis_files(self) -> list[AttachedFile]:
         """The scope's events as EPCIS 2.0 JSON-LD, eventIDs their CBV 2.0 hashes."""
-        if self.epcis_document is None:
+        if self.epcis is None:
             return []
+        document = self.epcis.result()
         return [
             AttachedFile(
                 EPCIS_FILE,
-                epcis_export.serialise(self.epcis_document),
+                document.data,
                 EPCIS_MIME,
-                len(self.epcis_document["epcisBody"]["eventList"]),
+                document.events,
                 "EPCIS 2.0 events of the scope (receiving, shipping, transformation), "
                 "eventID = CBV 2.0 event hash",
             )
@@ -403,17 +404,51 @@ def build_recall(
     lot: str,
     direction: Direction = "both",
     as_of: date | None = None,
+    *,
+    epcis_worker: bool = False,
 ) -> RecallData:
     """Trace the lot and join in the names, addresses and exceptions the report prints.
 
-    `as_of` (default: today, UTC) is the date stock counts as expired from. Raises
-    `lotline.trace.UnknownSubject` when the lot is not in the lineage tables and ValueError for
-    an unknown direction.
+    `as_of` (default: today, UTC) is the date stock counts as expired from. The EPCIS document
+    is made when the attachments are asked for; with `epcis_worker`, a large scope's is begun
+    at once in a second process (`epcis_export.start_written_for_lot`, which traces the lot
+    itself, or `start_written` after the trace) while this one gathers the rest.
+    Raises `lotline.trace.UnknownSubject` when the lot is not in the lineage tables and
+    ValueError for an unknown direction.
     """
     as_of = as_of or datetime.now(UTC).date()
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
-    result = api.trace_lot(engine, gtin, lot, direction)  # closure-backed: reads only the scope
+    early = (
+        epcis_export.start_written_for_lot(engine, gtin, lot, direction) if epcis_worker else None
+    )
+    try:
+        result = api.trace_lot(engine, gtin, lot, direction)  # closure-backed: the scope only
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
+    if early is not None:
+        epcis = early
+    elif epcis_worker:
+        epcis = epcis_export.start_written(engine, [result])
+    else:
+        epcis = epcis_export.Pending(lambda: epcis_export.written(engine, [result]))
+    try:
+        return _gathered(engine, result, epcis, direction, as_of)
+    except BaseException:
+        epcis.cancel()
+        raise
+
+
+def _gathered(
+    engine: Engine,
+    result: TraceResult,
+    epcis: epcis_export.Pending,
+    direction: Direction,
+    as_of: date,
+) -> RecallData:
+    """`build_recall` after the trace: the names, addresses, balances and exceptions."""
     locations = api.locations(engine)
     products = api.products(engine)
     names = locations.select("location_id", "business_name")
@@ -565,7 +600,7 @@ def build_recall(
         events_in_several_files=details.events_in_several_files,
         history=api.record_history(engine, scope_lots),
         fsma_sheets=fsma204.for_trace(result, engine),
-        epcis_document=epcis_export.for_traces(engine, [result]),
+        epcis=epcis,
         as_of=as_of,
         uoms=uoms,
         returns=api.returns(engine, scope_lots),
@@ -597,7 +632,36 @@ def render_recall_report(
     started = time.perf_counter()
     request = request or RecallRequest()
     generated = generated_now(generated_at)
-    data = build_recall(engine, gtin, lot, direction, as_of=generated.astimezone(UTC).date())
+    data = build_recall(
+        engine, gtin, lot, direction, as_of=generated.astimezone(UTC).date(), epcis_worker=True
+    )
+    try:
+        path = _rendered(
+            engine, data, (gtin, lot, direction), out_dir, generated, request, max_rows, run_id,
+            prepared_by,
+        )  # fmt: skip
+    except BaseException:
+        if data.epcis is not None:
+            data.epcis.cancel()
+        raise
+    _log_timing(path, started)
+    return path
+
+
+def _rendered(
+    engine: Engine,
+    data: RecallData,
+    asked: tuple[str, str, Direction],
+    out_dir: Path,
+    generated: datetime,
+    request: RecallRequest,
+    max_rows: int | None,
+    run_id: str | None,
+    prepared_by: str | None,
+) -> Path:
+    """`render_recall_report` once the data is gathered (for the `asked` gtin, lot and
+    direction): number, lay out and write the PDF."""
+    gtin, lot, direction = asked
     with register.number_for_document(
         engine,
         "recall",
@@ -631,8 +695,9 @@ def render_recall_report(
             run_id=run_id,
             prepared_by=prepared_by,
         )
-        files = data.attachments()
         rows = max_rows if max_rows is not None else table_rows(data.lots.height)
+        context = _context(data, rows)  # before the attachments: the EPCIS may still be under way
+        files = data.attachments()
         subject = data.subject
         name = (
             f"recall_{safe_name(str(subject['gtin']))}_{safe_name(str(subject['lot']))}_"
@@ -643,7 +708,7 @@ def render_recall_report(
             doc=doc,
             attachments=files,
             doc_qr=barcodes.document_code(doc, name),
-            **_context(data, rows),
+            **context,
         )
         path = write_pdf(
             html,
@@ -654,7 +719,6 @@ def render_recall_report(
             doc=doc,
         )
         register.record_file(engine, doc.number, path)
-    _log_timing(path, started)
     return path
 
 

@@ -19,15 +19,18 @@ Why these choices:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
 import mimetypes
 import secrets
+import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -237,8 +240,8 @@ class AttachedFile:
     description: str = ""
     relationship: str = "Data"
 
-    @property
-    def sha256(self) -> str:
+    @cached_property
+    def sha256(self) -> str:  # the manifest prints it: hashed once (a hub's files are 300 MB)
         return hashlib.sha256(self.data).hexdigest()
 
     @property
@@ -414,23 +417,28 @@ ATTACHMENT_DEFLATE_LEVEL = 1
 alone takes longer than laying out the pages; level 1 is ~10x faster for ~25 % more bytes."""
 
 
-def _finish(document: object, pdf: object) -> None:
+Deflated = Sequence[tuple[bytes, "Future[bytes]"]]
+"""(data, its deflating at `ATTACHMENT_DEFLATE_LEVEL`) of files begun before the PDF is written."""
+
+
+def _finish(document: object, pdf: object, deflated: Deflated = ()) -> None:
     _dedupe_associated_files(document, pdf)
-    _deflate_attachments_fast(pdf)
+    _deflate_attachments_fast(pdf, deflated)
 
 
-def _deflate_attachments_fast(pdf: object) -> None:
+def _deflate_attachments_fast(pdf: object, deflated: Deflated = ()) -> None:
     """Compress the embedded files ourselves at `ATTACHMENT_DEFLATE_LEVEL` (same /FlateDecode
-    filter, same bytes once decoded) instead of leaving them to pydyf's level 9."""
-    import zlib
-
+    filter, same bytes once decoded) instead of leaving them to pydyf's level 9; the files
+    `deflated` holds were compressed while the pages were laid out."""
     for spec_ref in pdf.catalog.get("AF") or []:  # type: ignore[attr-defined]
         spec = pdf.objects[_object_number(spec_ref)]  # type: ignore[attr-defined]
         stream = pdf.objects[_object_number(spec["EF"]["F"])]  # type: ignore[attr-defined]
         if not getattr(stream, "compress", False):
             continue
         raw = b"\n".join(stream.stream)
-        stream.stream = [zlib.compress(raw, ATTACHMENT_DEFLATE_LEVEL)]
+        begun = next((d for data, d in deflated if len(data) == len(raw) and data == raw), None)
+        done = begun.result() if begun else zlib.compress(raw, ATTACHMENT_DEFLATE_LEVEL)
+        stream.stream = [done]
         stream.extra["Filter"] = "/FlateDecode"
         stream.compress = False
 
@@ -489,12 +497,36 @@ def write_pdf(
     and when `LOTLINE_SIGNING_KEY` names the organisation's key the issued file is PAdES-signed
     before it is renamed into place (`lotline.signing`); without a key it stays unsigned.
     """
+    generated_at = generated_now(generated_at)
+    files = [f if isinstance(f, AttachedFile) else AttachedFile(*f) for f in attachments or []]
+    # deflating releases the GIL: a second thread compresses the files (a hub's 300 MB) while
+    # this one hashes them for the provenance record and WeasyPrint lays out the pages
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotline-deflate")
+    deflated = [
+        (f.data, background.submit(zlib.compress, f.data, ATTACHMENT_DEFLATE_LEVEL)) for f in files
+    ]
+    try:
+        return _write_pdf(html, path, files, deflated, title, generated_at, base_dir, pdf_tags, doc)
+    finally:
+        background.shutdown(wait=False, cancel_futures=True)
+
+
+def _write_pdf(
+    html: str,
+    path: Path,
+    files: list[AttachedFile],
+    deflated: Deflated,
+    title: str,
+    generated_at: datetime,
+    base_dir: Path,
+    pdf_tags: bool,
+    doc: DocumentControl | None,
+) -> Path:
+    """`write_pdf` once the files' deflating is under way."""
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     root = Path(base_dir).resolve()
-    generated_at = generated_now(generated_at)
-    files = [f if isinstance(f, AttachedFile) else AttachedFile(*f) for f in attachments or []]
     if doc is not None:
         record = provenance.build_record(
             document_number=doc.number,
@@ -541,7 +573,7 @@ def write_pdf(
             pdf_variant=PDF_VARIANT,
             attachments=embedded,
             pdf_tags=pdf_tags,
-            finisher=_finish,
+            finisher=functools.partial(_finish, deflated=deflated),
         )
         if doc is not None:
             _sign_issued(partial)

@@ -40,7 +40,7 @@ status decisions are not exported (like the FSMA 204 sheets).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -55,7 +55,7 @@ from lotline import store
 from lotline.fsma204 import local_date_between
 from lotline.gs1.event_hash import EPCIS_CONTEXT, with_event_ids
 from lotline.gs1.json_text import dumps_indent2
-from lotline.gs1.uri import digital_link
+from lotline.gs1.uri import digital_link, resolver_base
 from lotline.trace import TraceResult
 
 SCHEMA_VERSION = "2.0"
@@ -180,51 +180,139 @@ def _number(value: float) -> float | int:
 
 
 def events(selection: Selection, master: Master) -> list[dict[str, Any]]:
-    """Every EPCIS event of the selection, by event time then kind, without eventIDs."""
-    glns = dict(master.locations.select("location_id", "gln").iter_rows())
+    """Every EPCIS event of the selection, by event time then kind, without eventIDs.
+
+    Each frame is grouped once by Polars and read once as Python columns, and every identifier
+    is made once per distinct value: a hub's 77k events had been one Polars query each and
+    1.1M Digital Link calls."""
+    names = _Names(master.locations)
     expiry_kinds = dict(master.products.select("gtin", "expiry_kind").iter_rows())
-
-    def where(location_id: str) -> str:
-        return location_uri(location_id, glns.get(location_id))
-
     keyed: list[tuple[tuple[str, int, str], dict[str, Any]]] = []
-    keyed += [((e["eventTime"], 0, k), e) for k, e in _receiving(selection.receipts, where)]
-    keyed += [((e["eventTime"], 1, k), e) for k, e in _packing(selection.packing, where)]
-    keyed += [((e["eventTime"], 2, k), e) for k, e in _shipping(selection.shipments, where)]
+    keyed += [((e["eventTime"], 0, k), e) for k, e in _receiving(selection.receipts, names)]
+    keyed += [((e["eventTime"], 1, k), e) for k, e in _packing(selection.packing, names)]
+    keyed += [((e["eventTime"], 2, k), e) for k, e in _shipping(selection.shipments, names)]
     keyed += [
         ((e["eventTime"], 3, k), e)
-        for k, e in _transformation(selection, master.production_offsets, where, expiry_kinds)
+        for k, e in _transformation(selection, master.production_offsets, names, expiry_kinds)
     ]
     keyed += [
         ((e["eventTime"], 3, k), e)
-        for k, e in _commissioning(selection.commissioned, where, expiry_kinds)
+        for k, e in _commissioning(selection.commissioned, names, expiry_kinds)
     ]
     return [e for _, e in sorted(keyed, key=lambda pair: pair[0])]
 
 
-def _what(lines: pl.DataFrame, gtin: str = "gtin", lot: str = "lot") -> dict[str, list[Any]]:
-    """Serial lines as SGTINs (`epcList`), lot lines as LGTIN quantities (`quantityList`).
+class _Names:
+    """The identifiers and times of one export, each made once (a hub's events name ~30k lots
+    in 1.1M places)."""
 
-    Read as Python rows (one event has a few lines: Polars' per-call cost dominated a hub's
-    export); lines of the same lot and unit are summed by Polars as before, so every float
-    stays the same."""
-    rows = _rows(lines, [gtin, lot, "serial", "uom", "quantity"])
-    serials = sorted({serial_uri(g, s) for g, _, s, _, _ in rows if s is not None})
-    lot_lines = [(g, lo, u, q) for g, lo, s, u, q in rows if s is None and lo is not None]
+    def __init__(self, locations: pl.DataFrame | None = None) -> None:
+        self.glns = (
+            {} if locations is None else dict(locations.select("location_id", "gln").iter_rows())
+        )
+        self.places: dict[str, str] = {}
+        self.lots: dict[tuple[str, str], str] = {}
+        self.ssccs: dict[str, str] = {}
+        self.times: dict[datetime, str] = {}
+
+    def where(self, location_id: str) -> str:
+        uri = self.places.get(location_id)
+        if uri is None:
+            uri = self.places[location_id] = location_uri(location_id, self.glns.get(location_id))
+        return uri
+
+    def lot_class(self, gtin: str, lot: str) -> str:
+        uri = self.lots.get((gtin, lot))
+        if uri is None:
+            uri = self.lots[gtin, lot] = lot_class(gtin, lot)
+        return uri
+
+    def sscc(self, sscc: str) -> str:
+        uri = self.ssccs.get(sscc)
+        if uri is None:
+            uri = self.ssccs[sscc] = digital_link(sscc=sscc)
+        return uri
+
+    def header(self, kind: str, at: datetime, offset: str | None) -> dict[str, Any]:
+        text = self.times.get(at)
+        if text is None:
+            text = self.times[at] = event_time(at)
+        return {"type": kind, "eventTime": text, "eventTimeZoneOffset": offset or "+00:00"}
+
+    def quantity(self, gtin: str, lot: str, quantity: float, uom: str | None) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "epcClass": self.lot_class(gtin, lot),
+            "quantity": _number(quantity),
+        }
+        if uom:
+            entry["uom"] = uom
+        return entry
+
+
+def _quantity(gtin: str, lot: str, quantity: float, uom: str | None) -> dict[str, Any]:
+    """One `quantityList` entry: the LGTIN class, the quantity and its unit."""
+    return _Names().quantity(gtin, lot, quantity, uom)
+
+
+SERIAL_AS_IS = r"^[A-Za-z0-9_.~!$&'()*+,;=:@-]+$"
+"""A serial `digital_link` writes as it is: no character of it is percent-encoded."""
+
+
+def _lines(frame: pl.DataFrame, extra: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """Every line of `frame` as (gtin, lot, SGTIN or None, uom, quantity, *extra).
+
+    The SGTINs of a whole frame are made by one Polars expression (a hub ships 10⁵ serials);
+    `serial_uri` makes those whose GTIN is not all digits or whose serial needs encoding."""
+    base = resolver_base().rstrip("/")
+    gtin, serial = pl.col("gtin"), pl.col("serial")
+    as_is = gtin.str.contains(r"^[0-9]{1,14}$") & serial.str.contains(SERIAL_AS_IS)
+    sgtin = pl.when(as_is).then(
+        pl.concat_str(pl.lit(base + "/01/"), gtin.str.zfill(14), pl.lit("/21/"), serial)
+    )
+    columns = frame.select(
+        gtin, "lot", sgtin.alias("sgtin"), "uom", "quantity", *extra
+    ).get_columns()
+    values = [column.to_list() for column in columns]
+    sgtins = values[2]
+    for i in frame.select((serial.is_not_null() & ~as_is.fill_null(False)).arg_true()).to_series():
+        sgtins[i] = serial_uri(values[0][i], frame["serial"][i])
+    return list(zip(*values, strict=True))
+
+
+def _what(lines: pl.DataFrame) -> dict[str, list[Any]]:
+    """Serial lines as SGTINs (`epcList`), lot lines as LGTIN quantities (`quantityList`)."""
+    return _what_rows(_lines(lines), lambda: lines, _Names())
+
+
+def _what_rows(
+    rows: Sequence[tuple[Any, ...]], lines: Callable[[], pl.DataFrame], names: _Names
+) -> dict[str, list[Any]]:
+    """`_what` of an event's lines as `_lines` gives them.
+
+    Python rows (one event has a few lines: Polars' per-call cost dominated a hub's export);
+    lines of the same lot and unit are summed by Polars as before, on the event's frame
+    (`lines()`, made only then), so every float stays the same."""
+    serials = sorted({line[2] for line in rows if line[2] is not None})
+    lot_lines = [
+        (line[0], line[1], line[3], line[4])
+        for line in rows
+        if line[2] is None and line[1] is not None
+    ]
     single = _single_lines(lot_lines)
     if single is not None:
-        return {"epcList": serials, "quantityList": [_quantity(*line) for line in single]}
+        return {"epcList": serials, "quantityList": [names.quantity(*line) for line in single]}
     quantities = (
-        lines.filter(pl.col("serial").is_null() & pl.col(lot).is_not_null())
-        .group_by(gtin, lot, "uom")
+        lines()
+        .filter(pl.col("serial").is_null() & pl.col("lot").is_not_null())
+        .group_by("gtin", "lot", "uom")
         .agg(pl.col("quantity").sum())
-        .sort(gtin, lot, "uom")
+        .sort("gtin", "lot", "uom")
     )
     return {
         "epcList": serials,
         "quantityList": [
-            _quantity(g, lo, q, u)
-            for g, lo, u, q in quantities.select(gtin, lot, "uom", "quantity").iter_rows()
+            names.quantity(g, lo, q, u)
+            for g, lo, u, q in quantities.select("gtin", "lot", "uom", "quantity").iter_rows()
         ],
     }
 
@@ -241,19 +329,11 @@ def _single_lines(
     when each key has one line (nothing to add up, so no float can differ); else None."""
     if len({line[:3] for line in lines}) != len(lines):
         return None
-    ordered = sorted(lines, key=lambda line: tuple((v is not None, v) for v in line[:3]))
+    if all(None not in line[:3] for line in lines):
+        ordered = sorted(lines, key=lambda line: line[:3])
+    else:
+        ordered = sorted(lines, key=lambda line: tuple((v is not None, v) for v in line[:3]))
     return [(g, lo, 0 if q is None else q, u) for g, lo, u, q in ordered]  # nulls sum to 0
-
-
-def _quantity(gtin: str, lot: str, quantity: float, uom: str | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"epcClass": lot_class(gtin, lot), "quantity": _number(quantity)}
-    if uom:
-        entry["uom"] = uom
-    return entry
-
-
-def _header(kind: str, at: datetime, offset: str | None) -> dict[str, Any]:
-    return {"type": kind, "eventTime": event_time(at), "eventTimeZoneOffset": offset or "+00:00"}
 
 
 def _place(read_point: str) -> dict[str, Any]:
@@ -264,141 +344,154 @@ def _nonempty(event: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in event.items() if v not in ([], {}, None)}
 
 
-def _groups(frame: pl.DataFrame, keys: list[str]) -> Iterable[tuple[tuple[Any, ...], pl.DataFrame]]:
+def _groups(frame: pl.DataFrame, keys: list[str]) -> list[tuple[tuple[Any, ...], list[int]]]:
+    """Each distinct `keys` with its row numbers (in frame order), ordered by the text of the
+    key, first seen first among equal texts: one Polars group_by for the whole frame."""
     if frame.is_empty():
         return []
-    return sorted(
-        frame.group_by(keys, maintain_order=True),
-        key=lambda g: tuple("" if v is None else str(v) for v in g[0]),
+    grouped = (
+        frame.select(keys)
+        .with_row_index("_row")
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("_row").sort())
     )
+    found = [(tuple(row[:-1]), row[-1]) for row in grouped.iter_rows()]
+    return sorted(found, key=lambda g: tuple("" if v is None else str(v) for v in g[0]))
 
 
-def _partitions(frame: pl.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], pl.DataFrame]:
-    """The rows of each key (in frame order), looked up instead of filtering the whole frame per
-    event (quadratic: 100 s for a hub's 26k transformations). A null key matches nothing, as
-    `==` in a filter."""
-    if frame.is_empty():
-        return {}
-    parts = frame.partition_by(keys, as_dict=True, maintain_order=True)
-    return {key: part for key, part in parts.items() if None not in key}
+def _partitions(frame: pl.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], list[int]]:
+    """The row numbers of each key (in frame order), looked up instead of filtering the whole
+    frame per event (quadratic: 100 s for a hub's 26k transformations). A null key matches
+    nothing, as `==` in a filter."""
+    return {key: rows for key, rows in _groups(frame, keys) if None not in key}
 
 
-def _receiving(receipts: pl.DataFrame, where) -> Iterable[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+def _gather(frame: pl.DataFrame, rows: list[int]) -> Callable[[], pl.DataFrame]:
+    """The frame of an event's rows, made when asked for (the rare event whose lines add up)."""
+    return lambda: frame.select(pl.all().gather(rows))
+
+
+def _receiving(receipts: pl.DataFrame, names: _Names) -> Iterable[tuple[str, dict[str, Any]]]:
     keys = ["receipt_id", "received_at", "tz_offset", "from_location_id", "to_location_id"]
     keys += ["ref_doc_type", "ref_doc_number"]
-    for (rid, at, offset, src, dst, doc, number), lines in _groups(receipts, keys):
-        what = _what(lines)
+    groups = _groups(receipts, keys)
+    lines = _lines(receipts) if groups else []
+    for (rid, at, offset, src, dst, doc, number), rows in groups:
+        what = _what_rows([lines[i] for i in rows], _gather(receipts, rows), names)
         yield (
             str(rid),
             _nonempty(
                 {
-                    **_header("ObjectEvent", at, offset),
+                    **names.header("ObjectEvent", at, offset),
                     "epcList": what["epcList"],
                     "action": "OBSERVE",
                     "bizStep": "receiving",
                     "disposition": "in_progress",
-                    **_place(where(dst)),
+                    **_place(names.where(dst)),
                     "bizTransactionList": biz_transaction(doc, number),
                     "quantityList": what["quantityList"],
-                    "sourceList": [{"type": "location", "source": where(src)}],
-                    "destinationList": [{"type": "location", "destination": where(dst)}],
+                    "sourceList": [{"type": "location", "source": names.where(src)}],
+                    "destinationList": [{"type": "location", "destination": names.where(dst)}],
                 }
             ),
         )
 
 
-def _shipping(shipments: pl.DataFrame, where) -> Iterable[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+def _shipping(shipments: pl.DataFrame, names: _Names) -> Iterable[tuple[str, dict[str, Any]]]:
     keys = ["shipment_id", "shipped_at", "tz_offset", "from_location_id", "to_location_id"]
     keys += ["ref_doc_type", "ref_doc_number"]
-    for (sid, at, offset, src, dst, doc, number), lines in _groups(shipments, keys):
-        what = _what(lines)
-        ssccs = sorted({digital_link(sscc=s) for s in lines["sscc"].drop_nulls().to_list()})
+    groups = _groups(shipments, keys)
+    lines = _lines(shipments) if groups else []
+    ssccs = shipments.get_column("sscc").to_list() if groups else []
+    for (sid, at, offset, src, dst, doc, number), rows in groups:
+        what = _what_rows([lines[i] for i in rows], _gather(shipments, rows), names)
+        pallets = sorted({names.sscc(ssccs[i]) for i in rows if ssccs[i] is not None})
         yield (
             str(sid),
             _nonempty(
                 {
-                    **_header("ObjectEvent", at, offset),
-                    "epcList": ssccs + what["epcList"],
+                    **names.header("ObjectEvent", at, offset),
+                    "epcList": pallets + what["epcList"],
                     "action": "OBSERVE",
                     "bizStep": "shipping",
                     "disposition": "in_transit",
-                    **_place(where(src)),
+                    **_place(names.where(src)),
                     "bizTransactionList": biz_transaction(doc, number),
                     "quantityList": what["quantityList"],
-                    "sourceList": [{"type": "location", "source": where(src)}],
-                    "destinationList": [{"type": "location", "destination": where(dst)}],
+                    "sourceList": [{"type": "location", "source": names.where(src)}],
+                    "destinationList": [{"type": "location", "destination": names.where(dst)}],
                 }
             ),
         )
 
 
-def _ilmd(lot: str, lines: pl.DataFrame, expiry_kind: str | None) -> dict[str, str]:
-    """Lot master data of a produced lot: lot number, production and expiry dates."""
+DATES = ("production_date", "expiry_date")
+"""The columns of a production line `_ilmd` reads (after those of `_lines`)."""
+
+
+def _ilmd(lot: str, lines: Sequence[tuple[Any, ...]], expiry_kind: str | None) -> dict[str, str]:
+    """Lot master data of a produced lot (its lines with `DATES`): lot number, production and
+    expiry dates."""
     ilmd = {"cbvmda:lotNumber": lot}
-    produced = lines["production_date"].drop_nulls()
-    expires = lines["expiry_date"].drop_nulls()
-    if produced.len():
-        ilmd["cbvmda:productionDate"] = produced.min().isoformat()  # type: ignore[union-attr]
-    if expires.len():
+    produced = [line[5] for line in lines if line[5] is not None]
+    expires = [line[6] for line in lines if line[6] is not None]
+    if produced:
+        ilmd["cbvmda:productionDate"] = min(produced).isoformat()
+    if expires:
         key = "bestBeforeDate" if expiry_kind == "best_before" else "itemExpirationDate"
-        ilmd[f"cbvmda:{key}"] = expires.min().isoformat()  # type: ignore[union-attr]
+        ilmd[f"cbvmda:{key}"] = min(expires).isoformat()
     return ilmd
 
 
 def _transformation(
     selection: Selection,
     offsets: pl.DataFrame,
-    where,  # type: ignore[no-untyped-def]
+    names: _Names,
     expiry_kinds: dict[str, str | None],
 ) -> Iterable[tuple[str, dict[str, Any]]]:
     """One TransformationEvent per production and output lot: its ilmd names one lot."""
     info = {row[0]: row[1:] for row in offsets.iter_rows()}
     keys = ["production_id", "output_gtin", "output_lot", "completed_at", "location_id"]
-    lines = _partitions(selection.production, ["production_id", "gtin", "lot"])
-    for (pid, gtin, lot, at, location), inputs in _groups(selection.edges, keys):
+    edges, production = selection.edges, selection.production
+    groups = _groups(edges, keys)
+    if not groups:
+        return
+    used_lines = _rows(edges, ["input_gtin", "input_lot", "input_uom", "input_quantity"])
+    made_by_edge = _rows(edges, ["output_quantity", "output_uom"])
+    outputs_of = _partitions(production, ["production_id", "gtin", "lot"])
+    produced = _lines(production, DATES) if outputs_of else []
+    for (pid, gtin, lot, at, location), rows in groups:
         offset, doc, number = info.get(pid, (None, None, None))
-        outputs = lines.get((pid, gtin, lot), selection.production.clear())
-        if outputs.is_empty():  # no record line (should not happen): the edge's quantity
-            first = inputs.row(0, named=True)
-            outputs = pl.DataFrame(
-                {
-                    "gtin": [gtin],
-                    "lot": [lot],
-                    "serial": [None],
-                    "quantity": [first["output_quantity"]],
-                    "uom": [first["output_uom"]],
-                    "production_date": [None],
-                    "expiry_date": [None],
-                },
-                schema_overrides={
-                    "serial": pl.String,
-                    "production_date": pl.Date,
-                    "expiry_date": pl.Date,
-                },
-            )
-        used = _single_lines(
-            _rows(inputs, ["input_gtin", "input_lot", "input_uom", "input_quantity"])
-        )
+        output_rows = outputs_of.get((pid, gtin, lot))
+        if output_rows:
+            outputs = [produced[i] for i in output_rows]
+            output_frame = _gather(production, output_rows)
+        else:  # no record line (should not happen): the edge's quantity
+            quantity, uom = made_by_edge[rows[0]]
+            outputs = [(gtin, lot, None, uom, quantity, None, None)]
+            output_frame = _gather(production, [])  # one line: never summed
+        used = _single_lines([used_lines[i] for i in rows])
         if used is None:
             used = [
                 (g, lo, q, u)
-                for g, lo, u, q in inputs.group_by("input_gtin", "input_lot", "input_uom")
+                for g, lo, u, q in _gather(edges, rows)()
+                .group_by("input_gtin", "input_lot", "input_uom")
                 .agg(pl.col("input_quantity").sum())
                 .sort("input_gtin", "input_lot", "input_uom")
                 .iter_rows()
             ]
-        made = _what(outputs)
+        made = _what_rows(outputs, output_frame, names)
         yield (
             f"{pid}\x00{gtin}\x00{lot}",
             _nonempty(
                 {
-                    **_header("TransformationEvent", at, offset),
-                    "inputQuantityList": [_quantity(*line) for line in used],
+                    **names.header("TransformationEvent", at, offset),
+                    "inputQuantityList": [names.quantity(*line) for line in used],
                     "outputEPCList": made["epcList"],
                     "outputQuantityList": made["quantityList"],
                     "bizStep": "commissioning",
                     "disposition": "active",
-                    **_place(where(location)),
+                    **_place(names.where(location)),
                     "bizTransactionList": biz_transaction(doc, number),
                     "ilmd": _ilmd(lot, outputs, expiry_kinds.get(gtin)),
                 }
@@ -407,25 +500,26 @@ def _transformation(
 
 
 def _commissioning(
-    production: pl.DataFrame,
-    where,  # type: ignore[no-untyped-def]
-    expiry_kinds: dict[str, str | None],
+    production: pl.DataFrame, names: _Names, expiry_kinds: dict[str, str | None]
 ) -> Iterable[tuple[str, dict[str, Any]]]:
     """Lots produced from nothing recorded: ObjectEvent ADD with their lot master data."""
     keys = ["production_id", "gtin", "lot", "completed_at", "tz_offset", "location_id"]
     keys += ["ref_doc_type", "ref_doc_number"]
-    for (pid, gtin, lot, at, offset, location, doc, number), lines in _groups(production, keys):
-        what = _what(lines)
+    groups = _groups(production, keys)
+    produced = _lines(production, DATES) if groups else []
+    for (pid, gtin, lot, at, offset, location, doc, number), rows in groups:
+        lines = [produced[i] for i in rows]
+        what = _what_rows(lines, _gather(production, rows), names)
         yield (
             f"{pid}\x00{gtin}\x00{lot}",
             _nonempty(
                 {
-                    **_header("ObjectEvent", at, offset),
+                    **names.header("ObjectEvent", at, offset),
                     "epcList": what["epcList"],
                     "action": "ADD",
                     "bizStep": "commissioning",
                     "disposition": "active",
-                    **_place(where(location)),
+                    **_place(names.where(location)),
                     "bizTransactionList": biz_transaction(doc, number),
                     "quantityList": what["quantityList"],
                     "ilmd": _ilmd(lot, lines, expiry_kinds.get(gtin)),
@@ -434,22 +528,28 @@ def _commissioning(
         )
 
 
-def _packing(packing: pl.DataFrame, where) -> Iterable[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+def _packing(packing: pl.DataFrame, names: _Names) -> Iterable[tuple[str, dict[str, Any]]]:
     keys = ["packing_id", "packed_at", "tz_offset", "action", "parent_sscc", "location_id"]
     keys += ["ref_doc_type", "ref_doc_number"]
-    for (pid, at, offset, action, parent, location, doc, number), lines in _groups(packing, keys):
-        what = _what(lines.filter(pl.col("gtin").is_not_null()))
-        cases = sorted({digital_link(sscc=s) for s in lines["child_sscc"].drop_nulls().to_list()})
+    groups = _groups(packing, keys)
+    # a line without a GTIN is a case (child SSCC): its serial, if any, is no SGTIN
+    unpacked = packing.with_columns(pl.when(pl.col("gtin").is_not_null()).then(pl.col("serial")))
+    lines = _lines(unpacked) if groups else []
+    cases_of = packing.get_column("child_sscc").to_list() if groups else []
+    for (pid, at, offset, action, parent, location, doc, number), rows in groups:
+        items = [i for i in rows if lines[i][0] is not None]
+        what = _what_rows([lines[i] for i in items], _gather(packing, items), names)
+        cases = sorted({names.sscc(cases_of[i]) for i in rows if cases_of[i] is not None})
         yield (
             f"{pid}\x00{action}\x00{parent}",
             _nonempty(
                 {
-                    **_header("AggregationEvent", at, offset),
+                    **names.header("AggregationEvent", at, offset),
                     "parentID": digital_link(sscc=parent),
                     "childEPCs": cases + what["epcList"],
                     "action": "ADD" if action == "pack" else "DELETE",
                     "bizStep": "packing" if action == "pack" else "unpacking",
-                    **_place(where(location)),
+                    **_place(names.where(location)),
                     "bizTransactionList": biz_transaction(doc, number),
                     "childQuantityList": what["quantityList"],
                 }
@@ -676,6 +776,9 @@ def select_trace(engine: Engine, results: Sequence[TraceResult]) -> Selection:
     shipments = pl.concat([r.shipments for r in results])
     edges = pl.concat([r.edges for r in results])
     lots = pl.concat([r.lots.select("gtin", "lot") for r in results]).unique()
+    known_lots = pl.concat(
+        [r.lots.select(pl.col("lot_key").cast(pl.Int64), "gtin", "lot") for r in results]
+    ).unique()
     serials = pl.concat([r.serials.select("gtin", "serial") for r in results]).unique()
     shipments = _whole(engine, models.LotShipment, "shipment_id", shipments)
     serials = pl.concat(
@@ -691,7 +794,7 @@ def select_trace(engine: Engine, results: Sequence[TraceResult]) -> Selection:
         engine,
         _whole(engine, models.LotReceipt, "receipt_id", receipts),
         shipments,
-        _whole_transformations(engine, edges),
+        _whole_transformations(engine, edges, known_lots),
         lots,
         packing,
     )
@@ -753,41 +856,108 @@ def _stored_columns(model: type) -> list[str]:
     return [c.name for c in store.table(model).columns if c.name not in ("id", "snapshot_id")]
 
 
-def _whole_transformations(engine: Engine, edges: pl.DataFrame) -> pl.DataFrame:
-    """Every input of the (production, output lot) pairs the traced edges reach."""
+def _whole_transformations(
+    engine: Engine, edges: pl.DataFrame, known: pl.DataFrame
+) -> pl.DataFrame:
+    """Every input of the (production, output lot) pairs the traced edges reach.
+
+    Read by output lot (`child_key`, indexed; `lot_edge` has no index on `production_id`, so
+    reading by production scanned the whole table once per chunk of ids), in table order;
+    the lot keys of the traced lots (`known`: lot_key, gtin, lot) are not read again."""
     from lotline.trace import edges_with_lots
 
     if edges.is_empty():
         return edges
-    all_edges = _read_in(
+    reached = edges.select("production_id", "output_gtin", "output_lot").unique()
+    outputs = _lot_keys(
         engine,
-        models.LotEdge,
-        "production_id",
-        edges["production_id"].to_list(),
-        _stored_columns(models.LotEdge),
+        reached.select(pl.col("output_gtin").alias("gtin"), pl.col("output_lot").alias("lot")),
+        known,
+    )
+    all_edges = (
+        _read_in(
+            engine,
+            models.LotEdge,
+            "child_key",
+            outputs["lot_key"].to_list(),
+            ["id", *_stored_columns(models.LotEdge)],
+        )
+        .sort("id")
+        .drop("id")
     )
     keys = set(all_edges["parent_key"].to_list()) | set(all_edges["child_key"].to_list())
-    lots = _read_in(engine, models.Lot, "lot_key", keys, ["lot_key", "gtin", "lot"])
-    reached = edges.select("production_id", "output_gtin", "output_lot").unique()
+    lots = pl.concat(
+        [
+            known.filter(pl.col("lot_key").is_in(pl.Series(list(keys), dtype=pl.Int64))),
+            _read_in(
+                engine,
+                models.Lot,
+                "lot_key",
+                keys - set(known["lot_key"].to_list()),
+                ["lot_key", "gtin", "lot"],
+            ),
+        ]
+    )
     return edges_with_lots(all_edges, lots).join(
         reached, on=["production_id", "output_gtin", "output_lot"], how="semi"
     )
+
+
+def _lot_keys(engine: Engine, pairs: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """lot_key, gtin, lot of the (gtin, lot) `pairs`: from `known` where it has them, else read."""
+    found = known.join(pairs, on=["gtin", "lot"], how="semi")
+    missing = pairs.join(found, on=["gtin", "lot"], how="anti")
+    if missing.is_empty():
+        return found
+    read = _read_in(
+        engine, models.Lot, "lot", missing["lot"].to_list(), ["lot_key", "gtin", "lot"]
+    ).join(missing, on=["gtin", "lot"], how="semi")
+    return pl.concat([found, read])
+
+
+def _with_inputs(engine: Engine, production_ids: set[str], known: set[str]) -> set[str]:
+    """The productions among `production_ids` with a recorded input (a lineage edge): those in
+    `known`, and the others found through the lots they made (an edge's child is an output
+    lot of its production), each read by an indexed column."""
+    found = production_ids & known
+    rest = production_ids - found
+    if not rest:
+        return found
+    made = _read_in(
+        engine, models.ProductionRecord, "production_id", rest, ["production_id", "gtin", "lot"]
+    )
+    lots = _lot_keys(
+        engine, made.select("gtin", "lot").unique(), pl.DataFrame(schema=LOT_KEY_SCHEMA)
+    )
+    edges = _read_in(
+        engine, models.LotEdge, "child_key", lots["lot_key"].to_list(), ["production_id"]
+    )
+    return found | (set(edges["production_id"].to_list()) & rest)
+
+
+LOT_KEY_SCHEMA = {"lot_key": pl.Int64, "gtin": pl.String, "lot": pl.String}
 
 
 def _packing_around(
     engine: Engine, lots: pl.DataFrame, serials: pl.DataFrame, ssccs: set[str]
 ) -> pl.DataFrame:
     """The packing events of shipped lots and serials and of the SSCCs around them (cases in
-    pallets, at any depth), each packing event whole."""
+    pallets, at any depth), each packing event whole.
+
+    The lines of the shipped products are read by GTIN (indexed; `lot` and `serial` are not,
+    and a hub ships 10⁵ serials), nothing at all when no packing was ever recorded."""
+    if not _has_rows(engine, models.PackingRecord):
+        return pl.DataFrame(schema=store.polars_schema(models.PackingRecord)).select(
+            PACKING_COLUMNS
+        )
+    gtins = set(lots["gtin"].to_list()) | set(serials["gtin"].to_list())
+    products = _read_in(engine, models.PackingRecord, "gtin", gtins, PACKING_COLUMNS)
     found = pl.concat(
         [
-            _read_in(engine, models.PackingRecord, "lot", lots["lot"].to_list(), PACKING_COLUMNS)
-            .join(lots, on=["gtin", "lot"], how="semi"),
-            _read_in(
-                engine, models.PackingRecord, "serial", serials["serial"].to_list(), PACKING_COLUMNS
-            ).join(serials, on=["gtin", "serial"], how="semi"),
+            products.join(lots, on=["gtin", "lot"], how="semi"),
+            products.join(serials, on=["gtin", "serial"], how="semi"),
         ]
-    )  # fmt: skip
+    )
     known = set(ssccs)
     frontier = known | set(found["parent_sscc"].to_list())
     while frontier:
@@ -805,6 +975,14 @@ def _packing_around(
     return _whole(engine, models.PackingRecord, "packing_id", found).select(PACKING_COLUMNS)
 
 
+def _has_rows(engine: Engine, model: type) -> bool:
+    table = store.table(model)
+    with engine.connect() as conn:
+        return (
+            conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+        )
+
+
 def _selection(
     engine: Engine,
     receipts: pl.DataFrame,
@@ -820,15 +998,26 @@ def _selection(
     outputs = edges.select(
         "production_id", pl.col("output_gtin").alias("gtin"), pl.col("output_lot").alias("lot")
     ).unique()
-    made = _read_in(
-        engine, models.ProductionRecord, "production_id", outputs["production_id"].to_list(),
-        PRODUCTION_COLUMNS,
-    ).join(outputs, on=["production_id", "gtin", "lot"], how="semi")  # fmt: skip
-    with_inputs = _read_in(
-        engine, models.LotEdge, "production_id", production["production_id"].to_list(),
-        ["production_id"],
-    ).unique()  # fmt: skip
-    commissioned = production.join(with_inputs, on="production_id", how="anti")
+    # the output lots' lines, from those of the lots already read (each output's lines in the
+    # same order: one production id and lot, so rowid order on either index)
+    unread = outputs.join(lots, on=["gtin", "lot"], how="anti")
+    made = pl.concat(
+        [
+            production.join(outputs, on=["production_id", "gtin", "lot"], how="semi"),
+            _read_in(
+                engine, models.ProductionRecord, "production_id",
+                unread["production_id"].to_list(), PRODUCTION_COLUMNS,
+            ).join(unread, on=["production_id", "gtin", "lot"], how="semi"),
+        ]
+    )  # fmt: skip
+    with_inputs = _with_inputs(
+        engine,
+        set(production["production_id"].to_list()),
+        set(edges["production_id"].to_list()),
+    )
+    commissioned = production.filter(
+        ~pl.col("production_id").is_in(pl.Series(list(with_inputs), dtype=pl.String))
+    )
     if period is not None:
         start, end = period
         offset = pl.col("tz_offset")
@@ -924,3 +1113,190 @@ def serialise(doc: dict[str, Any], fmt: str = "jsonld") -> bytes:
     if fmt != "jsonld":
         raise ValueError(f"unknown EPCIS format {fmt!r}: jsonld or xml")
     return (dumps_indent2(doc) + "\n").encode("utf-8")  # json.dumps(indent=2), faster
+
+
+# --- a large trace's document, written in a second process --------------------------------------
+
+WORKER_LINES = 20_000
+"""Trace lines (receipts, shipments, transformation inputs) from which `start_written` builds the
+document in a second process: a hub's export (10⁵ events, each hashed, 200 MB of JSON) is the
+longest part of its recall report, which builds everything else meanwhile."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A serialised document and the number of its events."""
+
+    data: bytes
+    events: int
+
+
+def written(engine: Engine, results: Sequence[TraceResult], fmt: str = "jsonld") -> Written:
+    """The EPCIS document of traced lots, serialised (`for_traces`, then `serialise`)."""
+    doc = for_traces(engine, results)
+    return Written(serialise(doc, fmt), len(doc["epcisBody"]["eventList"]))
+
+
+class Pending:
+    """A `Written` under way: `result()` waits for it (and raises what building it raised);
+    `cancel()` stops a second process nobody will wait for."""
+
+    def __init__(self, make: Callable[[], Written], stop: Callable[[], None] | None = None):
+        self._make, self._stop = make, stop
+        self._done: Written | None = None
+
+    def result(self) -> Written:
+        if self._done is None:
+            self._stop = None
+            self._done = self._make()
+        return self._done
+
+    def cancel(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+
+
+WORKER_LOTS = 2_000
+"""Lots in a trace's scope (closure pairs of the lot) from which `start_written_for_lot` starts
+the second process before the trace (the hubs reach 10⁴ lots)."""
+
+
+def start_written_for_lot(engine: Engine, gtin: str, lot: str, direction: str) -> Pending | None:
+    """`written` of one lot's trace begun now, before this process traces it: in a second
+    process that traces the lot itself, when its closure holds `WORKER_LOTS` lots or more and
+    another process can open the database; None otherwise (trace first, then `start_written`).
+
+    The second process then does not wait for this one's trace (4 s of a 10M-edge hub's) and
+    traces through ADBC; the trace is the same, from the same tables."""
+    if not _reachable(engine) or _scope_lots(engine, gtin, lot, direction) < WORKER_LOTS:
+        return None
+    return _start_worker(engine, ("lot", gtin, lot, direction))
+
+
+def _scope_lots(engine: Engine, gtin: str, lot: str, direction: str) -> int:
+    """How many closure pairs the lot has in `direction`: the size of its trace, one count of
+    an indexed range (0 for an unknown lot: its trace will say so)."""
+    lots, closure = store.table(models.Lot), store.table(models.LotClosure)
+    with engine.connect() as conn:
+        key = conn.execute(
+            sa.select(lots.c.lot_key).where(
+                (lots.c.gtin == gtin.strip().zfill(14)) & (lots.c.lot == lot)
+            )
+        ).scalar()
+        if key is None:
+            return 0
+        ends = []
+        if direction in ("forward", "both"):
+            ends.append(closure.c.ancestor_key)
+        if direction in ("backward", "both"):
+            ends.append(closure.c.descendant_key)
+        return sum(
+            conn.execute(sa.select(sa.func.count()).where(end == key)).scalar() or 0 for end in ends
+        )
+
+
+def _reachable(engine: Engine) -> bool:
+    """Whether another process can open the database (a file or a server, not memory)."""
+    url = engine.url
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
+
+
+def start_written(engine: Engine, results: Sequence[TraceResult]) -> Pending:
+    """`written(engine, results)` begun now, in a second process when the trace has
+    `WORKER_LINES` lines or more and another process can open the database (a file or a
+    server, not an in-memory SQLite), else made in this process when first asked for.
+
+    The second process is a fresh interpreter (`python -c`, not multiprocessing: Polars'
+    threads do not survive a fork, and a spawn re-imports the caller's main script). It only
+    reads, so it reads SQLite files through ADBC (`lotline.arrow_reads`: this process, which
+    registers the report, must not). The traces go to it, and the bytes come back, in files."""
+    lines = sum(r.receipts.height + r.shipments.height + r.edges.height for r in results)
+    if lines < WORKER_LINES or not _reachable(engine):
+        return Pending(lambda: written(engine, results))
+    return _start_worker(engine, ("results", list(results)))
+
+
+def _start_worker(engine: Engine, traces: tuple[Any, ...]) -> Pending:
+    """The second process of `start_written`: `traces` is ("results", results) or ("lot", gtin,
+    lot, direction)."""
+    import json
+    import pickle
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="lotline-epcis-"))
+    job = folder / "job.pickle"
+    database_url = engine.url.render_as_string(hide_password=False)
+    job.write_bytes(pickle.dumps((database_url, traces)))
+    code = (
+        "import sys, json; sys.path[:0] = json.loads(sys.argv[2]); "
+        f"from {__name__} import _worker; _worker()"
+    )
+    with (folder / "stderr").open("wb") as stderr:  # the child's own handle stays open
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, str(folder), json.dumps(sys.path)],
+            stdin=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+    def stop() -> None:
+        process.kill()
+        process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def collect() -> Written:
+        try:
+            process.wait()
+            outcome = folder / "outcome.pickle"
+            if not outcome.exists():
+                errors = (folder / "stderr").read_text(errors="replace")[-2000:]
+                raise RuntimeError(
+                    f"the EPCIS export process ended without a document (exit code "
+                    f"{process.returncode}): {errors}"
+                )
+            events = pickle.loads(outcome.read_bytes())
+            if isinstance(events, BaseException):
+                raise events
+            return Written((folder / "document").read_bytes(), events)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return Pending(collect, stop)
+
+
+def _worker() -> None:
+    """The second process of `start_written`, given its folder: reads `job.pickle` (database
+    URL, the traces or the lot to trace), writes `document` and then `outcome.pickle` (its
+    number of events, or the exception building it raised)."""
+    import pickle
+    import sys
+    from pathlib import Path
+
+    from lotline import arrow_reads
+
+    folder = Path(sys.argv[1])
+    try:
+        database_url, traces = pickle.loads((folder / "job.pickle").read_bytes())
+        engine = store.make_engine(database_url)
+        if engine.dialect.name == "sqlite":
+            arrow_reads.enable()  # this process only reads
+        if traces[0] == "lot":
+            from lotline import api
+
+            results = [api.trace_lot(engine, *traces[1:])]
+        else:
+            results = traces[1]
+        done = written(engine, results)
+        (folder / "document").write_bytes(done.data)
+        outcome: object = done.events
+    except Exception as exc:  # raised again by the waiting process
+        outcome = exc
+    try:
+        data = pickle.dumps(outcome)
+    except Exception:  # an exception that does not pickle
+        data = pickle.dumps(RuntimeError(f"EPCIS export failed: {outcome!r}"))
+    (folder / "outcome.pickle").write_bytes(data)

@@ -70,3 +70,33 @@ def test_the_manifest_lists_it_with_its_media_type(reader: pypdf.PdfReader):
         if spec.get_object()["/F"] == EPCIS_FILE
     )
     assert spec["/EF"]["/F"].get_object()["/Subtype"] == "/application/ld+json"
+
+
+def test_a_large_scope_embeds_the_same_document_built_by_a_second_process(
+    engine: sa.Engine, reader: pypdf.PdfReader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A hub's export is built by a second process (and deflated there for the PDF): the
+    embedded file and the manifest are those of the rendering in one process."""
+    monkeypatch.setattr(epcis_export, "WORKER_LINES", 0)
+    started = []
+    start = epcis_export.start_written
+    monkeypatch.setattr(epcis_export, "start_written", lambda *a: started.append(a) or start(*a))
+    path = render_recall_report(
+        engine,
+        GTIN,
+        LOT,
+        tmp_path,
+        generated_at=datetime(2026, 11, 26, 14, 30, tzinfo=timezone(timedelta(hours=-5))),
+    )
+    assert started  # and the pending build had a process to stop
+    again = pypdf.PdfReader(path)
+    assert again.attachments[EPCIS_FILE][0] == reader.attachments[EPCIS_FILE][0]
+
+    def manifest(pdf: pypdf.PdfReader) -> str:
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+        text = re.sub(r"REC-\d{14}-[0-9a-f]{6}", "REC-…", text)  # each rendering's own number
+        return text[text.index("Embedded data manifest") :].split("provenance.json")[0]
+
+    assert EPCIS_FILE in manifest(again)
+    assert manifest(again) == manifest(reader)
+    assert len(again.pages) == len(reader.pages)
