@@ -146,6 +146,48 @@ def read_drop(drop: str, names: tuple[str, ...] | None = None):  # type: ignore[
     return Records(**{**empty, **frames}), sum(f.height for f in frames.values())
 
 
+SLICE_ROWS = 3_500_000
+"""Rows of a drop file read, typed and written at a time by the trusted load: its strings,
+hashes and insert copies exist for one slice only (at 10⁷ edges production alone took 6 GB
+at once). 3.5M rows: the 10M drop's three large files make 7 slices, within the 8 ADBC
+staging files one SQLite transaction may attach (`store._MAX_STAGED`)."""
+
+
+def read_slices(drop: str, name: str, rows: int | None = None):  # type: ignore[no-untyped-def]
+    """The drop file of record type `name` typed as `read_drop` types it, `rows` rows at a time
+    (default `SLICE_ROWS`; `LINEAGE_BENCH_SLICE_ROWS` in the environment overrides it), with
+    their seconds to read and type: (frame, seconds) pairs, one empty frame without a file."""
+    import os
+
+    from lotline.intake.validation import typed
+
+    rows = rows or int(os.environ.get("LINEAGE_BENCH_SLICE_ROWS", SLICE_ROWS))
+    path = Path(drop) / f"{name}.parquet"
+    if not path.exists():
+        began = time.perf_counter()
+        records, _ = read_drop(drop, (name,))
+        yield getattr(records, name), time.perf_counter() - began
+        return
+    height = pl.scan_parquet(path).select(pl.len()).collect().item()
+    for start in range(0, max(height, 1), rows):
+        began = time.perf_counter()
+        raw = pl.scan_parquet(path).with_row_index("_source_row", offset=2).slice(start, rows)
+        frame = typed(name, _with_provenance(raw.collect(), name))
+        yield frame, time.perf_counter() - began
+
+
+def _stamped(frame: pl.DataFrame, name: str, load_id: str) -> pl.DataFrame:
+    """A record frame as `write_records` stores it: its load and first version."""
+    from lotline.intake.ingest import MASTER_TABLES
+
+    if name in MASTER_TABLES:
+        return frame
+    frame = frame.with_columns(pl.lit(load_id).alias("load_id"))
+    if "version" not in frame.columns:  # every record is its first version
+        frame = frame.with_columns(pl.lit(1, pl.Int64).alias("version"))
+    return frame
+
+
 def write_records(
     conn: sa.Connection, records: object, names: tuple[str, ...], load_id: str
 ) -> tuple[dict[str, int], dict[str, float]]:
@@ -216,14 +258,14 @@ def reset_peak() -> None:
 
 def child_trusted_load(drop: str, url: str) -> None:
     """The full build a first load or `lotline rebuild` runs, from the files without validation:
-    each record type read and typed, its record table written and only the columns lineage
-    reads kept (`ingest.UNTRACED_COLUMNS` left out) before the next type is read; then the
-    product's full lineage build, `ingest.rebuild_lineage`, with those frames as a first load
-    passes what it wrote (no read-back): every lineage and quality table written as soon as it
-    is built. Two transactions, records then lineage (a first load makes them one; apart, the
-    10M build needs one write-ahead log of ~20 GB less disk). For sizes where the validated
-    load does not fit this machine's time. Each step's seconds, resident memory after it and
-    peak during it (VmHWM, reset per step)."""
+    each record type read and typed in slices (`read_slices`), each slice written to its record
+    table and only the columns lineage reads kept (`ingest.UNTRACED_COLUMNS` left out) before
+    the next slice is read; then the product's full lineage build, `ingest.rebuild_lineage`,
+    with those frames as a first load passes what it wrote (no read-back): every lineage and
+    quality table written as soon as it is built. Two transactions, records then lineage (a
+    first load makes them one; apart, the 10M build needs one write-ahead log of ~20 GB less
+    disk). For sizes where the validated load does not fit this machine's time. Each step's
+    seconds, resident memory after it and peak during it (VmHWM, reset per step)."""
     import gc
 
     import models
@@ -265,17 +307,23 @@ def child_trusted_load(drop: str, url: str) -> None:
         kept: dict[str, pl.DataFrame] = {}
         for name in RECORDS_WRITTEN:
             began = time.perf_counter()
-            records, rows = read_drop(drop, (name,))
-            frame = getattr(records, name)
-            del records
-            read = time.perf_counter() - began
+            model = ingest.MASTER_TABLES.get(name) or models.RECORD_TABLES[name]
+            read, rows, slim = 0.0, 0, []
+            with store.indexes_rebuilt(conn, model):
+                conn.execute(store.table(model).delete())
+                for frame, slice_seconds in read_slices(drop, name):
+                    read += slice_seconds
+                    rows += frame.height
+                    store.insert_frame(conn, model, _stamped(frame, name, load_id))
+                    if name in LINEAGE_RECORD_TYPES:
+                        slim.append(frame.drop(*ingest.UNTRACED_COLUMNS, strict=False))
+                    del frame
+            counts[store.table(model).name] = rows
             rows_read, read_seconds = rows_read + rows, read_seconds + read
             in_force += rows if name in models.RECORD_TABLES else 0
-            written, _ = write_records(conn, {name: frame}, (name,), load_id)
-            counts.update(written)
             if name in LINEAGE_RECORD_TYPES:
-                kept[name] = frame.drop(*ingest.UNTRACED_COLUMNS, strict=False)
-            del frame
+                kept[name] = slim[0] if len(slim) == 1 else pl.concat(slim)
+            del slim
             gc.collect()
             now = step(f"records:{name}", mark, read_and_type_seconds=read, rows=rows)
             record_seconds += now - began - read

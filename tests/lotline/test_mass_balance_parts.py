@@ -3,9 +3,12 @@ built at once, exactly: a lot's records are summed in the same order either way.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import polars as pl
 import pytest
 
-from lotline import completeness, mass_balance, store
+from lotline import completeness, expiry, mass_balance, store
 from lotline.generate import generate
 from lotline.intake import ingest
 from lotline.lineage import (
@@ -78,3 +81,40 @@ def test_lots_and_stock_by_product_equal_them_at_once(
     by_part_stock, by_part = ingest._lots_and_stock(allocated, keys)
     assert by_part_stock.equals(stock) and by_part.equals(whole)
     assert whole.height == keys.height and stock.height > 0
+
+
+def test_shipment_checks_by_product_equal_them_at_once(records: Records) -> None:
+    customers = records.locations.filter(pl.col("kind") == "customer")["location_id"]
+    again = (
+        records.shipments.filter(
+            pl.col("serial").is_not_null() & pl.col("to_location_id").is_in(customers.implode())
+        )
+        .gather_every(50)
+        .with_columns(pl.col("shipment_id") + "-again", pl.col("shipped_at") + pl.duration(days=1))
+    )
+    records = replace(records, shipments=pl.concat([records.shipments, again]))
+    keys = lot_keys(records)
+    lineage = build_lineage(records, keys, with_closure=False)
+    status_events = records.status if records.status.width > 0 else None
+    whole = completeness._shipment_checks(records, lineage, status_events, None)
+    rows = max(records.shipments.height // 5, 1)
+    assert len(list(completeness._gtin_parts(records, lineage, rows))) >= 4
+    by_part = completeness._shipment_checks(records, lineage, status_events, None, rows=rows)
+    order = ["gtin", "lot", "serial", "reference", "detail"]
+    for part, at_once in zip(by_part, whole, strict=True):
+        assert part.sort(order, nulls_last=True).equals(at_once.sort(order, nulls_last=True))
+    assert [frame.height > 0 for frame in whole] == [True, True, True]
+
+
+def test_expiry_propagation_on_narrow_keys_equals_it_on_wide_ones(records: Records) -> None:
+    keys = lot_keys(records)
+    lineage = build_lineage(records, keys, with_closure=False)
+    narrow = expiry.propagated_expiry(lineage.lots, lineage.edges)
+    shift = 2**40  # beyond Int32: the keys' own type is kept throughout
+    wide = expiry.propagated_expiry(
+        lineage.lots.with_columns(pl.col("lot_key") + shift),
+        lineage.edges.with_columns(pl.col("parent_key", "child_key") + shift),
+    )
+    assert narrow.schema == wide.schema and narrow.schema["lot_key"] == pl.Int64
+    assert wide.with_columns(pl.col("lot_key", "earliest_input_key") - shift).equals(narrow)
+    assert narrow["outlives_input"].sum() > 0
