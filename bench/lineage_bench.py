@@ -416,8 +416,13 @@ def _with_provenance(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def run_child(*args: str) -> dict:
+    """A build in a new interpreter, with Polars' allocator set as `lotline ingest` and
+    `lotline rebuild` set it (`lotline.cli.release_freed_memory`)."""
+    from lotline.cli import RELEASE_FREED_MEMORY
+
+    env = {**os.environ, "_RJEM_MALLOC_CONF": RELEASE_FREED_MEMORY}  # Polars set its own here
     out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -55,7 +55,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PIPE
 
 
+BUILDING_COMMANDS = frozenset({"ingest", "rebuild", "demo"})
+"""Commands that may build the whole lineage (a first load, a rebuild): the largest frames
+lotline holds at once."""
+
+RELEASE_FREED_MEMORY = "dirty_decay_ms:0,muzzy_decay_ms:0"
+"""Polars configures its allocator (jemalloc) to keep freed pages for 0.5–1 s, so a build that
+frees one table's frames and builds the next within that time peaks at both; handing them back
+at once lowers the 10M-edge build's peak (bench/RESULTS.md "Memory at 10M edges")."""
+
+
+def release_freed_memory() -> None:
+    """Make Polars' allocator return freed memory at once, unless the operator configured it
+    (`_RJEM_MALLOC_CONF`, which Polars appends to its own). Effective only before Polars is first
+    imported in this process."""
+    if "polars" not in sys.modules:
+        os.environ.setdefault("_RJEM_MALLOC_CONF", RELEASE_FREED_MEMORY)
+
+
 def _run(argv: list[str]) -> int:
+    if argv and argv[0] in BUILDING_COMMANDS:
+        release_freed_memory()
     parser = _parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)

@@ -195,7 +195,7 @@ def insert_frame(conn: Connection, model: type[SQLModel] | str, frame: pl.DataFr
     raw = conn.connection.driver_connection
     cols = ", ".join(f'"{c}"' for c in columns)
     staged = conn.dialect.name == "sqlite" and frame.height >= STAGED_ROWS
-    if staged and _insert_staged(conn, tbl.name, cols, _sqlite_values(frame)):
+    if staged and _insert_staged(conn, tbl.name, cols, sqlite_values(frame)):
         return frame.height
     if conn.dialect.name == "postgresql":
         _copy_frame(raw, tbl.name, cols, frame)
@@ -252,7 +252,7 @@ def _copy_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type
         copy.write(text)
 
 
-def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
+def sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
     """Times and dates as the text SQLAlchemy's SQLite types store and read back."""
     return frame.with_columns(
         pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
@@ -326,7 +326,7 @@ def _detach_staged(raw, info: dict) -> None:  # type: ignore[no-untyped-def,type
 
 
 def _insert_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]
-    rows = _sqlite_values(chunk).rows()
+    rows = sqlite_values(chunk).rows()
     placeholders = ", ".join("?" for _ in chunk.columns)
     cursor = raw.cursor()
     try:

@@ -110,7 +110,7 @@ class TableStage:
                 if block.is_empty() and mode == "append":
                     continue
                 rows += block.height
-                arrow = _sqlite_values(self._typed(name, block)).to_arrow()
+                arrow = store.sqlite_values(self._typed(name, block)).to_arrow()
                 cursor.adbc_ingest(name, arrow, mode=mode)
                 mode = "append"
                 del arrow, block
@@ -162,14 +162,3 @@ class TableStage:
         schema = store.polars_schema(name)
         kept = [c for c in schema if c in block.columns and c != "snapshot_id"]
         return block.select(pl.col(c).cast(schema[c]) for c in kept)
-
-
-def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
-    """Times and dates as the text SQLAlchemy's SQLite types store and read back."""
-    return frame.with_columns(
-        pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-        for c, t in frame.schema.items()
-        if isinstance(t, pl.Datetime)
-    ).with_columns(
-        pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
-    )
