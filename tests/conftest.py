@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from postgres_database import fresh_database
 
 from lotline import store
 from lotline.intake.ingest import load_folder
@@ -76,18 +76,6 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("LOTLINE_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL required but not reachable at {admin}: {exc.orig}")
         pytest.skip(f"PostgreSQL not reachable at {admin}")
-    name = f"lotline_test_{uuid.uuid4().hex[:10]}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        engine.dispose()
+    engine.dispose()
+    with fresh_database(admin) as url:
+        yield url

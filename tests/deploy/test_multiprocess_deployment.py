@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
+from postgres_database import fresh_database
 
 import models
 from lotline import store
@@ -152,23 +152,8 @@ class Deployment:
 @pytest.fixture
 def dagster_storage_url(postgres_url: str) -> Iterator[str]:
     """A second fresh database on the same server, for Dagster's runs, events and schedules."""
-    admin = sa.make_url(postgres_url).set(database="postgres")
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        engine.dispose()
+    with fresh_database(postgres_url, prefix="dagster_test") as url:
+        yield url
 
 
 @pytest.fixture

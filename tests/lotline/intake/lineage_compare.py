@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
+from postgres_database import drop_database
 
 import models
 from lotline import store
@@ -48,12 +49,7 @@ def assert_equals_rebuild(engine: sa.Engine, tmp_path: Path, when: str) -> None:
     finally:
         copy.dispose()
         if copy.dialect.name == "postgresql":
-            admin = sa.create_engine(
-                copy.url.set(database="postgres"), isolation_level="AUTOCOMMIT"
-            )
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy.url.database}"'))
-            admin.dispose()
+            drop_database(copy.url)
 
 
 def _copy(engine: sa.Engine, tmp_path: Path) -> sa.Engine:

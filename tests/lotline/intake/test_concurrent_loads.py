@@ -21,15 +21,14 @@ import os
 import queue
 import time
 import traceback
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
 import pytest
-import sqlalchemy as sa
 from polars.testing import assert_frame_equal
+from postgres_database import fresh_database
 
 import models
 from lotline import store
@@ -134,23 +133,8 @@ def drops(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def other_postgres_url(postgres_url: str) -> Iterator[str]:
     """A second fresh database on the server of `postgres_url`, for the one-after-the-other
     load to compare with."""
-    admin = sa.make_url(postgres_url).set(database="postgres")
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    name = f"lotline_test_{uuid.uuid4().hex[:10]}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        engine.dispose()
+    with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(

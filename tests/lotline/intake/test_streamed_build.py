@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from lineage_compare import _copy, assert_same, lineage_tables
 from polars.testing import assert_frame_equal
+from postgres_database import drop_database
 
 import models
 from lotline import aggregation, completeness, genealogy, mass_balance, status, store
@@ -83,12 +84,7 @@ def _streamed_equals_in_memory(engine: sa.Engine, tmp_path: Path) -> None:
     finally:
         reference.dispose()
         if reference.dialect.name == "postgresql":
-            admin = sa.create_engine(
-                reference.url.set(database="postgres"), isolation_level="AUTOCOMMIT"
-            )
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{reference.url.database}"'))
-            admin.dispose()
+            drop_database(reference.url)
 
 
 def test_the_streamed_build_writes_the_tables_of_the_build_in_memory(
