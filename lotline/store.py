@@ -45,6 +45,7 @@ def make_engine(url: str | None = None) -> Engine:
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA page_size={PAGE_BYTES}")  # a new file's; no-op once written
             _write_ahead_log(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads touch big B-trees
@@ -57,6 +58,12 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
+
+PAGE_BYTES = 16_384
+"""Page size of a new SQLite database (SQLite's default is 4 KiB). A first load of 2M records
+writes ~3 GB in one transaction: with 4 KiB pages that is ~700k pages through the write-ahead log,
+whose lookups slow down as it grows (a full load of the 1M-edge drop took 102 s, 80 s with 16 KiB
+pages; 32 and 64 KiB were no better). Existing files keep their size (`VACUUM` would change it)."""
 
 LOCK_WAIT_SECONDS = 900
 """How long a load waits for another one to commit before giving up."""
@@ -276,14 +283,15 @@ cannot be detached before the transaction ends. The last `_RESERVED` are kept fo
 _RESERVED = 2
 
 
-def _insert_staged(conn: Connection, name: str, cols: str, frame: pl.DataFrame) -> bool:
+def _insert_staged(
+    conn: Connection, name: str, cols: str, frame: pl.DataFrame, into: str = "main"
+) -> bool:
     """Append `frame` to SQLite table `name` inside `conn`'s transaction, the rows never Python
     objects: ADBC writes the Arrow data into a new staging file (its own connection),
     the load's connection attaches it and copies with one `INSERT … SELECT`, so the rows commit
     or roll back with the load. The file is detached and deleted once the connection goes back
     to the pool (SQLite refuses to detach a database a transaction has read). False if this
     transaction has no staging slot left."""
-    import adbc_driver_sqlite.dbapi as adbc
     import pyarrow as pa
 
     raw = conn.connection.driver_connection
@@ -304,17 +312,29 @@ def _insert_staged(conn: Connection, name: str, cols: str, frame: pl.DataFrame) 
     staged.append((alias, path))
     table = frame.to_arrow()
     reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(CHUNK_ROWS))
-    with adbc.connect(path) as staging, staging.cursor() as cursor:
+    with staging_connection(path) as staging, staging.cursor() as cursor:
         cursor.adbc_ingest("rows", reader, mode="create")
-        staging.commit()
     del table, reader
     cursor = raw.cursor()
     try:
         cursor.execute("ATTACH DATABASE ? AS " + alias, (path,))
-        cursor.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {alias}."rows"')
+        cursor.execute(f'INSERT INTO {into}."{name}" ({cols}) SELECT {cols} FROM {alias}."rows"')
     finally:
         cursor.close()
     return True
+
+
+def staging_connection(path: str | Path):  # type: ignore[no-untyped-def]
+    """An ADBC connection to a new staging file: the load's pages, no journal and no sync (the
+    file is read once by the load's own transaction and deleted; a crash leaves only garbage)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    # autocommit: a pragma of safety may not change inside a transaction; each ingest is one
+    staging = adbc.connect(str(path), autocommit=True)
+    with staging.cursor() as cursor:
+        for pragma in (f"page_size={PAGE_BYTES}", "journal_mode=OFF", "synchronous=OFF"):
+            cursor.execute(f"PRAGMA {pragma}")
+    return staging
 
 
 def _detach_staged(raw, info: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
@@ -323,6 +343,21 @@ def _detach_staged(raw, info: dict) -> None:  # type: ignore[no-untyped-def,type
         with contextlib.suppress(sqlite3.OperationalError):  # never attached, or already gone
             raw.execute(f"DETACH DATABASE {alias}")
         Path(path).unlink(missing_ok=True)
+
+
+def insert_scratch(conn: Connection, name: str, frame: pl.DataFrame) -> None:
+    """Append `frame` to the temporary table `name` of `conn`'s transaction (its columns, in
+    its types): a large frame by a staging file (SQLite) or binary `COPY` (PostgreSQL), never
+    as Python rows — an incremental load puts hundreds of thousands of closure pairs there."""
+    if frame.is_empty():
+        return
+    raw = conn.connection.driver_connection
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    if conn.dialect.name == "postgresql":
+        _copy_frame(raw, name, cols, frame)
+    elif not (frame.height >= STAGED_ROWS and _insert_staged(conn, name, cols, frame, "temp")):
+        for start in range(0, frame.height, CHUNK_ROWS):
+            _insert_chunk(raw, name, cols, frame.slice(start, CHUNK_ROWS))
 
 
 def _insert_chunk(raw, name: str, cols: str, chunk: pl.DataFrame) -> None:  # type: ignore[no-untyped-def]

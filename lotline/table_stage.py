@@ -11,10 +11,12 @@ table is copied in as it comes. Either way the rows commit or roll back with the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +50,8 @@ class TableStage:
         self._staging: Path | None = None
         self._adbc = None
         self._staged: dict[str, int] = {}
+        self._apart: Future[None] | None = None
+        self._held: list[tuple[str, list[pl.DataFrame]]] = []
 
     def put(self, name: str, frames: pl.DataFrame | Iterable[pl.DataFrame]) -> TableWritten:
         began = time.perf_counter()
@@ -60,8 +64,37 @@ class TableStage:
         self.written.append(done)
         return done
 
-    def finish(self) -> dict[str, int]:
-        """Swap the staged tables in (SQLite); rows per table."""
+    def put_apart(
+        self, tables: Iterator[tuple[str, pl.DataFrame | Iterable[pl.DataFrame]]]
+    ) -> None:
+        """Build `tables` on a thread while the caller goes on with its connection: a first
+        load's lineage is built while its records are written (Polars and the database each
+        release the GIL, so the two take both cores). SQLite stages each table into the staging
+        file as it is built (its own connection, not the caller's); PostgreSQL holds the rows
+        until `finish` copies them on the caller's connection, the only one inside its
+        transaction. `finish` waits for the thread; nothing else may be put meanwhile."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-ahead")
+        self._apart = pool.submit(self._put_all, tables)
+        pool.shutdown(wait=False)
+
+    def _put_all(self, tables: Iterator[tuple[str, pl.DataFrame | Iterable[pl.DataFrame]]]) -> None:
+        for name, rows in tables:
+            if self.conn.dialect.name == "sqlite":
+                self.put(name, rows)
+            else:
+                self._held.append((name, [rows] if isinstance(rows, pl.DataFrame) else list(rows)))
+            del rows
+
+    def finish(self, snapshot_id: str | None = None) -> dict[str, int]:
+        """Swap the staged tables in (SQLite); rows per table. `snapshot_id`: the rows' stamp,
+        when it was not known as the stage began (`put_apart`)."""
+        if snapshot_id is not None:
+            self.snapshot_id = snapshot_id
+        self._wait_apart()
+        while self._held:
+            name, blocks = self._held.pop(0)
+            self.put(name, blocks)
+            del blocks
         self._close_staging()
         if self._staged:
             self._swap()
@@ -70,10 +103,18 @@ class TableStage:
     def close(self) -> None:
         """Let go of the staging file if `finish` did not hand it to the transaction (a build
         that failed half way): it may hold gigabytes."""
+        with contextlib.suppress(Exception):  # the caller's own failure is what it reports
+            self._wait_apart()
+        self._held.clear()
         self._close_staging()
         if self._staging is not None:
             self._staging.unlink(missing_ok=True)
             self._staging = None
+
+    def _wait_apart(self) -> None:
+        if self._apart is not None:
+            apart, self._apart = self._apart, None
+            apart.result()
 
     def _close_staging(self) -> None:
         if self._adbc is not None:
@@ -93,8 +134,6 @@ class TableStage:
     # --- SQLite: one staging file, swapped in by `finish` ----------------------------------------
 
     def _stage(self, name: str, blocks: Iterable[pl.DataFrame]) -> int:
-        import adbc_driver_sqlite.dbapi as adbc
-
         if self._adbc is None:
             database = self.conn.engine.url.database
             folder = (
@@ -103,7 +142,7 @@ class TableStage:
             handle, path = tempfile.mkstemp(prefix="lotline-staged-", suffix=".sqlite", dir=folder)
             os.close(handle)
             self._staging = Path(path)
-            self._adbc = adbc.connect(path)
+            self._adbc = store.staging_connection(path)
         rows, mode = 0, "create"
         with self._adbc.cursor() as cursor:
             for block in blocks:
@@ -114,7 +153,6 @@ class TableStage:
                 cursor.adbc_ingest(name, arrow, mode=mode)
                 mode = "append"
                 del arrow, block
-        self._adbc.commit()
         if mode == "create":  # no block at all: the table is only emptied
             rows = -1
         self._staged[name] = rows

@@ -103,10 +103,20 @@ def mentions(frames: dict[str, pl.DataFrame]) -> Mentions:
 
 
 def _record_columns(name: str) -> list[str]:
-    from lotline.intake.ingest import VERSION_COLUMNS
+    """What the lineage and quality tables read of a record (as a full build: `UNTRACED_COLUMNS`
+    left out), and its hash, which tells two reads of one row apart. The source file's hash and
+    name are a fifth of a row's bytes: on a delta's 200k scope rows, a second of reading."""
+    from lotline.intake.ingest import UNTRACED_COLUMNS
 
     model = models.RECORD_TABLES[name]
-    return [c.name for c in store.table(model).columns if c.name not in VERSION_COLUMNS]
+    left_out = set(UNTRACED_COLUMNS) - {"record_hash"}
+    return [c.name for c in store.table(model).columns if c.name not in left_out]
+
+
+def _sql_type(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "BIGINT"
+    return "DOUBLE PRECISION" if dtype.is_float() else "TEXT"
 
 
 class KeyTables:
@@ -119,31 +129,25 @@ class KeyTables:
 
     def put(self, name: str, frame: pl.DataFrame) -> str:
         """Fill the key table `name` with `frame`: integer columns as integers (a lot key is
-        compared with integer keys), every other column as text."""
-        numeric = [c for c, t in frame.schema.items() if t.is_integer()]
-        table = f"lotline_scope_{name}" + ("_int" if numeric else "")
-        columns = list(frame.columns)
+        compared with integer keys), floats as doubles, every other column as text."""
+        types = {c: _sql_type(t) for c, t in frame.schema.items()}
+        table = f"lotline_scope_{name}" + ("_int" if "BIGINT" in types.values() else "")
         # every time, IF NOT EXISTS: a nested reader's `drop` may have dropped a table of the
         # same name (and SQLite runs the CREATE outside the transaction, so a rolled-back load
         # can leave the emptied table on its pooled connection)
-        cols = ", ".join(f'"{c}" {"BIGINT" if c in numeric else "TEXT"}' for c in columns)
+        cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
         suffix = " ON COMMIT DROP" if self.conn.dialect.name == "postgresql" else ""
         self.conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({cols}){suffix}")
         self.made.add(table)
         self.conn.exec_driver_sql(f"DELETE FROM {table}")
-        if frame.height:
+        text = frame.cast({c: pl.String for c, t in types.items() if t == "TEXT"})  # type: ignore[misc]
+        if self._pg and text.height < store.BINARY_COPY_ROWS:  # text COPY: no catalogue read
             raw = self.conn.connection.driver_connection
-            cursor = raw.cursor()
-            try:
-                if self._pg:  # one COPY, not a statement per key
-                    with cursor.copy(f"COPY {table} FROM STDIN") as copy:
-                        for row in frame.rows():
-                            copy.write_row(row)
-                else:
-                    placeholders = ", ".join("?" for _ in columns)
-                    cursor.executemany(f"INSERT INTO {table} VALUES ({placeholders})", frame.rows())
-            finally:
-                cursor.close()
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in text.rows():
+                    copy.write_row(row)
+        else:
+            store.insert_scratch(self.conn, table, text)
         if self._pg:
             self.conn.exec_driver_sql(f"ANALYZE {table}")
         return table
@@ -759,7 +763,7 @@ def _update(conn: Connection, snapshot_id: str, changed: dict[str, pl.DataFrame]
     edges = _edges_into(conn, ancestry)
     if closure_scope:
         pairs = closure_of(_edges_up_from(edges, closure_scope), closure_scope)
-        counts["lot_closure"] = _rewrite_closure(conn, closure_scope, pairs, stamp)
+        counts["lot_closure"] = _rewrite_closure(conn, closure_scope, pairs, snapshot_id)
     counts["trace_exception"] += _rewrite_outlives(
         conn, expiry_scope, touched, stamp, ancestry, edges
     )
@@ -803,26 +807,50 @@ CLOSURE_KEY = ["ancestor_key", "descendant_key"]
 
 
 def _rewrite_closure(
-    conn: Connection, descendants: list[int], pairs: pl.DataFrame, stamp: pl.Expr
+    conn: Connection, descendants: list[int], pairs: pl.DataFrame, snapshot_id: str
 ) -> int:
     """Make the closure rows of `descendants` the `pairs`, writing only what changed; returns
     the rows written. A rewired lot's descendants keep most of their ancestors at the same depth
     and exposure (337k of the 540k rows of the 1M benchmark's delta), and those rows stay as
     they are, with the snapshot id of the load that wrote them, like the rows of other lots."""
-    schema = store.polars_schema(models.LotClosure)
-    compared = {c: schema[c] for c in (*CLOSURE_KEY, "depth", "exposure")}
-    stored = _read_in(conn, models.LotClosure, "descendant_key", descendants, list(compared))
-    same = (
-        pairs.select(list(compared))
-        .cast(compared)
-        .join(stored.cast(compared), on=list(compared), how="semi")
-    )
-    gone = stored.cast(compared).join(same, on=CLOSURE_KEY, how="anti")
-    _delete_keys(conn, models.LotClosure, gone.select(CLOSURE_KEY))
-    fresh = pairs.join(
-        same.select(CLOSURE_KEY).cast(pairs.select(CLOSURE_KEY).schema), on=CLOSURE_KEY, how="anti"
-    )
-    return store.insert_frame(conn, models.LotClosure, fresh.with_columns(stamp))
+    compared = {"ancestor_key": pl.Int64, "descendant_key": pl.Int64, "depth": pl.Int64}
+    compared["exposure"] = pl.Float64
+    scratch = KeyTables(conn)
+    try:  # compared in the database: the stored pairs never travel to Python and back
+        scope = scratch.put("descendant_key", _key_frame("descendant_key", descendants))
+        new = scratch.put("closure_pairs", pairs.select(list(compared)).cast(compared))
+        if conn.dialect.name == "sqlite":  # the stale rows probe the new pairs by their key
+            conn.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {new}_key ON {new} (descendant_key, ancestor_key)"
+            )
+        same = (
+            "n.ancestor_key = c.ancestor_key AND n.descendant_key = c.descendant_key "
+            "AND n.depth = c.depth AND n.exposure = c.exposure"
+        )
+        stale = (
+            f"c.descendant_key = s.descendant_key "
+            f"AND NOT EXISTS (SELECT 1 FROM {new} n WHERE {same})"
+        )
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"DELETE FROM lot_closure c USING {scope} s WHERE {stale}")
+        else:
+            conn.exec_driver_sql(
+                f"DELETE FROM lot_closure WHERE rowid IN (SELECT c.rowid FROM {scope} s "
+                f"CROSS JOIN lot_closure c WHERE {stale})"
+            )
+        # what is left of the stored pairs is identical to its new pair: only the rest goes in
+        written = conn.execute(
+            sa.text(
+                "INSERT INTO lot_closure (ancestor_key, descendant_key, depth, exposure, "
+                f"snapshot_id) SELECT n.ancestor_key, n.descendant_key, n.depth, n.exposure, "
+                f":snapshot FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM lot_closure c "
+                "WHERE c.ancestor_key = n.ancestor_key AND c.descendant_key = n.descendant_key)"
+            ),
+            {"snapshot": snapshot_id},
+        )
+        return written.rowcount
+    finally:
+        scratch.drop()
 
 
 def _delete_keys(conn: Connection, model: type, keys: pl.DataFrame) -> None:

@@ -12,6 +12,7 @@ serialises loads, so the lineage always includes every committed record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -509,7 +510,7 @@ def commit(
     give the same tables as the same loads one after the other."""
     now = datetime.now(UTC)
     applied: dict[str, _Applied] = {}
-    with engine.begin() as conn:
+    with engine.begin() as conn, contextlib.ExitStack() as cleanup:
         store.lock_loads(conn, load_id)
         stored_files = set(store.read_frame(conn, models.SourceFile, columns=["sha256"])["sha256"])
         raws = {name: _drop_loaded_files(raw, stored_files) for name, raw in raws.items()}
@@ -529,6 +530,9 @@ def commit(
                     )
                 store.insert_frame(conn, model, rows)
                 chain.seal_frame(conn, store.table(model).name, rows, _actor(load_id))
+        ahead = _lineage_ahead(conn, typed_rows, fresh, load_id)
+        if ahead is not None:
+            cleanup.callback(ahead.stage.close)
         for name in EVENT_RECORD_TYPES:
             rows = _of_files(typed_rows.get(name), fresh)
             if rows is not None:
@@ -568,7 +572,9 @@ def commit(
                 conn, snapshot.name, snapshot.c.snapshot_id == snapshot_id, _actor(load_id)
             )
             written = {n: a.whole_table for n, a in applied.items() if a.whole_table is not None}
-            if _incremental(conn, written, master_changed):
+            if ahead is not None and ahead.built_from(written):
+                counts = ahead.finish(snapshot_id)
+            elif _incremental(conn, written, master_changed):
                 changed_rows = changed_records(conn, load_id, typed_rows, applied)
                 if master_changed.get("products"):
                     changed_rows["products"] = pl.DataFrame(
@@ -1316,6 +1322,65 @@ def _without_line_columns(records: Records) -> Records:
         consumption=records.consumption.drop(*LINE_COLUMNS, "serial", strict=False),
         shipments=records.shipments.drop(*LINE_COLUMNS, strict=False),
     )
+
+
+AHEAD_ROWS = 5_000_000
+"""Up to this many records a first load builds its lineage while it writes them
+(`_lineage_ahead`); above, one after the other, so that the two never hold memory at once."""
+
+
+@dataclass
+class _LineageAhead:
+    """A first load's lineage, built from its records as they will be stored while the
+    records are written (`TableStage.put_apart`)."""
+
+    stage: TableStage
+    records: dict[str, pl.DataFrame]
+    """Per lineage record type, the rows the build assumed: the table as the load writes it."""
+
+    def built_from(self, written: dict[str, pl.DataFrame]) -> bool:
+        """Whether the tables as written are the ones the build assumed (else it is discarded
+        and the lineage rebuilt from what was written: never a lineage of other records)."""
+        for name in LINEAGE_RECORD_TYPES:
+            assumed, stored = self.records.get(name), written.get(name)
+            if (assumed is None or assumed.is_empty()) != (stored is None or stored.is_empty()):
+                return False
+            if assumed is not None and stored is not None and not assumed.equals(stored):
+                return False
+        return True
+
+    def finish(self, snapshot_id: str) -> dict[str, int]:
+        counts = self.stage.finish(snapshot_id)
+        return {name: counts[name] for name in (*LINEAGE_TABLES, *QUALITY_TABLES)}
+
+
+def _lineage_ahead(
+    conn: Connection, typed_rows: dict[str, pl.DataFrame], fresh: set[str], load_id: str
+) -> _LineageAhead | None:
+    """On a first load — no lot and no lineage record stored — the lineage depends only on the
+    load's own records (and the master data, written by now): start building it on a thread
+    while the records are written, instead of after. The rows it assumes are those
+    `_apply_records` inserts into an empty table: every row that is not a void (a void of
+    nothing is a finding), as `_as_stored` gives them; `_LineageAhead.built_from` checks."""
+    tables = [models.Lot, *(models.RECORD_TABLES[n] for n in LINEAGE_RECORD_TYPES)]
+    for model in tables:
+        tbl = store.table(model)
+        if conn.execute(sa.select(sa.literal(1)).select_from(tbl).limit(1)).first():
+            return None
+    assumed: dict[str, pl.DataFrame] = {}
+    for name in LINEAGE_RECORD_TYPES:
+        rows = _of_files(typed_rows.get(name), fresh)
+        if rows is not None and not rows.is_empty():
+            kept = rows.filter(~pl.col("void")) if "void" in rows.columns else rows
+            model = models.RECORD_TABLES[name]
+            assumed[name] = _as_stored(model, kept.with_columns(pl.lit(load_id).alias("load_id")))
+    if not assumed or sum(f.height for f in assumed.values()) > AHEAD_ROWS:
+        return None
+    known, next_key = stored_lot_keys(conn)
+    records = stored_records(conn, assumed, provenance=False)
+    stage = TableStage(conn, snapshot_id="")
+    stage.put_apart(full_build(records, known, next_key))
+    return _LineageAhead(stage, assumed)
 
 
 def rebuild_lineage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from polars.testing import assert_frame_equal
 
 import models
 from lotline import api, store
-from lotline.intake import ingest
 from lotline.intake.ingest import load_folder
+from lotline.table_stage import TableStage
 
 SMALL = Path(__file__).parents[1] / "data" / "small"
 
@@ -82,10 +83,10 @@ def test_load_trace_and_reload(database_url: str, tmp_path: Path) -> None:
 def test_failed_load_rolls_back(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = api.connect(database_url)
 
-    def broken(conn, snapshot_id, written=None):
+    def broken(self, snapshot_id=None):  # the lineage swapped in last, built ahead or after
         raise RuntimeError("lost connection")
 
-    monkeypatch.setattr(ingest, "rebuild_lineage", broken)
+    monkeypatch.setattr(TableStage, "finish", broken)
     with pytest.raises(RuntimeError):
         load_folder(engine, SMALL)
     with engine.connect() as conn:
@@ -96,3 +97,42 @@ def test_failed_load_rolls_back(database_url: str, monkeypatch: pytest.MonkeyPat
                 ).scalar_one()
                 == 0
             )
+
+
+def _page_size(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_a_new_sqlite_database_has_large_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    new = store.make_engine(store.sqlite_url(tmp_path / "new.sqlite"))
+    store.create_schema(new)
+    new.dispose()
+    assert _page_size(tmp_path / "new.sqlite") == store.PAGE_BYTES == 16_384
+    with sqlite3.connect(tmp_path / "old.sqlite") as conn:  # as an earlier release made it
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE made_before (x)")
+    old = store.make_engine(store.sqlite_url(tmp_path / "old.sqlite"))
+    report = load_folder(old, SMALL)
+    assert report.snapshot_id is not None
+    assert not store.read_frame(old, models.LotClosure).is_empty()
+    old.dispose()
+    assert _page_size(tmp_path / "old.sqlite") == 4096
+
+
+def test_a_staging_file_is_written_without_journal_or_sync(tmp_path: Path) -> None:
+    pragmas = {}
+    with (
+        store.staging_connection(tmp_path / "staged.sqlite") as staging,
+        staging.cursor() as cursor,
+    ):
+        for name in ("page_size", "journal_mode", "synchronous"):
+            cursor.execute(f"PRAGMA {name}")
+            pragmas[name] = cursor.fetchone()[0]
+        cursor.adbc_ingest("rows", pl.DataFrame({"a": [1, 2]}).to_arrow(), mode="create")
+    assert pragmas == {"page_size": store.PAGE_BYTES, "journal_mode": "off", "synchronous": 0}
+    with sqlite3.connect(tmp_path / "staged.sqlite") as conn:
+        assert conn.execute("SELECT sum(a) FROM rows").fetchone() == (3,)

@@ -202,3 +202,36 @@ def _extremes(frame: pl.DataFrame) -> pl.DataFrame:
             column = column.scatter([0, 1, 2], ["", "é☃𝄞\\\"',\n", "x"])
         edges.append(column)
     return pl.DataFrame(edges)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+@pytest.mark.parametrize("rows", [3, ROWS])
+def test_scratch_rows_reach_a_temporary_table_whole(
+    backend: str, rows: int, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`insert_scratch` — a few rows by `executemany`, a large frame through a staging file
+    (SQLite) or binary `COPY` (PostgreSQL) — stores every value, floats to the last bit."""
+    url = (
+        store.sqlite_url(tmp_path / "db.sqlite")
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = store.make_engine(url)
+    frame = pl.DataFrame(
+        {
+            "key": pl.Series(range(rows), dtype=pl.Int64) * 7_919,
+            "exposure": [1 / (i + 3) for i in range(rows)],
+            "lot": [f"L-{i}" if i % 5 else "" for i in range(rows)],
+        }
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE scratch_rows (key BIGINT, exposure DOUBLE PRECISION, lot TEXT)"
+        )
+        store.insert_scratch(conn, "scratch_rows", frame)
+        back = store.read_query(conn, "SELECT key, exposure, lot FROM scratch_rows", frame.schema)
+    assert back.sort("key").equals(frame)
+    engine.dispose()
+    assert not list(tmp_path.glob("lotline-staged-*"))
