@@ -670,19 +670,33 @@ def _delete_lots(
     try:
         table = scratch.put("gtin_lot", keys)
         condition = f" AND {_sql(conn, where)}" if where is not None else ""
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                f'DELETE FROM "{name}" USING {table} s WHERE "{name}".gtin = s.gtin '
-                f'AND "{name}".lot = s.lot{condition}'
-            )
-        else:  # the same join as `read_by_keys`: the keys probe the lot index
-            conn.exec_driver_sql(
-                f'DELETE FROM "{name}" WHERE rowid IN (SELECT "{name}".rowid FROM {table} s '
-                f'CROSS JOIN "{name}" WHERE +"{name}".gtin = s.gtin AND "{name}".lot = s.lot'
-                f"{condition})"
-            )
+        lot = f'"{name}".lot = s.lot{condition}'
+        # on SQLite the same join as `read_by_keys`: the keys probe the lot index
+        _delete_joined(
+            conn,
+            name,
+            table,
+            f'"{name}".gtin = s.gtin AND {lot}',
+            f'+"{name}".gtin = s.gtin AND {lot}',
+        )
     finally:
         scratch.drop()
+
+
+def _delete_joined(
+    conn: Connection, name: str, keys: str, on: str, sqlite_on: str | None = None
+) -> None:
+    """Delete the rows of table `name` that join the key table `keys` (alias `s`) on `on`, its
+    columns qualified by the table's name. PostgreSQL has `DELETE … USING`; SQLite deletes the
+    rowids of a join that loops over the keys and probes the table's index (`sqlite_on`: the
+    same condition written for SQLite's planner)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f'DELETE FROM "{name}" USING {keys} s WHERE {on}')
+    else:
+        conn.exec_driver_sql(
+            f'DELETE FROM "{name}" WHERE rowid IN '
+            f'(SELECT "{name}".rowid FROM {keys} s CROSS JOIN "{name}" WHERE {sqlite_on or on})'
+        )
 
 
 # --- the update ---------------------------------------------------------------------------------
@@ -803,9 +817,6 @@ def _rewired(before: pl.DataFrame, after: pl.DataFrame) -> set[int]:
     return set(changed["child_key"].to_list())
 
 
-CLOSURE_KEY = ["ancestor_key", "descendant_key"]
-
-
 def _rewrite_closure(
     conn: Connection, descendants: list[int], pairs: pl.DataFrame, snapshot_id: str
 ) -> int:
@@ -813,8 +824,12 @@ def _rewrite_closure(
     the rows written. A rewired lot's descendants keep most of their ancestors at the same depth
     and exposure (337k of the 540k rows of the 1M benchmark's delta), and those rows stay as
     they are, with the snapshot id of the load that wrote them, like the rows of other lots."""
-    compared = {"ancestor_key": pl.Int64, "descendant_key": pl.Int64, "depth": pl.Int64}
-    compared["exposure"] = pl.Float64
+    compared = {
+        "ancestor_key": pl.Int64,
+        "descendant_key": pl.Int64,
+        "depth": pl.Int64,
+        "exposure": pl.Float64,
+    }
     scratch = KeyTables(conn)
     try:  # compared in the database: the stored pairs never travel to Python and back
         scope = scratch.put("descendant_key", _key_frame("descendant_key", descendants))
@@ -823,52 +838,25 @@ def _rewrite_closure(
             conn.exec_driver_sql(
                 f"CREATE INDEX IF NOT EXISTS {new}_key ON {new} (descendant_key, ancestor_key)"
             )
-        same = (
-            "n.ancestor_key = c.ancestor_key AND n.descendant_key = c.descendant_key "
-            "AND n.depth = c.depth AND n.exposure = c.exposure"
+        same = " AND ".join(f"n.{c} = lot_closure.{c}" for c in compared)
+        _delete_joined(  # stored pairs of the descendants with no identical new pair
+            conn,
+            "lot_closure",
+            scope,
+            "lot_closure.descendant_key = s.descendant_key "
+            f"AND NOT EXISTS (SELECT 1 FROM {new} n WHERE {same})",
         )
-        stale = (
-            f"c.descendant_key = s.descendant_key "
-            f"AND NOT EXISTS (SELECT 1 FROM {new} n WHERE {same})"
-        )
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"DELETE FROM lot_closure c USING {scope} s WHERE {stale}")
-        else:
-            conn.exec_driver_sql(
-                f"DELETE FROM lot_closure WHERE rowid IN (SELECT c.rowid FROM {scope} s "
-                f"CROSS JOIN lot_closure c WHERE {stale})"
-            )
         # what is left of the stored pairs is identical to its new pair: only the rest goes in
         written = conn.execute(
             sa.text(
                 "INSERT INTO lot_closure (ancestor_key, descendant_key, depth, exposure, "
-                f"snapshot_id) SELECT n.ancestor_key, n.descendant_key, n.depth, n.exposure, "
+                "snapshot_id) SELECT n.ancestor_key, n.descendant_key, n.depth, n.exposure, "
                 f":snapshot FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM lot_closure c "
                 "WHERE c.ancestor_key = n.ancestor_key AND c.descendant_key = n.descendant_key)"
             ),
             {"snapshot": snapshot_id},
         )
         return written.rowcount
-    finally:
-        scratch.drop()
-
-
-def _delete_keys(conn: Connection, model: type, keys: pl.DataFrame) -> None:
-    """Delete the rows of `model` whose key (the columns of `keys`) is a row of `keys`."""
-    if keys.is_empty():
-        return
-    name = store.table(model).name
-    scratch = KeyTables(conn)
-    try:
-        table = scratch.put("_".join(keys.columns), keys)
-        on = " AND ".join(f'"{name}"."{c}" = s."{c}"' for c in keys.columns)
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f'DELETE FROM "{name}" USING {table} s WHERE {on}')
-        else:
-            conn.exec_driver_sql(
-                f'DELETE FROM "{name}" WHERE rowid IN '
-                f'(SELECT "{name}".rowid FROM {table} s CROSS JOIN "{name}" WHERE {on})'
-            )
     finally:
         scratch.drop()
 

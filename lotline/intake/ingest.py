@@ -1350,8 +1350,12 @@ class _LineageAhead:
         return True
 
     def finish(self, snapshot_id: str) -> dict[str, int]:
-        counts = self.stage.finish(snapshot_id)
-        return {name: counts[name] for name in (*LINEAGE_TABLES, *QUALITY_TABLES)}
+        return _lineage_counts(self.stage.finish(snapshot_id))
+
+
+def _lineage_counts(counts: dict[str, int]) -> dict[str, int]:
+    """Rows written per lineage and quality table, in the order a build writes them."""
+    return {name: counts[name] for name in (*LINEAGE_TABLES, *QUALITY_TABLES)}
 
 
 def _lineage_ahead(
@@ -1406,7 +1410,7 @@ def rebuild_lineage(
         counts = stage.finish()
     finally:
         stage.close()
-    return {name: counts[name] for name in (*LINEAGE_TABLES, *QUALITY_TABLES)}
+    return _lineage_counts(counts)
 
 
 def rebuild(engine: Engine, load_id: str | None = None) -> dict[str, int]:
